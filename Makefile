@@ -1,0 +1,43 @@
+# Two entry points a new user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: setup demo test lint fmt bench ui clean lock
+
+$(BIN)/achilles: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+setup: $(BIN)/achilles ## create .venv with the locked dependency set
+
+demo: setup ## the main job, end to end on bundled sample data
+	$(BIN)/achilles demo
+
+test: setup ## the whole test suite (unit, API, dbt, Dagster, end to end)
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/achilles bench
+
+ui: setup
+	$(BIN)/achilles ui
+
+lock: ## re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) data/landing data/warehouse data/dagster_home dbt_project/target dbt_project/logs

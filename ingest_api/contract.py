@@ -1,0 +1,285 @@
+"""The event contract: what an event is, how it is validated and hashed.
+
+`validate_event` turns a client's JSON object into an `Event` or raises
+`EventValidationError` naming every bad field. `compute_event_hash` is the
+content hash deduplication relies on; it leaves out the timestamp, the
+identifiers and everything the server adds, so a re-stamped retry hashes the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+_SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
+EVENT_ID_MAX = 128
+SHORT_TEXT_MAX = 256
+PATH_MAX = 4096
+
+
+class EventType(StrEnum):
+    agent_action = "agent_action"
+    human_action = "human_action"
+    test_run = "test_run"
+    error = "error"
+    llm_call = "llm_call"
+    session_start = "session_start"
+    session_end = "session_end"
+    process = "process"
+    alert = "alert"
+
+
+class SourceType(StrEnum):
+    agent = "agent"
+    human = "human"
+    system = "system"
+    ci = "ci"
+    external = "external"
+
+
+class Severity(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+    critical = "critical"
+    fatal = "fatal"
+
+
+TEST_RUN_STATUSES = ("passed", "failed", "error", "skipped")
+PROCESS_STATUSES = ("spawned", "exited", "crashed", "restarted", "rolled_back")
+# Only these event types constrain `status`; elsewhere it is a short free label.
+STATUS_RULES: dict[str, tuple[str, ...]] = {
+    EventType.test_run: TEST_RUN_STATUSES,
+    EventType.process: PROCESS_STATUSES,
+}
+
+# Fields that make up an event's content, in landing-file column order.
+CONTENT_FIELDS = (
+    "session_id",
+    "event_type",
+    "source_type",
+    "actor",
+    "file_path",
+    "message",
+    "error_type",
+    "severity",
+    "status",
+    "parent_id",
+    "trace_id",
+    "span_id",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "attributes",
+)
+# Identity and time are not content: a retry may be re-stamped or re-numbered.
+HASH_EXCLUDED = frozenset({"session_id", "event_id", "timestamp"})
+
+
+class Limits(BaseModel):
+    """The size limits validation enforces (taken from settings)."""
+
+    max_future_skew_s: float = 600.0
+    max_attributes_bytes: int = 16 * 1024
+    max_message_chars: int = 64 * 1024
+
+
+def _check_session_id(value: str) -> str:
+    if not _SESSION_ID_RE.match(value):
+        raise ValueError(
+            "must be 1-128 characters of letters, digits, '_', '.', '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _short(value: str | None, limit: int = SHORT_TEXT_MAX) -> str | None:
+    if value is not None and len(value) > limit:
+        raise ValueError(f"must be at most {limit} characters")
+    return value
+
+
+class Event(BaseModel):
+    """One validated event, timestamps normalized to UTC."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    session_id: str
+    event_type: EventType
+    source_type: SourceType
+    timestamp: datetime
+    event_id: str | None = Field(None, min_length=1, max_length=EVENT_ID_MAX)
+    actor: str | None = None
+    file_path: str | None = None
+    message: str | None = None
+    error_type: str | None = None
+    severity: Severity | None = None
+    status: str | None = None
+    parent_id: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    model: str | None = None
+    input_tokens: int | None = Field(None, ge=0)
+    output_tokens: int | None = Field(None, ge=0)
+    cost_usd: float | None = Field(None, ge=0)
+    attributes: dict[str, Any] | None = None
+
+    @field_validator("session_id")
+    @classmethod
+    def _session_id(cls, value: str) -> str:
+        return _check_session_id(value)
+
+    @field_validator("actor", "error_type", "status", "parent_id", "trace_id", "span_id", "model")
+    @classmethod
+    def _short_text(cls, value: str | None) -> str | None:
+        return _short(value)
+
+    @field_validator("file_path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        return _short(value, PATH_MAX)
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _lower_severity(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: object) -> object:
+        if not isinstance(value, str):
+            raise ValueError("must be an RFC 3339 string with a UTC offset")
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _offset(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-01-31T12:00:00Z or +02:00")
+        return value.astimezone(UTC)
+
+
+class EventValidationError(ValueError):
+    """An event broke the contract; `errors` lists (field, reason) pairs."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{f}: {r}" for f, r in errors))
+
+    @property
+    def field(self) -> str:
+        return self.errors[0][0]
+
+    @property
+    def reason(self) -> str:
+        return self.errors[0][1]
+
+
+def _pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "event"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        elif err["type"] == "enum":
+            msg = f"must be one of: {err['ctx']['expected']}".replace("'", "")
+        out.append((field, msg))
+    return out
+
+
+def validate_event(raw: Any, *, limits: Limits | None = None, now: datetime | None = None) -> Event:
+    """Check one client event against the contract and return it normalized.
+
+    Raises `EventValidationError` listing every broken rule by field name.
+    """
+    limits = limits or Limits()
+    if not isinstance(raw, dict):
+        raise EventValidationError([("event", "must be a JSON object")])
+    try:
+        event = Event.model_validate(raw)
+    except ValidationError as exc:
+        raise EventValidationError(_pydantic_errors(exc)) from None
+
+    errors: list[tuple[str, str]] = []
+    now = now or datetime.now(UTC)
+    if event.timestamp > now + timedelta(seconds=limits.max_future_skew_s):
+        errors.append(("timestamp", f"is more than {limits.max_future_skew_s:g} s in the future"))
+    allowed = STATUS_RULES.get(event.event_type)
+    if allowed is not None:
+        if event.status is None:
+            errors.append(
+                ("status", f"required for {event.event_type}: one of {', '.join(allowed)}")
+            )
+        elif event.status not in allowed:
+            errors.append(("status", f"must be one of {', '.join(allowed)} for {event.event_type}"))
+    if event.message is not None and len(event.message) > limits.max_message_chars:
+        errors.append(("message", f"must be at most {limits.max_message_chars} characters"))
+    if event.attributes is not None:
+        size = len(orjson.dumps(event.attributes))
+        if size > limits.max_attributes_bytes:
+            errors.append(
+                (
+                    "attributes",
+                    f"is {size} bytes as JSON; the limit is {limits.max_attributes_bytes}",
+                )
+            )
+    if errors:
+        raise EventValidationError(errors)
+    return event
+
+
+def event_content(event: Event) -> dict[str, Any]:
+    """The hashed part of an event: non-null content fields, enums as strings."""
+    content: dict[str, Any] = {}
+    for name in CONTENT_FIELDS:
+        if name in HASH_EXCLUDED:
+            continue
+        value = getattr(event, name)
+        if value is not None:
+            content[name] = str(value) if isinstance(value, StrEnum) else value
+    return content
+
+
+def compute_event_hash(event: Event) -> str:
+    """Stable SHA-256 over the event's content (not its timestamp, ids or server fields).
+
+    Keys are sorted at every depth and null fields are left out, so the hash does
+    not depend on key order, on which optional fields a client spelled as null, or
+    on the process that computed it.
+    """
+    canonical = orjson.dumps(event_content(event), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def derived_event_id(session_id: str, event_hash: str, timestamp: datetime) -> str:
+    """Id for an event sent without one: deterministic, so replays give the same id."""
+    micros = to_micros(timestamp)
+    digest = hashlib.sha256(f"{session_id}|{event_hash}|{micros}".encode()).hexdigest()
+    return "h-" + digest[:32]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(timestamp: datetime) -> int:
+    """Exact microseconds since the epoch (no float rounding)."""
+    return (timestamp - _EPOCH) // timedelta(microseconds=1)
+
+
+def check_session_id(value: str) -> str:
+    """Validate a session id on its own (path parameters, session start)."""
+    return _check_session_id(value)

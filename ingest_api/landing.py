@@ -1,0 +1,223 @@
+"""The landing zone: accepted events as immutable Parquet files, one folder per session.
+
+Layout (see README, "Data layout")::
+
+    <data_dir>/landing/events/<session_id>/<received_us:020d>-<batch_id>.parquet
+
+A file is written under a hidden temp name, fsynced, renamed into place and the
+folder fsynced; only then is the batch acknowledged. A reader therefore sees a
+file whole or not at all, and a kill -9 at any point loses nothing acknowledged.
+Files are never modified. Compaction merges a session's small files into one
+new file (written the same way) and only then deletes the inputs; a reader that
+catches both sees each row twice with the same event_id, which every reader
+deduplicates anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingest_api.contract import CONTENT_FIELDS, Event
+
+SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("event_id_source", pa.string()),  # 'client' or 'derived'
+        ("session_id", pa.string()),
+        ("event_type", pa.string()),
+        ("source_type", pa.string()),
+        ("timestamp", pa.timestamp("us", tz="UTC")),
+        ("actor", pa.string()),
+        ("file_path", pa.string()),
+        ("message", pa.string()),
+        ("error_type", pa.string()),
+        ("severity", pa.string()),
+        ("status", pa.string()),
+        ("parent_id", pa.string()),
+        ("trace_id", pa.string()),
+        ("span_id", pa.string()),
+        ("model", pa.string()),
+        ("input_tokens", pa.int64()),
+        ("output_tokens", pa.int64()),
+        ("cost_usd", pa.float64()),
+        ("attributes", pa.string()),  # compact JSON text
+        ("event_hash", pa.string()),
+        ("received_at", pa.timestamp("us", tz="UTC")),
+        ("batch_id", pa.string()),
+        ("batch_index", pa.int32()),
+    ]
+)
+COLUMNS = tuple(SCHEMA.names)
+_TEXT_ENUMS = ("event_type", "source_type", "severity")
+TMP_PREFIX = ".tmp-"
+
+
+class LandedEvent:
+    """An accepted event plus what the server adds, ready to be written."""
+
+    __slots__ = ("event", "event_id", "event_id_source", "event_hash")
+
+    def __init__(self, event: Event, event_id: str, event_id_source: str, event_hash: str):
+        self.event = event
+        self.event_id = event_id
+        self.event_id_source = event_id_source
+        self.event_hash = event_hash
+
+
+def to_table(events: Sequence[LandedEvent], received_at: datetime, batch_id: str) -> pa.Table:
+    """Build one Arrow table, column by column (cheaper than row dicts)."""
+    cols: dict[str, list] = {name: [] for name in COLUMNS}
+    for index, item in enumerate(events):
+        ev = item.event
+        cols["event_id"].append(item.event_id)
+        cols["event_id_source"].append(item.event_id_source)
+        cols["timestamp"].append(ev.timestamp)
+        cols["event_hash"].append(item.event_hash)
+        cols["batch_index"].append(index)
+        for name in CONTENT_FIELDS:
+            value = getattr(ev, name)
+            if name == "attributes" and value is not None:
+                value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+            elif name in _TEXT_ENUMS and value is not None:
+                value = str(value)
+            cols[name].append(value)
+    n = len(events)
+    cols["received_at"] = [received_at] * n
+    cols["batch_id"] = [batch_id] * n
+    return pa.table(cols, schema=SCHEMA)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durably(table: pa.Table, final_path: Path) -> None:
+    """temp name -> write -> fsync -> rename -> fsync folder."""
+    tmp = final_path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}.partial")
+    pq.write_table(table, tmp, compression="zstd")
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(tmp, final_path)
+    _fsync_dir(final_path.parent)
+
+
+class LandingZone:
+    """Reads and writes the per-session Parquet files under `events_dir`."""
+
+    def __init__(self, events_dir: Path):
+        self.events_dir = Path(events_dir)
+
+    def session_dir(self, session_id: str) -> Path:
+        path = self.events_dir / session_id
+        # The contract's charset already forbids separators; this is the belt to those braces.
+        if path.parent != self.events_dir or session_id in (".", ".."):
+            raise ValueError(
+                f"session_id {session_id!r} does not name a folder in the landing zone"
+            )
+        return path
+
+    def _ensure_session_dir(self, session_id: str) -> Path:
+        path = self.session_dir(session_id)
+        if not path.is_dir():
+            self.events_dir.mkdir(parents=True, exist_ok=True)
+            path.mkdir(exist_ok=True)
+            _fsync_dir(self.events_dir)
+        return path
+
+    def write_table(self, session_id: str, table: pa.Table, received_at: datetime) -> Path:
+        """Land one session's rows as one new immutable file; returns its path."""
+        folder = self._ensure_session_dir(session_id)
+        micros = int(received_at.astimezone(UTC).timestamp() * 1_000_000)
+        batch_id = table.column("batch_id")[0].as_py() if table.num_rows else uuid.uuid4().hex
+        final = folder / f"{micros:020d}-{batch_id}.parquet"
+        write_durably(table, final)
+        return final
+
+    def write_events(
+        self, session_id: str, events: Sequence[LandedEvent], received_at: datetime
+    ) -> Path:
+        batch_id = uuid.uuid4().hex
+        return self.write_table(session_id, to_table(events, received_at, batch_id), received_at)
+
+    def session_files(self, session_id: str) -> list[Path]:
+        folder = self.session_dir(session_id)
+        try:
+            names = sorted(
+                e.name
+                for e in os.scandir(folder)
+                if e.name.endswith(".parquet") and not e.name.startswith(".")
+            )
+        except FileNotFoundError:
+            return []
+        return [folder / n for n in names]
+
+    def session_ids(self) -> list[str]:
+        try:
+            return sorted(e.name for e in os.scandir(self.events_dir) if e.is_dir())
+        except FileNotFoundError:
+            return []
+
+    def all_files(self) -> Iterable[Path]:
+        for sid in self.session_ids():
+            yield from self.session_files(sid)
+
+    def read_files(self, files: Sequence[Path], columns: Sequence[str] | None = None) -> pa.Table:
+        """Read whole files; missing ones (just compacted away) raise FileNotFoundError."""
+        tables = [pq.read_table(f, columns=list(columns) if columns else None) for f in files]
+        if not tables:
+            cols = SCHEMA if columns is None else pa.schema([SCHEMA.field(c) for c in columns])
+            return cols.empty_table()
+        return pa.concat_tables(tables, promote_options="default")
+
+    def read_session(self, session_id: str, columns: Sequence[str] | None = None) -> pa.Table:
+        """All landed rows of one session; retries if compaction swaps files mid-read."""
+        for _ in range(5):
+            try:
+                return self.read_files(self.session_files(session_id), columns)
+            except FileNotFoundError:
+                continue
+        return self.read_files(self.session_files(session_id), columns)
+
+    def compact_session(self, session_id: str, min_files: int = 2) -> int:
+        """Merge a session's files into one when it has at least `min_files`.
+
+        Returns the number of files merged (0 when nothing was done). The merged
+        file sorts after its inputs, so arrival order by file name still holds.
+        """
+        files = self.session_files(session_id)
+        if len(files) < min_files:
+            return 0
+        table = self.read_files(files)
+        # Name it after the newest input so files landed later still sort after it.
+        last = files[-1].name.split("-", 1)[0]
+        final = files[-1].parent / f"{last}-c{uuid.uuid4().hex}.parquet"
+        write_durably(table, final)
+        for f in files:
+            f.unlink(missing_ok=True)
+        _fsync_dir(final.parent)
+        return len(files)
+
+    def compact(self, min_files: int) -> tuple[int, int]:
+        """Compact every session folder; returns (sessions compacted, files merged)."""
+        sessions = merged = 0
+        for sid in self.session_ids():
+            n = self.compact_session(sid, min_files)
+            if n:
+                sessions += 1
+                merged += n
+        return sessions, merged

@@ -1,0 +1,86 @@
+"""One settings object for every part of Achilles (API, pipeline, CLI).
+
+Values come from `ACHILLES_*` environment variables or an optional `.env` file.
+Nothing here touches the disk at import time: paths are computed, never created.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+DEV_API_KEY = "dev-key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ACHILLES_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("./data"), description="Root of landing zone and warehouse.")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Accepted bearer keys, comma separated. Empty: only the dev key `dev-key`.",
+    )
+    host: str = Field("127.0.0.1", description="Address `achilles serve` binds.")
+    port: int = Field(8000, description="Port `achilles serve` binds.")
+
+    dedupe_window_s: float = Field(
+        2.0, ge=0, description="Same-content events of one session this close are one event."
+    )
+    correlation_window_s: float = Field(
+        10.0, gt=0, description="An agent action this long before an error may have caused it."
+    )
+    max_future_skew_s: float = Field(
+        600.0, ge=0, description="Reject event timestamps further than this in the future."
+    )
+
+    max_batch_events: int = Field(5000, gt=0, description="Most events in one batch request.")
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, gt=0, description="Largest accepted request body."
+    )
+    max_attributes_bytes: int = Field(
+        16 * 1024, gt=0, description="Largest `attributes` object, as compact JSON."
+    )
+    max_message_chars: int = Field(64 * 1024, gt=0, description="Longest `message`.")
+
+    compact_min_files: int = Field(
+        8, ge=2, description="A session folder with this many landed files gets compacted."
+    )
+    session_cache_size: int = Field(
+        1024, ge=1, description="Sessions whose dedupe state the API keeps in memory."
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    # Derived paths: one place decides the data layout.
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def events_dir(self) -> Path:
+        return self.landing_dir / "events"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.data_dir / "warehouse"
+
+    @property
+    def effective_api_keys(self) -> list[str]:
+        return self.api_keys or [DEV_API_KEY]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Cached settings; tests override the FastAPI dependency or pass their own."""
+    return Settings()
