@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from fastapi import APIRouter
+
+from ingest_api.deps import SettingsDep
+from ingest_api.schemas import HealthOut
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=HealthOut, summary="Liveness; needs no API key")
+def health(settings: SettingsDep) -> HealthOut:
+    return HealthOut(status="ok", version=version("achilles"), data_dir=str(settings.data_dir))

@@ -1,0 +1,145 @@
+"""Request and response bodies of the HTTP API (`<Thing>In` / `<Thing>Out`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ingest_api.contract import SESSION_ID_PATTERN
+
+EXAMPLE_EVENT = {
+    "event_type": "agent_action",
+    "source_type": "agent",
+    "timestamp": "2026-11-21T10:15:03.120Z",
+    "actor": "claude-code",
+    "file_path": "src/billing/invoice.py",
+    "message": "Edit: extract compute_total() from Invoice.render",
+    "attributes": {"tool": "Edit"},
+}
+
+
+class SessionStartIn(BaseModel):
+    session_id: str | None = Field(
+        None,
+        pattern=SESSION_ID_PATTERN,
+        description="Your own id for the session; the server makes one when left out.",
+        examples=["sess-2026-11-21-refactor"],
+    )
+    actor: str | None = Field(None, max_length=256, description="Who drives the session.")
+    agent: str | None = Field(None, max_length=256, description="The coding agent, if any.")
+    repo: str | None = Field(None, max_length=1024)
+    branch: str | None = Field(None, max_length=256)
+    metadata: dict[str, Any] | None = Field(None, description="Free-form, size-capped.")
+    started_at: datetime | None = Field(None, description="RFC 3339 with offset; default now.")
+
+
+class SessionEndIn(BaseModel):
+    session_id: str = Field(..., pattern=SESSION_ID_PATTERN)
+    outcome: str = Field(
+        "completed",
+        min_length=1,
+        max_length=64,
+        description="How the session ended, e.g. completed, failed, abandoned.",
+    )
+    ended_at: datetime | None = Field(None, description="RFC 3339 with offset; default now.")
+
+
+class SessionStartOut(BaseModel):
+    session_id: str
+    created: bool = Field(description="False when the session had already been started.")
+
+
+class SessionEndOut(BaseModel):
+    session_id: str
+    ended: bool = Field(description="False when the session had already been ended.")
+    outcome: str
+
+
+class BatchIn(BaseModel):
+    """Documented shape of `POST /v1/events/batch` (parsed by hand for speed and 413s)."""
+
+    session_id: str | None = Field(
+        None, description="Default session for events that carry none.", examples=["sess-1"]
+    )
+    events: list[dict[str, Any]] = Field(
+        description="Events as in the event contract.", examples=[[EXAMPLE_EVENT]]
+    )
+
+
+class EventResultOut(BaseModel):
+    index: int
+    status: Literal["accepted", "duplicate", "rejected"]
+    event_id: str | None = None
+    field: str | None = None
+    reason: str | None = None
+
+
+class BatchOut(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[EventResultOut]
+
+
+class EventOut(BaseModel):
+    event_id: str
+    session_id: str
+    event_type: str
+    source_type: str
+    timestamp: datetime
+    actor: str | None = None
+    file_path: str | None = None
+    message: str | None = None
+    error_type: str | None = None
+    severity: str | None = None
+    status: str | None = None
+    parent_id: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    attributes: dict[str, Any] | None = None
+    event_hash: str
+    received_at: datetime
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+
+
+class SessionEventsOut(Page):
+    session_id: str
+    events: list[EventOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+    data_dir: str
+    warehouse_published_at: datetime | None = None
+
+
+class SessionOut(BaseModel):
+    """A session as the landing zone knows it (available at once after ingest)."""
+
+    session_id: str
+    actor: str | None = None
+    agent: str | None = None
+    repo: str | None = None
+    branch: str | None = None
+    metadata: dict[str, Any] | None = None
+    started_at: datetime | None = Field(None, description="The session_start event's time.")
+    ended_at: datetime | None = Field(None, description="The session_end event's time.")
+    outcome: str | None = None
+    event_count: int = Field(description="Events, not counting the start/end markers.")
+    first_event_at: datetime | None = None
+    last_event_at: datetime | None = None
+    last_received_at: datetime
+    counts_by_type: dict[str, int]
