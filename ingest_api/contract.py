@@ -244,14 +244,7 @@ def validate_event(raw: Any, *, limits: Limits | None = None, now: datetime | No
 
 def event_content(event: Event) -> dict[str, Any]:
     """The hashed part of an event: non-null content fields, enums as strings."""
-    content: dict[str, Any] = {}
-    for name in CONTENT_FIELDS:
-        if name in HASH_EXCLUDED:
-            continue
-        value = getattr(event, name)
-        if value is not None:
-            content[name] = str(value) if isinstance(value, StrEnum) else value
-    return content
+    return event.model_dump(mode="json", exclude_none=True, exclude=HASH_EXCLUDED)
 
 
 def compute_event_hash(event: Event) -> str:

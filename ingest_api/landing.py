@@ -63,13 +63,16 @@ TMP_PREFIX = ".tmp-"
 class LandedEvent:
     """An accepted event plus what the server adds, ready to be written."""
 
-    __slots__ = ("event", "event_id", "event_id_source", "event_hash")
+    __slots__ = ("event", "event_id", "event_id_source", "event_hash", "micros")
 
-    def __init__(self, event: Event, event_id: str, event_id_source: str, event_hash: str):
+    def __init__(
+        self, event: Event, event_id: str, event_id_source: str, event_hash: str, micros: int
+    ):
         self.event = event
         self.event_id = event_id
         self.event_id_source = event_id_source
         self.event_hash = event_hash
+        self.micros = micros  # the timestamp as µs since the epoch
 
 
 def to_table(events: Sequence[LandedEvent], received_at: datetime, batch_id: str) -> pa.Table:
@@ -79,7 +82,7 @@ def to_table(events: Sequence[LandedEvent], received_at: datetime, batch_id: str
         ev = item.event
         cols["event_id"].append(item.event_id)
         cols["event_id_source"].append(item.event_id_source)
-        cols["timestamp"].append(ev.timestamp)
+        cols["timestamp"].append(item.micros)
         cols["event_hash"].append(item.event_hash)
         cols["batch_index"].append(index)
         for name in CONTENT_FIELDS:
@@ -90,9 +93,14 @@ def to_table(events: Sequence[LandedEvent], received_at: datetime, batch_id: str
                 value = str(value)
             cols[name].append(value)
     n = len(events)
-    cols["received_at"] = [received_at] * n
-    cols["batch_id"] = [batch_id] * n
-    return pa.table(cols, schema=SCHEMA)
+    arrays = {name: pa.array(values, SCHEMA.field(name).type) for name, values in cols.items()
+              if name != "timestamp"}  # fmt: skip
+    arrays["timestamp"] = pa.array(cols["timestamp"], pa.int64()).cast(
+        SCHEMA.field("timestamp").type
+    )
+    arrays["received_at"] = pa.array([received_at] * n, SCHEMA.field("received_at").type)
+    arrays["batch_id"] = pa.array([batch_id] * n, pa.string())
+    return pa.table([arrays[name] for name in COLUMNS], schema=SCHEMA)
 
 
 def _fsync_dir(path: Path) -> None:

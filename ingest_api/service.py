@@ -182,7 +182,7 @@ class IngestService:
                     results[index].status = DUPLICATE
                     continue
                 state.add(event_id, source, event_hash, micros)
-                accepted.append(LandedEvent(event, event_id, source, event_hash))
+                accepted.append(LandedEvent(event, event_id, source, event_hash, micros))
                 results[index].status = ACCEPTED
             if not accepted:
                 return

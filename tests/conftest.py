@@ -1,0 +1,31 @@
+"""Shared fixtures: every test gets its own data dir; nothing touches ./data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest_api.app import create_app
+from ingest_api.settings import Settings
+
+AUTH = {"Authorization": "Bearer dev-key"}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("ACHILLES_API_KEYS", "ACHILLES_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", _env_file=None)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), headers=AUTH) as c:
+        yield c
