@@ -50,35 +50,164 @@ def serve(
     )
 
 
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples" / "sessions.json"
+
+
 @app.command()
 def demo(
     url: Annotated[
         str | None, typer.Option(help="A running server; default: start one for the demo.")
     ] = None,
     api_key: Annotated[str, typer.Option(help="API key for --url.")] = DEV_API_KEY,
+    pipeline: Annotated[
+        bool | None,
+        typer.Option(
+            "--pipeline/--no-pipeline",
+            help="Materialize and report afterwards [default: on unless --url is given].",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Send a realistic session over HTTP, read it back and check the round trip."""
+    """The main job: send sessions over HTTP, check the round trip, build, report."""
+    import json
+
     from achilles.client import AchillesClient
-    from achilles.demo import RoundTripError, round_trip
+    from achilles.demo import RoundTripError, round_trip, send_samples
     from achilles.server import ServerProcess
 
     settings = _settings(data_dir)
+    run_pipeline_after = pipeline if pipeline is not None else url is None
     server = None
     if url is None:
         server = ServerProcess(settings.data_dir).start()
         url = server.url
         typer.echo(f"Started a server at {url} (data dir {settings.data_dir})")
-        api_key = (settings.api_keys or [DEV_API_KEY])[0]
+        api_key = settings.effective_api_keys[0]
     try:
         with AchillesClient(url, api_key) as client:
             round_trip(client, echo=typer.echo)
+            if run_pipeline_after:
+                send_samples(client, json.loads(SAMPLES.read_text()), echo=typer.echo)
     except RoundTripError as exc:
         typer.echo(f"Round trip FAILED: {exc}", err=True)
         raise typer.Exit(1) from None
     finally:
         if server:
             server.stop()
+    if run_pipeline_after:
+        _run_and_report(settings)
+
+
+def _run_and_report(settings: Settings) -> None:
+    import time
+
+    from achilles.report import print_report
+    from ingest_api.warehouse import WarehouseReader
+    from orchestration.pipeline import run_pipeline
+
+    typer.echo("Running the pipeline (landing → dbt build → insights → publish)...")
+    started = time.monotonic()
+    ok = run_pipeline(settings, quiet=True)
+    if not ok:
+        typer.echo(
+            "Pipeline run FAILED; see the Dagster UI (achilles ui) for the run log.", err=True
+        )
+        raise typer.Exit(1)
+    typer.echo(f"Pipeline finished in {time.monotonic() - started:.0f} s")
+    print_report(WarehouseReader(settings.published_db))
+    typer.echo(
+        "\nNext: `achilles ui` for the Dagster UI (asset graph, runs, checks); "
+        '`achilles sql "select * from sessions"` for ad-hoc SQL; '
+        "`achilles serve` and http://127.0.0.1:8000/docs for the API."
+    )
+
+
+@app.command()
+def run(data_dir: DataDir = None) -> None:
+    """Materialize every asset once (the batch job), then print the report."""
+    _run_and_report(_settings(data_dir))
+
+
+@app.command()
+def report(data_dir: DataDir = None) -> None:
+    """Print the report from the published warehouse."""
+    from achilles.report import print_report
+    from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
+
+    settings = _settings(data_dir)
+    try:
+        print_report(WarehouseReader(settings.published_db))
+    except WarehouseNotPublished:
+        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run on the published warehouse.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Run ad-hoc SQL (read-only) on the published warehouse and print a table."""
+    import duckdb
+    from rich.console import Console
+    from rich.table import Table
+
+    settings = _settings(data_dir)
+    if not settings.published_db.exists():
+        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
+        raise typer.Exit(1)
+    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        cur = con.execute(query)
+        if cur.description is None:
+            return
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    except duckdb.Error as exc:
+        typer.echo(f"SQL error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        con.close()
+    table = Table(*names)
+    for row in rows:
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    Console().print(table)
+    typer.echo(f"{len(rows)} row(s)")
+
+
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 3000,
+    data_dir: DataDir = None,
+) -> None:
+    """Start the Dagster UI (schedule and sensor on) with DAGSTER_HOME under the data dir."""
+    import subprocess
+    import sys
+
+    from orchestration.pipeline import prepare_dagster_home
+    from orchestration.project import prepare_manifest
+
+    settings = _settings(data_dir)
+    prepare_dagster_home(settings)
+    prepare_manifest(settings)
+    dagster = Path(sys.executable).parent / "dagster"
+    typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    raise typer.Exit(
+        subprocess.call(
+            [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
+        )
+    )
+
+
+@app.command()
+def compact(data_dir: DataDir = None) -> None:
+    """Merge each session's small landing files into one (the pipeline does this too)."""
+    from ingest_api.landing import LandingZone
+
+    settings = _settings(data_dir)
+    sessions, files = LandingZone(settings.events_dir).compact(settings.compact_min_files)
+    typer.echo(f"Compacted {files} files in {sessions} sessions")
 
 
 def main() -> None:

@@ -64,3 +64,19 @@ def round_trip(client: AchillesClient, echo: Any = print) -> dict[str, Any]:
     echo("  by type: " + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())))
     echo(f"  LLM tokens: {tokens:,}; order by timestamp preserved; outcome {session['outcome']}")
     return {"session_id": session_id, "sent": len(events), "stored": len(body)}
+
+
+def send_samples(client: AchillesClient, sessions: list[dict[str, Any]], echo: Any = print) -> int:
+    """Send the bundled sample sessions (start, events in batches, end); returns events sent."""
+    sent = 0
+    for s in sessions:
+        session_id = client.start_session(**s["start"], started_at=s["events"][0]["timestamp"])
+        events = s["events"]
+        for i in range(0, len(events), 10):
+            out = client.send_batch(events[i : i + 10], session_id)
+            if out["rejected"]:
+                raise RoundTripError(f"sample event rejected: {out['results']}")
+        client.end_session(session_id, s["outcome"])
+        sent += len(events)
+    echo(f"Sent {len(sessions)} sample sessions ({sent} events)")
+    return sent

@@ -251,3 +251,108 @@ def break_fix_session(start: datetime, agent: str = "codex", cycles: int = 2) ->
                 },
             ]
     return events
+
+
+def crash_loop_session(start: datetime, agent: str = "in-house-agent") -> list[Event]:
+    """A dev server the agent keeps restarting after a bad config edit."""
+    t = _Clock(start)
+    events: list[Event] = [
+        {
+            "event_type": "agent_action",
+            "source_type": "agent",
+            "timestamp": t(0),
+            "actor": agent,
+            "file_path": "config/server.toml",
+            "message": "Edit: set worker_pool = 0 to 'auto-size'",
+        },
+        {
+            "event_type": "process",
+            "source_type": "system",
+            "timestamp": t(4),
+            "actor": "supervisor",
+            "status": "spawned",
+            "message": "api-server pid 4121",
+        },
+    ]
+    for i in range(4):
+        events += [
+            {
+                "event_type": "error",
+                "source_type": "system",
+                "timestamp": t(2),
+                "actor": "api-server",
+                "file_path": "config/server.toml",
+                "error_type": "ValueError",
+                "severity": "critical",
+                "message": (
+                    f"ValueError: worker_pool must be >= 1, got 0 "
+                    f"(/srv/app/releases/{20261120 + i}/config/server.toml, line 12)"
+                ),
+            },
+            {
+                "event_type": "process",
+                "source_type": "system",
+                "timestamp": t(0.5),
+                "actor": "supervisor",
+                "status": "crashed",
+                "message": f"api-server pid {4121 + i} exited with status 1",
+            },
+            {
+                "event_type": "process",
+                "source_type": "system",
+                "timestamp": t(3),
+                "actor": "supervisor",
+                "status": "restarted",
+                "message": f"api-server pid {4122 + i}",
+            },
+        ]
+    events += [
+        {
+            "event_type": "process",
+            "source_type": "system",
+            "timestamp": t(20),
+            "actor": "supervisor",
+            "status": "rolled_back",
+            "message": "rolled back config/server.toml to the last good release",
+        },
+        {
+            "event_type": "human_action",
+            "source_type": "human",
+            "timestamp": t(60),
+            "actor": "li",
+            "file_path": "config/server.toml",
+            "message": "Edit: worker_pool = 8",
+        },
+    ]
+    return events
+
+
+def sample_sessions(base: datetime) -> list[dict[str, Any]]:
+    """The bundled sample: a few sessions across agents, as `achilles demo` sends them."""
+    day = timedelta(days=1)
+    return [
+        {
+            "start": {"session_id": "sample-refactor-1", "agent": "claude-code", "actor": "dana",
+                      "repo": "github.com/example/shop", "branch": "refactor-invoice"},
+            "events": refactor_session(base, "claude-code"),
+            "outcome": "completed",
+        },
+        {
+            "start": {"session_id": "sample-refactor-2", "agent": "claude-code", "actor": "sam",
+                      "repo": "github.com/example/shop", "branch": "invoice-tax"},
+            "events": refactor_session(base + day, "claude-code"),
+            "outcome": "completed",
+        },
+        {
+            "start": {"session_id": "sample-breakfix", "agent": "codex", "actor": "li",
+                      "repo": "github.com/example/cache", "branch": "evict"},
+            "events": break_fix_session(base + 2 * day, "codex", cycles=2),
+            "outcome": "failed",
+        },
+        {
+            "start": {"session_id": "sample-crashloop", "agent": "in-house-agent", "actor": "li",
+                      "repo": "github.com/example/api", "branch": "autosize"},
+            "events": crash_loop_session(base + 3 * day),
+            "outcome": "abandoned",
+        },
+    ]  # fmt: skip

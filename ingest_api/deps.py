@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ingest_api.service import IngestService
 from ingest_api.settings import Settings
+from ingest_api.warehouse import WarehouseReader
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
 
@@ -20,6 +21,10 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_service(request: Request) -> IngestService:
     return request.app.state.service
+
+
+def get_warehouse(request: Request) -> WarehouseReader:
+    return request.app.state.warehouse
 
 
 def require_api_key(
@@ -44,3 +49,4 @@ def require_api_key(
 
 Service = Annotated[IngestService, Depends(get_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+Warehouse = Annotated[WarehouseReader, Depends(get_warehouse)]

@@ -143,3 +143,87 @@ class SessionOut(BaseModel):
     last_event_at: datetime | None = None
     last_received_at: datetime
     counts_by_type: dict[str, int]
+
+
+class SessionSummaryOut(BaseModel):
+    """Derived by the pipeline; `computed_at` is when that snapshot was published."""
+
+    computed_at: datetime
+    event_count: int
+    agent_activity_score: int = Field(description="Events with source_type agent.")
+    error_count: int
+    error_density: float = Field(description="Errors per 100 events.")
+    test_runs_passed: int
+    test_runs_failed: int
+    llm_calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    distinct_files: int
+
+
+class SessionDetailOut(SessionOut):
+    summary: SessionSummaryOut | None = Field(
+        None, description="Null until a pipeline run has included this session."
+    )
+
+
+class SessionClusterOut(BaseModel):
+    cluster_id: str
+    error_type: str | None
+    normalized_message: str
+    sample_message: str | None
+    occurrences: int = Field(description="Occurrences in this session.")
+    first_seen_at: datetime
+    last_seen_at: datetime
+    total_occurrences: int = Field(description="Occurrences across all sessions.")
+    sessions_affected: int
+
+
+class SessionErrorsOut(Page):
+    session_id: str
+    computed_at: datetime | None
+    clusters: list[SessionClusterOut]
+
+
+class CorrelationOut(BaseModel):
+    correlation_id: str
+    method: str
+    action_event_id: str
+    error_event_id: str
+    agent: str
+    action_file_path: str | None
+    error_file_path: str | None
+    error_cluster_id: str | None
+    action_timestamp: datetime
+    error_timestamp: datetime
+    lag_s: float
+    same_file: bool
+    confidence: float
+    attribution_rank: int = Field(description="1 = the action this error is attributed to.")
+
+
+class SessionCorrelationsOut(Page):
+    session_id: str
+    computed_at: datetime | None
+    correlations: list[CorrelationOut]
+
+
+class AgentPerformanceOut(BaseModel):
+    agent: str
+    scope: Literal["session", "overall"]
+    sessions_count: int
+    total_actions: int
+    induced_error_count: int
+    success_rate: float = Field(
+        description="max(0, (total_actions - induced_error_count) / total_actions)"
+    )
+    first_action_at: datetime | None
+    last_action_at: datetime | None
+
+
+class SessionAgentPerformanceOut(BaseModel):
+    session_id: str
+    computed_at: datetime | None
+    agents: list[AgentPerformanceOut] = Field(description="Each agent in this session.")
+    overall: list[AgentPerformanceOut] = Field(description="The same agents across all sessions.")

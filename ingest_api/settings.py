@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         1024, ge=1, description="Sessions whose dedupe state the API keeps in memory."
     )
 
+    pipeline_cron: str = Field(
+        "*/15 * * * *", description="When the schedule recomputes everything (cron)."
+    )
+    sensor_interval_s: int = Field(
+        30, ge=5, description="How often the sensor looks for new landing files."
+    )
+    dbt_threads: int = Field(2, ge=1, description="dbt worker threads.")
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
@@ -74,6 +82,20 @@ class Settings(BaseSettings):
     @property
     def warehouse_dir(self) -> Path:
         return self.data_dir / "warehouse"
+
+    @property
+    def build_db(self) -> Path:
+        """The pipeline's private read-write DuckDB file (dbt builds into it)."""
+        return self.warehouse_dir / "build.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        """The read-only snapshot the API and people query; replaced atomically."""
+        return self.warehouse_dir / "achilles.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
 
     @property
     def effective_api_keys(self) -> list[str]:

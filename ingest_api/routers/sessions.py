@@ -7,16 +7,24 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from ingest_api import reads
 from ingest_api.contract import SESSION_ID_PATTERN, EventValidationError
-from ingest_api.deps import Service
+from ingest_api.deps import Service, Warehouse
 from ingest_api.schemas import (
+    AgentPerformanceOut,
+    CorrelationOut,
     EventOut,
+    SessionAgentPerformanceOut,
+    SessionClusterOut,
+    SessionCorrelationsOut,
+    SessionDetailOut,
     SessionEndIn,
     SessionEndOut,
+    SessionErrorsOut,
     SessionEventsOut,
-    SessionOut,
     SessionStartIn,
     SessionStartOut,
+    SessionSummaryOut,
 )
 from ingest_api.service import UnknownSession
 
@@ -80,16 +88,19 @@ async def end_session(body: SessionEndIn, service: Service) -> SessionEndOut:
 
 @router.get(
     "/{session_id}",
-    response_model=SessionOut,
-    summary="A session and its summary",
+    response_model=SessionDetailOut,
+    summary="A session, with the pipeline's summary once computed",
     responses=NOT_FOUND,
 )
-async def get_session(session_id: SessionId, service: Service) -> SessionOut:
+async def get_session(
+    session_id: SessionId, service: Service, warehouse: Warehouse
+) -> SessionDetailOut:
     try:
         overview = await run_in_threadpool(service.session_overview, session_id)
     except UnknownSession:
         raise not_found(session_id) from None
-    return SessionOut(**overview)
+    summary = await run_in_threadpool(reads.session_summary, warehouse, session_id)
+    return SessionDetailOut(**overview, summary=SessionSummaryOut(**summary) if summary else None)
 
 
 @router.get(
@@ -116,4 +127,83 @@ async def get_session_events(
         offset=offset,
         next_offset=next_offset,
         events=[EventOut(**e) for e in events],
+    )
+
+
+def _page(offset: int, count: int, total: int) -> dict[str, int | None]:
+    return {"offset": offset, "total": total,
+            "next_offset": offset + count if offset + count < total else None}  # fmt: skip
+
+
+async def _known(session_id: str, service: Service, warehouse: Warehouse) -> None:
+    """404 unless the landing zone or the warehouse knows the session."""
+    if await run_in_threadpool(service.session_exists, session_id):
+        return
+    if not await run_in_threadpool(reads.session_in_warehouse, warehouse, session_id):
+        raise not_found(session_id)
+
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get(
+    "/{session_id}/errors",
+    response_model=SessionErrorsOut,
+    summary="Error clusters seen in the session, with counts",
+    responses=NOT_FOUND,
+)
+async def get_session_errors(
+    session_id: SessionId, service: Service, warehouse: Warehouse,
+    limit: Limit = 100, offset: Offset = 0,
+) -> SessionErrorsOut:  # fmt: skip
+    await _known(session_id, service, warehouse)
+    rows, total, computed_at = await run_in_threadpool(
+        reads.session_errors, warehouse, session_id, limit, offset
+    )
+    return SessionErrorsOut(
+        session_id=session_id, computed_at=computed_at, limit=limit,
+        clusters=[SessionClusterOut(**r) for r in rows], **_page(offset, len(rows), total),
+    )  # fmt: skip
+
+
+@router.get(
+    "/{session_id}/correlations",
+    response_model=SessionCorrelationsOut,
+    summary="Agent actions that may have caused the session's errors",
+    responses=NOT_FOUND,
+)
+async def get_session_correlations(
+    session_id: SessionId, service: Service, warehouse: Warehouse,
+    limit: Limit = 100, offset: Offset = 0,
+    min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.0,
+) -> SessionCorrelationsOut:  # fmt: skip
+    await _known(session_id, service, warehouse)
+    rows, total, computed_at = await run_in_threadpool(
+        reads.session_correlations, warehouse, session_id, limit, offset, min_confidence
+    )
+    return SessionCorrelationsOut(
+        session_id=session_id, computed_at=computed_at, limit=limit,
+        correlations=[CorrelationOut(**r) for r in rows], **_page(offset, len(rows), total),
+    )  # fmt: skip
+
+
+@router.get(
+    "/{session_id}/agent-performance",
+    response_model=SessionAgentPerformanceOut,
+    summary="How each agent of the session did, here and across all sessions",
+    responses=NOT_FOUND,
+)
+async def get_session_agent_performance(
+    session_id: SessionId, service: Service, warehouse: Warehouse
+) -> SessionAgentPerformanceOut:
+    await _known(session_id, service, warehouse)
+    per_session, overall, computed_at = await run_in_threadpool(
+        reads.session_agent_performance, warehouse, session_id
+    )
+    return SessionAgentPerformanceOut(
+        session_id=session_id,
+        computed_at=computed_at,
+        agents=[AgentPerformanceOut(**r) for r in per_session],
+        overall=[AgentPerformanceOut(**r) for r in overall],
     )

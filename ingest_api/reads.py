@@ -1,0 +1,94 @@
+"""Queries of the published warehouse behind the derived read endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
+
+Rows = list[dict[str, Any]]
+
+
+def _safe(reader: WarehouseReader, sql: str, params: list[Any]) -> tuple[Rows, datetime | None]:
+    """Rows, or nothing when no snapshot has been published yet."""
+    try:
+        return reader.query(sql, params)
+    except WarehouseNotPublished:
+        return [], None
+
+
+def session_summary(reader: WarehouseReader, session_id: str) -> dict[str, Any] | None:
+    rows, computed_at = _safe(reader, "select * from sessions where session_id = ?", [session_id])
+    if not rows:
+        return None
+    return {**rows[0], "computed_at": computed_at}
+
+
+def session_in_warehouse(reader: WarehouseReader, session_id: str) -> bool:
+    rows, _ = _safe(reader, "select 1 from sessions where session_id = ?", [session_id])
+    return bool(rows)
+
+
+def session_errors(
+    reader: WarehouseReader, session_id: str, limit: int, offset: int
+) -> tuple[Rows, int, datetime | None]:
+    rows, computed_at = _safe(
+        reader,
+        """
+        select s.cluster_id, s.error_type, s.normalized_message, c.sample_message,
+            s.occurrences, s.first_seen_at, s.last_seen_at,
+            c.occurrences as total_occurrences, c.sessions_affected,
+            count(*) over () as _total
+        from session_error_clusters s
+        join error_clusters c using (cluster_id)
+        where s.session_id = ?
+        order by s.occurrences desc, s.first_seen_at, s.cluster_id
+        limit ? offset ?
+        """,
+        [session_id, limit, offset],
+    )
+    return _page(rows, computed_at)
+
+
+def session_correlations(
+    reader: WarehouseReader, session_id: str, limit: int, offset: int, min_confidence: float
+) -> tuple[Rows, int, datetime | None]:
+    rows, computed_at = _safe(
+        reader,
+        """
+        select * exclude (session_id), count(*) over () as _total
+        from event_correlations
+        where session_id = ? and confidence >= ?
+        order by error_timestamp, error_event_id, attribution_rank, correlation_id
+        limit ? offset ?
+        """,
+        [session_id, min_confidence, limit, offset],
+    )
+    return _page(rows, computed_at)
+
+
+def session_agent_performance(
+    reader: WarehouseReader, session_id: str
+) -> tuple[Rows, Rows, datetime | None]:
+    rows, computed_at = _safe(
+        reader,
+        """
+        select * from agent_performance
+        where scope = 'overall' and agent in (
+                select agent from agent_performance where scope = 'session' and session_id = ?)
+            or (scope = 'session' and session_id = ?)
+        order by scope desc, agent
+        """,
+        [session_id, session_id],
+    )
+    per_session = [r for r in rows if r["scope"] == "session"]
+    overall = [r for r in rows if r["scope"] == "overall"]
+    return per_session, overall, computed_at
+
+
+def _page(rows: Rows, computed_at: datetime | None) -> tuple[Rows, int, datetime | None]:
+    total = rows[0]["_total"] if rows else 0
+    for r in rows:
+        del r["_total"]
+    return rows, total, computed_at

@@ -1,0 +1,31 @@
+"""The published snapshot: the last step of every run."""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from ingest_api.settings import Settings
+from orchestration.publish import PUBLISHED_TABLES, publish
+
+PUBLISHED_KEY = AssetKey(["warehouse", "published"])
+# Everything that must be built before a snapshot is taken.
+PUBLISH_DEPS = [AssetKey([t]) for t in PUBLISHED_TABLES]
+
+
+@asset(
+    key=PUBLISHED_KEY,
+    deps=PUBLISH_DEPS,
+    group_name="published",
+    description=(
+        "Read-only DuckDB snapshot (warehouse/achilles.duckdb) that the API and ad-hoc SQL "
+        "read; swapped in atomically after a successful build."
+    ),
+)
+def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
+    result = publish(Settings())
+    context.log.info(f"published {result['path']}")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(result["path"]),
+            "published_at": result["published_at"].isoformat(),
+            **{f"rows.{k}": v for k, v in result["row_counts"].items()},
+        }
+    )

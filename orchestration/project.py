@@ -1,0 +1,57 @@
+"""Where the dbt project lives and how its manifest is prepared.
+
+dagster-dbt reads `target/manifest.json` when the definitions load, so every
+entry point (`achilles run`, `achilles ui`, the tests) calls `prepare_manifest()`
+first; loading the definitions never runs dbt by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from ingest_api.settings import Settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment for a dbt subprocess: absolute data dir, no usage pings."""
+    return {
+        **os.environ,
+        "ACHILLES_DATA_DIR": str(Path(settings.data_dir).resolve()),
+        "ACHILLES_DBT_THREADS": str(settings.dbt_threads),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+    }
+
+
+def _newest_source_mtime() -> float:
+    paths = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "tests"):
+        paths += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in paths if p.exists())
+
+
+def prepare_manifest(settings: Settings | None = None, force: bool = False) -> Path:
+    """Run `dbt parse` when the manifest is missing or older than the project files."""
+    if not force and MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
+        return MANIFEST
+    settings = settings or Settings()
+    result = subprocess.run(
+        [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        env=dbt_env(settings),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+    return MANIFEST

@@ -1,0 +1,71 @@
+"""Publishing: copy the documented tables of a finished build into a new DuckDB
+file and atomically rename it over the published snapshot.
+
+Readers (the API, `achilles sql`, a person's DuckDB shell) only ever open the
+published file read-only. A rename swaps the whole file at once, so they see the
+old snapshot or the new one, never a half-built state, and never hold a lock
+that could block the next build. A failed build never reaches this step, so the
+last good snapshot stays in place.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import orjson
+
+from ingest_api.settings import Settings
+
+# Table -> the key its rows are ordered by, so the snapshot is byte-for-byte repeatable.
+PUBLISHED_TABLES: dict[str, str] = {
+    "events": "session_id, event_seq",
+    "sessions": "session_id",
+    "error_clusters": "cluster_id",
+    "session_error_clusters": "session_id, cluster_id",
+    "error_occurrences": "event_id",
+    "event_correlations": "correlation_id",
+    "agent_performance": "agent_performance_id",
+    "insights": "insight_id",
+}
+META_TABLE = "achilles_publish"
+
+
+def _fsync(path: os.PathLike[str] | str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    """Snapshot the build warehouse; returns row counts and the publish time."""
+    published_at = now or datetime.now(UTC)
+    folder = settings.warehouse_dir
+    tmp = folder / f".publish-{uuid.uuid4().hex}.duckdb"
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(settings.build_db))
+    try:
+        existing = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        con.execute(f"attach '{tmp}' as pub")
+        for table, order in PUBLISHED_TABLES.items():
+            if table not in existing:
+                continue
+            con.execute(f"create table pub.{table} as select * from main.{table} order by {order}")
+            counts[table] = con.execute(f"select count(*) from pub.{table}").fetchone()[0]
+        con.execute(
+            f"create table pub.{META_TABLE} as select ?::timestamptz as published_at, "
+            "?::json as row_counts",
+            [published_at, orjson.dumps(counts).decode()],
+        )
+        con.execute("detach pub")
+    finally:
+        con.close()
+    _fsync(tmp)
+    os.replace(tmp, settings.published_db)
+    _fsync(folder)
+    return {"published_at": published_at, "row_counts": counts, "path": str(settings.published_db)}
