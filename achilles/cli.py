@@ -210,5 +210,29 @@ def compact(data_dir: DataDir = None) -> None:
     typer.echo(f"Compacted {files} files in {sessions} sessions")
 
 
+@app.command()
+def generate(
+    sessions: Annotated[int, typer.Option(help="How many sessions.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 0,
+    events: Annotated[
+        int | None, typer.Option(help="Scale session lengths to about this many events in all.")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Processes to generate with.")] = 1,
+    data_dir: DataDir = None,
+) -> None:
+    """Write realistic sessions straight into the landing zone (for trying volume)."""
+    from achilles.generate import generate as run_generate
+
+    settings = _settings(data_dir)
+    stats = run_generate(
+        settings.events_dir, sessions, seed, target_events=events, workers=workers
+    )
+    typer.echo(
+        f"Wrote {stats.events:,} events in {stats.sessions:,} sessions ({stats.files:,} files, "
+        f"{stats.bytes_written / 1e6:,.1f} MB) in {stats.elapsed_s:.1f} s "
+        f"({stats.events_per_s:,.0f} events/s) to {settings.events_dir}"
+    )
+
+
 def main() -> None:
     app()

@@ -29,3 +29,19 @@ def settings(tmp_path: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings), headers=AUTH) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    """The sample sessions, landed and run through the whole pipeline once."""
+    from tests.pipeline_fixtures import build_warehouse
+
+    result = build_warehouse(tmp_path_factory.mktemp("built") / "data")
+    assert result.run_ok, "the pipeline run over the sample sessions failed"
+    return result
+
+
+@pytest.fixture
+def built_client(built) -> Iterator[TestClient]:
+    with TestClient(create_app(built.settings), headers=AUTH) as c:
+        yield c

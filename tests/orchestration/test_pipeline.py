@@ -1,0 +1,92 @@
+"""The Dagster definitions and one real run of the whole job over the sample sessions."""
+
+import duckdb
+import pytest
+from dagster import AssetKey, DefaultScheduleStatus, DefaultSensorStatus
+
+from orchestration.publish import META_TABLE, PUBLISHED_TABLES
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def defs(built):
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_asset_keys_and_groups(defs):
+    graph = defs.resolve_asset_graph()
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups == {
+        "landing/events": "landing",
+        "stg_events": "staging",
+        "int_errors_normalized": "intermediate",
+        "int_error_occurrences": "intermediate",
+        "events": "marts",
+        "sessions": "marts",
+        "error_clusters": "marts",
+        "session_error_clusters": "marts",
+        "error_occurrences": "marts",
+        "event_correlations": "marts",
+        "agent_performance": "marts",
+        "insights": "insights",
+        "warehouse/published": "published",
+    }
+
+
+def test_graph_runs_landing_to_published(defs):
+    graph = defs.resolve_asset_graph()
+    published = AssetKey(["warehouse", "published"])
+    upstream = graph.upstream_key_iterator(published)
+    assert AssetKey(["insights"]) in set(upstream)
+    assert AssetKey(["landing", "events"]) in graph.get(AssetKey(["stg_events"])).parent_keys
+    assert AssetKey(["sessions"]) in graph.get(AssetKey(["insights"])).parent_keys
+
+
+def test_dbt_tests_are_asset_checks_and_landing_has_freshness(defs):
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    assert ("landing/events", "landing_freshness") in checks
+    assert sum(1 for a, _ in checks if a == "events") >= 2  # unique + not_null at least
+    assert any(name.startswith("unique_") for _, name in checks)
+
+
+def test_schedule_and_sensor_are_on_by_default(defs):
+    schedule = defs.resolve_schedule_def("recompute_schedule")
+    sensor = defs.resolve_sensor_def("new_landing_files")
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING
+    assert schedule.cron_schedule == "*/15 * * * *"
+    assert sensor.default_status == DefaultSensorStatus.RUNNING
+
+
+def test_sensor_requests_a_run_for_new_files_once(built, monkeypatch):
+    from dagster import DagsterInstance, build_sensor_context
+
+    from orchestration.defs.automation import build_sensor
+
+    monkeypatch.setenv("ACHILLES_DATA_DIR", str(built.settings.data_dir))
+    sensor = build_sensor(built.settings)
+    with DagsterInstance.ephemeral() as instance:
+        first = sensor(build_sensor_context(instance=instance))
+        assert first.run_requests and first.cursor
+        again = sensor(build_sensor_context(instance=instance, cursor=first.cursor))
+    assert not again.run_requests and "no new landing files" in again.skip_message
+
+
+def test_published_snapshot_has_every_table(built):
+    con = duckdb.connect(str(built.settings.published_db), read_only=True)
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert set(PUBLISHED_TABLES) | {META_TABLE} <= tables
+    assert con.execute("select count(*) from sessions").fetchone()[0] == len(built.sessions)
+    con.close()
+
+
+def test_published_file_opens_while_another_reader_holds_it(built):
+    a = duckdb.connect(str(built.settings.published_db), read_only=True)
+    b = duckdb.connect(str(built.settings.published_db), read_only=True)
+    assert a.execute("select count(*) from events").fetchone() == b.execute(
+        "select count(*) from events"
+    ).fetchone()
+    a.close()
+    b.close()
