@@ -7,7 +7,7 @@ import logging
 from fastapi import Depends, FastAPI
 
 from ingest_api.deps import require_api_key
-from ingest_api.routers import events, health, sessions
+from ingest_api.routers import events, health, insights, sessions
 from ingest_api.service import IngestService
 from ingest_api.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api.warehouse import WarehouseReader
@@ -37,4 +37,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(sessions.router, dependencies=auth)
     app.include_router(events.router, dependencies=auth)
+    app.include_router(insights.router, dependencies=auth)
     return app

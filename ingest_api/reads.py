@@ -92,3 +92,34 @@ def _page(rows: Rows, computed_at: datetime | None) -> tuple[Rows, int, datetime
     for r in rows:
         del r["_total"]
     return rows, total, computed_at
+
+
+def recent_insights(
+    reader: WarehouseReader,
+    session_id: str | None,
+    kind: str | None,
+    severity: str | None,
+    status: str | None,
+    since: datetime | None,
+    limit: int,
+) -> tuple[Rows, datetime | None]:
+    filters, params = [], []
+    for column, value in (
+        ("session_id", session_id), ("kind", kind), ("severity", severity), ("status", status),
+    ):  # fmt: skip
+        if value is not None:
+            filters.append(f"{column} = ?")
+            params.append(value)
+    if since is not None:
+        filters.append("detected_at >= ?")
+        params.append(since)
+    where = " and ".join(filters) or "true"
+    try:
+        if not reader.has_table("insights"):
+            return [], reader.published_at()
+        return reader.query(
+            f"select * from insights where {where} order by detected_at desc, insight_id limit ?",
+            [*params, limit],
+        )
+    except WarehouseNotPublished:
+        return [], None

@@ -227,3 +227,23 @@ class SessionAgentPerformanceOut(BaseModel):
     computed_at: datetime | None
     agents: list[AgentPerformanceOut] = Field(description="Each agent in this session.")
     overall: list[AgentPerformanceOut] = Field(description="The same agents across all sessions.")
+
+
+class InsightOut(BaseModel):
+    insight_id: str = Field(description="Deterministic: same inputs, same id.")
+    session_id: str
+    kind: str
+    severity: Literal["info", "warning", "critical"]
+    title: str
+    detail: str
+    evidence: dict[str, Any] = Field(description="Event ids, cluster ids, counts.")
+    status: Literal["open", "resolved"]
+    detected_at: datetime = Field(description="Time of the data that raised it.")
+    first_computed_at: datetime = Field(description="When a pipeline run first wrote it.")
+    resolved_at: datetime | None = None
+    narrative: str | None = Field(None, description="LLM narrative, when narration is on.")
+
+
+class InsightsOut(BaseModel):
+    computed_at: datetime | None
+    insights: list[InsightOut]

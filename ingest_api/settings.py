@@ -63,6 +63,27 @@ class Settings(BaseSettings):
     )
     dbt_threads: int = Field(2, ge=1, description="dbt worker threads.")
 
+    # Insight step (monitoring agent); see orchestration/graphs/config.py for all knobs.
+    insight_error_density_threshold: float = Field(
+        20.0, ge=0, description="high_error_density: errors per 100 events above this."
+    )
+    insight_repeated_error_threshold: int = Field(
+        3, ge=2, description="repeated_error: the same cluster this many times in a row."
+    )
+    insight_crash_loop_min_events: int = Field(
+        3, ge=2, description="crash_loop: this many crashed/restarted process events..."
+    )
+    insight_crash_loop_window_s: float = Field(300.0, gt=0, description="...within this span.")
+    insight_no_progress_actions: int = Field(
+        20, ge=2, description="no_progress: agent actions without a passing test or new file."
+    )
+    llm_provider: str = Field(
+        "none", description="Insight narration: none (default), openai or ollama."
+    )
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible or Ollama base URL.")
+    llm_api_key: str | None = Field(None, description="Key for the LLM provider, if it needs one.")
+    llm_model: str | None = Field(None, description="Model name for narration.")
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

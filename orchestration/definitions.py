@@ -9,13 +9,14 @@ from dagster import Definitions
 from ingest_api.settings import Settings
 from orchestration.defs.automation import build_schedule, build_sensor, pipeline_job
 from orchestration.defs.dbt import achilles_dbt_models, dbt_resource
+from orchestration.defs.insights import insights
 from orchestration.defs.landing import landing_events, landing_freshness
 from orchestration.defs.publish import published_warehouse
 
 _settings = Settings()
 
 defs = Definitions(
-    assets=[landing_events, achilles_dbt_models, published_warehouse],
+    assets=[landing_events, achilles_dbt_models, insights, published_warehouse],
     asset_checks=[landing_freshness],
     jobs=[pipeline_job],
     schedules=[build_schedule(_settings)],

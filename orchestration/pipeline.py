@@ -6,7 +6,7 @@ because DAGSTER_HOME lives under the data dir.
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
 from pathlib import Path
 
@@ -42,8 +42,25 @@ def run_pipeline(settings: Settings, quiet: bool = False) -> bool:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("achilles_pipeline")
-    if quiet:  # the run log still goes to the instance (and the UI)
-        logging.getLogger("dagster").setLevel(logging.WARNING)
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    if not quiet:
+        with DagsterInstance.get() as instance:
+            return job.execute_in_process(instance=instance, raise_on_error=False).success
+    # Quiet: the console gets warnings only; dbt's output goes to a log file.
+    # The full run log is still in the Dagster instance (and so in the UI).
+    log_path = pipeline_log_path(settings)
+    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    with (
+        DagsterInstance.get() as instance,
+        open(log_path, "a") as log,
+        contextlib.redirect_stdout(log),
+    ):
+        result = job.execute_in_process(
+            instance=instance, run_config=run_config, raise_on_error=False
+        )
     return result.success
+
+
+def pipeline_log_path(settings: Settings) -> Path:
+    folder = Path(settings.data_dir).resolve() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "pipeline.log"

@@ -46,7 +46,9 @@ def test_reads_during_a_build(tmp_path):
             t.start()
         saved = dict(os.environ)
         try:
-            ok = run_pipeline(Settings(data_dir=built.settings.data_dir, _env_file=None), quiet=True)
+            ok = run_pipeline(
+                Settings(data_dir=built.settings.data_dir, _env_file=None), quiet=True
+            )
         finally:
             os.environ.clear()
             os.environ.update(saved)

@@ -38,7 +38,9 @@ def test_session_correlations(built_client):
         "/v1/sessions/sample-refactor-1/correlations", params={"min_confidence": 0.5}
     ).json()
     assert all(c["confidence"] >= 0.5 for c in filtered["correlations"])
-    page = built_client.get("/v1/sessions/sample-refactor-1/correlations", params={"limit": 1}).json()
+    page = built_client.get(
+        "/v1/sessions/sample-refactor-1/correlations", params={"limit": 1}
+    ).json()
     assert len(page["correlations"]) == 1 and page["total"] == out["total"]
     assert page["next_offset"] == (1 if out["total"] > 1 else None)
 

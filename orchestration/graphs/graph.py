@@ -1,0 +1,101 @@
+"""The insight graph and the one function the Dagster asset calls."""
+
+# START → load_basic_context → detect_basic_insights → write_insights ─┬→ END
+#                                                                       └→ narrate → END
+# (the narrate node exists only when a provider is given or configured)
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import duckdb
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from orchestration.graphs.config import InsightConfig
+from orchestration.graphs.detectors import KINDS
+from orchestration.graphs.llm import ChatProvider, make_provider
+from orchestration.graphs.nodes import (
+    detect_basic_insights,
+    load_basic_context,
+    narrate,
+    route_after_write,
+    write_insights,
+)
+from orchestration.graphs.state import InsightContext, InsightState
+from orchestration.graphs.store import ensure_store, open_counts_by_kind, sessions_to_evaluate
+
+InsightGraph = CompiledStateGraph[InsightState, InsightContext, InsightState, InsightState]
+
+
+def build_graph(provider: ChatProvider | None = None) -> InsightGraph:
+    """Compile the insight graph; without a provider there is no narrate node at all."""
+    graph = StateGraph(
+        InsightState,
+        context_schema=InsightContext,
+        input_schema=InsightState,
+        output_schema=InsightState,
+    )
+    graph.add_node("load_basic_context", load_basic_context)
+    graph.add_node("detect_basic_insights", detect_basic_insights)
+    graph.add_node("write_insights", write_insights)
+    graph.add_edge(START, "load_basic_context")
+    graph.add_edge("load_basic_context", "detect_basic_insights")
+    graph.add_edge("detect_basic_insights", "write_insights")
+    if provider is None:
+        graph.add_edge("write_insights", END)
+    else:
+        graph.add_node("narrate", partial(narrate, provider=provider))
+        graph.add_conditional_edges("write_insights", route_after_write, ["narrate", END])
+        graph.add_edge("narrate", END)
+    return graph.compile()
+
+
+def run_insights(
+    con: duckdb.DuckDBPyConnection,
+    config: InsightConfig | None = None,
+    provider: ChatProvider | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Evaluate every session with new data, in batches; return counts for asset metadata.
+
+    `con` is the build warehouse, read-write. `provider` overrides the one the
+    config describes; with neither, nothing is narrated. `now` is the wall clock
+    recorded as first_computed_at (tests pin it).
+    """
+    config = config or InsightConfig()
+    now = now or datetime.now(UTC)
+    if provider is None:
+        provider = make_provider(config)
+    ensure_store(con)
+    graph = build_graph(provider)
+    context = InsightContext(con=con, config=config, now=now)
+
+    totals: dict[str, Any] = {
+        "sessions_evaluated": 0,
+        "detected": 0,
+        "new": 0,
+        "changed": 0,
+        "reopened": 0,
+        "resolved": 0,
+        "unchanged": 0,
+        "narrated": 0,
+        "narration_failed": 0,
+        "by_kind": dict.fromkeys(KINDS, 0),
+    }
+    pending = sessions_to_evaluate(con, config)
+    size = config.session_batch_size
+    for start in range(0, len(pending), size):
+        out = graph.invoke({"session_ids": pending[start : start + size]}, context=context)
+        for key, value in out.get("counts", {}).items():
+            if key == "by_kind":
+                for kind, n in value.items():
+                    totals["by_kind"][kind] = totals["by_kind"].get(kind, 0) + n
+            else:
+                totals[key] += value
+        totals["narrated"] += out.get("narrated", 0)
+        totals["narration_failed"] += out.get("narration_failed", 0)
+    totals["open_by_kind"] = {**dict.fromkeys(KINDS, 0), **open_counts_by_kind(con)}
+    return totals

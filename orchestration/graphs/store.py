@@ -1,0 +1,473 @@
+"""Reading the warehouse and merging findings into the `insights` table.
+
+All SQL of the insight step lives here. Reads use the contract's column names
+(docs/warehouse-contract.md) and load a batch of sessions with one query per
+table. Writes happen in one transaction per batch: insights and the
+per-session watermark move together, so a crash never leaves a session marked
+evaluated without its insights (or the reverse).
+
+Time columns: `detected_at` and `resolved_at` are data time (event timestamps);
+`first_computed_at` is the wall clock of the run that first wrote the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.graphs.config import InsightConfig
+from orchestration.graphs.detectors import (
+    Correlation,
+    Finding,
+    SessionCluster,
+    SessionSummary,
+    TimelineEvent,
+)
+from orchestration.graphs.state import RecentEvent, SessionContext, StoredInsight
+
+INSIGHTS_DDL = """
+create table if not exists insights (
+    insight_id        varchar primary key,
+    session_id        varchar not null,
+    kind              varchar not null,
+    severity          varchar not null check (severity in ('info', 'warning', 'critical')),
+    title             varchar not null,
+    detail            varchar not null,
+    evidence          varchar not null,
+    status            varchar not null check (status in ('open', 'resolved')),
+    detected_at       timestamptz not null,
+    first_computed_at timestamptz not null,
+    resolved_at       timestamptz,
+    narrative         varchar
+)
+"""
+WATERMARKS_DDL = """
+create table if not exists insight_watermarks (
+    session_id        varchar primary key,
+    last_event_at     timestamptz,
+    event_count       bigint,
+    rules_fingerprint varchar not null,
+    evaluated_at      timestamptz not null
+)
+"""
+INPUT_TABLES = (
+    "events",
+    "sessions",
+    "session_error_clusters",
+    "error_occurrences",
+    "event_correlations",
+)
+INSIGHT_COLUMNS = (
+    "insight_id",
+    "session_id",
+    "kind",
+    "severity",
+    "title",
+    "detail",
+    "evidence",
+    "status",
+    "detected_at",
+    "first_computed_at",
+    "resolved_at",
+    "narrative",
+)
+MESSAGE_CHARS = 300
+_IDS = "(select unnest($ids::varchar[]))"
+
+
+class MissingWarehouseTable(RuntimeError):
+    """The build warehouse lacks a table the insight step reads."""
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """DuckDB gives naive UTC for `timezone('UTC', ts)`; make it aware."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(value: datetime) -> datetime:
+    """Like `_utc` for columns that are never null (event timestamps)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- setup
+
+
+def ensure_store(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `insights` and `insight_watermarks` if missing; check the inputs exist."""
+    present = {
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = current_schema()"
+        ).fetchall()
+    }
+    missing = [t for t in INPUT_TABLES if t not in present]
+    if missing:
+        raise MissingWarehouseTable(
+            f"the warehouse has no {', '.join(missing)} (run the dbt build first)"
+        )
+    con.execute(INSIGHTS_DDL)
+    # An insights table created before narration existed gets the column.
+    con.execute("alter table insights add column if not exists narrative varchar")
+    con.execute(WATERMARKS_DDL)
+
+
+# ---------------------------------------------------------------- reads
+
+
+def sessions_to_evaluate(con: duckdb.DuckDBPyConnection, config: InsightConfig) -> list[str]:
+    """Sessions whose data changed since their last evaluation (all on the first run).
+
+    "Changed" = a different last_event_at or event_count than the watermark (a
+    late event with an old timestamp still changes the count), or detector
+    knobs that changed since (`rules_fingerprint`).
+    """
+    rows = con.execute(
+        """
+        select s.session_id
+        from sessions s
+        left join insight_watermarks w on w.session_id = s.session_id
+        where w.session_id is null
+           or w.rules_fingerprint <> $fp
+           or w.last_event_at is distinct from s.last_event_at
+           or w.event_count is distinct from s.event_count
+        order by s.session_id
+        """,
+        {"fp": config.rules_fingerprint()},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def load_contexts(
+    con: duckdb.DuckDBPyConnection, session_ids: Sequence[str], config: InsightConfig
+) -> list[SessionContext]:
+    """Load summary, last N events, timeline, clusters and correlations per session."""
+    ids = {"ids": list(session_ids)}
+    summaries = {
+        r[0]: SessionSummary(
+            session_id=r[0],
+            event_count=int(r[1] or 0),
+            error_count=int(r[2] or 0),
+            error_density=float(r[3] or 0.0),
+            first_event_at=_utc(r[4]),
+            last_event_at=_utc(r[5]),
+        )
+        for r in con.execute(
+            f"""
+            select session_id, event_count, error_count, error_density,
+                   timezone('UTC', first_event_at), timezone('UTC', last_event_at)
+            from sessions where session_id in {_IDS}
+            """,
+            ids,
+        ).fetchall()
+    }
+
+    recent: dict[str, list[RecentEvent]] = {}
+    for r in con.execute(
+        f"""
+        with ranked as (
+            select session_id, event_id, event_seq, timestamp, event_type, source_type,
+                   actor, file_path, status, error_type, left(message, {MESSAGE_CHARS}) as message,
+                   row_number() over (
+                       partition by session_id order by timestamp desc, event_id desc
+                   ) as rn
+            from events where session_id in {_IDS}
+        )
+        select session_id, event_id, event_seq, timezone('UTC', timestamp), event_type,
+               source_type, actor, file_path, status, error_type, message
+        from ranked where rn <= $n
+        order by session_id, timestamp, event_id
+        """,
+        {**ids, "n": config.context_events},
+    ).fetchall():
+        recent.setdefault(r[0], []).append(
+            RecentEvent(r[1], r[2], _ts(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+        )
+
+    timeline: dict[str, list[TimelineEvent]] = {}
+    for r in con.execute(
+        f"""
+        select e.session_id, e.event_id, timezone('UTC', e.timestamp), e.event_type,
+               e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
+               coalesce(o.error_type, e.error_type)
+        from events e
+        left join error_occurrences o
+               on o.session_id = e.session_id and o.event_id = e.event_id
+        where e.session_id in {_IDS}
+          and e.event_type not in ('session_start', 'session_end')
+        order by e.session_id, e.timestamp, e.event_id
+        """,
+        ids,
+    ).fetchall():
+        timeline.setdefault(r[0], []).append(
+            TimelineEvent(r[1], _ts(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+        )
+
+    clusters: dict[str, list[SessionCluster]] = {}
+    for r in con.execute(
+        f"""
+        select session_id, cluster_id, error_type, normalized_message, occurrences
+        from session_error_clusters where session_id in {_IDS}
+        order by session_id, cluster_id
+        """,
+        ids,
+    ).fetchall():
+        clusters.setdefault(r[0], []).append(SessionCluster(r[1], r[2], r[3], int(r[4] or 0)))
+
+    correlations: dict[str, list[Correlation]] = {}
+    for r in con.execute(
+        f"""
+        select c.session_id, c.correlation_id, c.method, c.action_event_id, c.error_event_id,
+               c.agent, c.action_file_path, c.error_file_path, c.error_cluster_id,
+               timezone('UTC', c.action_timestamp), timezone('UTC', c.error_timestamp),
+               c.lag_s, c.same_file, c.confidence, c.attribution_rank,
+               left(a.message, {MESSAGE_CHARS}), left(e.message, {MESSAGE_CHARS}), e.error_type
+        from event_correlations c
+        left join events a on a.session_id = c.session_id and a.event_id = c.action_event_id
+        left join events e on e.session_id = c.session_id and e.event_id = c.error_event_id
+        where c.session_id in {_IDS}
+        order by c.session_id, c.correlation_id
+        """,
+        ids,
+    ).fetchall():
+        correlations.setdefault(r[0], []).append(
+            Correlation(
+                correlation_id=r[1],
+                method=r[2],
+                action_event_id=r[3],
+                error_event_id=r[4],
+                agent=r[5],
+                action_file_path=r[6],
+                error_file_path=r[7],
+                error_cluster_id=r[8],
+                action_timestamp=_ts(r[9]),
+                error_timestamp=_ts(r[10]),
+                lag_s=float(r[11] or 0.0),
+                same_file=bool(r[12]),
+                confidence=float(r[13] or 0.0),
+                attribution_rank=int(r[14] or 0),
+                action_message=r[15],
+                error_message=r[16],
+                error_type=r[17],
+            )
+        )
+
+    return [
+        SessionContext(
+            summary=summaries[sid],
+            recent_events=recent.get(sid, []),
+            timeline=timeline.get(sid, []),
+            clusters=clusters.get(sid, []),
+            correlations=correlations.get(sid, []),
+        )
+        for sid in sorted(set(session_ids))
+        if sid in summaries
+    ]
+
+
+def _stored(row: Sequence) -> StoredInsight:
+    values = dict(zip(INSIGHT_COLUMNS, row, strict=True))
+    for col in ("detected_at", "first_computed_at", "resolved_at"):
+        values[col] = _utc(values[col])
+    return StoredInsight(**values)
+
+
+_SELECT_INSIGHTS = ", ".join(
+    f"timezone('UTC', {c})" if c.endswith("_at") else c for c in INSIGHT_COLUMNS
+)
+
+
+def load_insights(
+    con: duckdb.DuckDBPyConnection, session_ids: Sequence[str] | None = None
+) -> dict[str, StoredInsight]:
+    """Stored insights by id: those of the given sessions, or all."""
+    if session_ids is None:
+        rows = con.execute(f"select {_SELECT_INSIGHTS} from insights").fetchall()
+    else:
+        rows = con.execute(
+            f"select {_SELECT_INSIGHTS} from insights where session_id in {_IDS}",
+            {"ids": list(session_ids)},
+        ).fetchall()
+    return {r[0]: _stored(r) for r in rows}
+
+
+# ---------------------------------------------------------------- merge
+
+
+@dataclass
+class MergePlan:
+    """What a batch changes in `insights`, decided without touching the database."""
+
+    inserts: list[StoredInsight] = field(default_factory=list)
+    updates: list[StoredInsight] = field(default_factory=list)
+    new_ids: list[str] = field(default_factory=list)
+    changed_ids: list[str] = field(default_factory=list)  # content changed (still open)
+    reopened_ids: list[str] = field(default_factory=list)
+    resolved_ids: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def narrate_ids(self) -> list[str]:
+        """Open insights whose text is new: they have no narrative yet."""
+        fresh = {r.insight_id for r in self.inserts}
+        fresh |= {r.insight_id for r in self.updates if r.status == "open" and not r.narrative}
+        return sorted(fresh)
+
+
+def plan_merge(
+    existing: dict[str, StoredInsight],
+    findings: Iterable[Finding],
+    evaluated: dict[str, datetime],
+    now: datetime,
+) -> MergePlan:
+    """Merge findings of the evaluated sessions into their stored insights.
+
+    `evaluated` maps each evaluated session to the data time used as
+    `resolved_at` for its insights that no longer hold. A finding equal to its
+    stored open row changes nothing; a changed or reappearing one is updated in
+    place (first_computed_at kept; a narrative kept only if the text is the same).
+    """
+    plan = MergePlan()
+    found: set[str] = set()
+    for f in sorted(findings, key=lambda f: f.insight_id):
+        iid = f.insight_id
+        found.add(iid)
+        row = StoredInsight(
+            insight_id=iid,
+            session_id=f.session_id,
+            kind=f.kind,
+            severity=f.severity,
+            title=f.title,
+            detail=f.detail,
+            evidence=f.evidence_json,
+            status="open",
+            detected_at=f.detected_at,
+            first_computed_at=now,
+            resolved_at=None,
+        )
+        old = existing.get(iid)
+        if old is None:
+            plan.inserts.append(row)
+            plan.new_ids.append(iid)
+            continue
+        same_text = old.content == row.content
+        if same_text and old.status == "open":
+            plan.unchanged += 1
+            continue
+        plan.updates.append(
+            replace(
+                row,
+                first_computed_at=old.first_computed_at,
+                narrative=old.narrative if same_text else None,
+            )
+        )
+        if old.status != "open":
+            plan.reopened_ids.append(iid)
+        if not same_text:
+            plan.changed_ids.append(iid)
+
+    for iid in sorted(existing):
+        old = existing[iid]
+        if old.session_id in evaluated and iid not in found and old.status == "open":
+            plan.updates.append(
+                replace(old, status="resolved", resolved_at=evaluated[old.session_id])
+            )
+            plan.resolved_ids.append(iid)
+    return plan
+
+
+_TS = pa.timestamp("us", tz="UTC")
+_INSIGHT_ARROW = pa.schema(
+    [(c, _TS if c.endswith("_at") else pa.string()) for c in INSIGHT_COLUMNS]
+)
+_WATERMARK_ARROW = pa.schema(
+    [
+        ("session_id", pa.string()),
+        ("last_event_at", _TS),
+        ("event_count", pa.int64()),
+        ("rules_fingerprint", pa.string()),
+        ("evaluated_at", _TS),
+    ]
+)
+_STAGED = "_achilles_insights_staged"
+
+
+def _insight_table(rows: Sequence[StoredInsight]) -> pa.Table:
+    return pa.table(
+        {c: [getattr(r, c) for r in rows] for c in INSIGHT_COLUMNS}, schema=_INSIGHT_ARROW
+    )
+
+
+def _write_staged(con: duckdb.DuckDBPyConnection, table: pa.Table, sql: str) -> None:
+    """Run `sql` against `table` registered as a view (bulk, unlike executemany)."""
+    con.register(_STAGED, table)
+    try:
+        con.execute(sql)
+    finally:
+        con.unregister(_STAGED)
+
+
+def apply_merge(
+    con: duckdb.DuckDBPyConnection,
+    plan: MergePlan,
+    summaries: Sequence[SessionSummary],
+    config: InsightConfig,
+    now: datetime,
+) -> None:
+    """Write the plan and advance the evaluated sessions' watermarks, atomically."""
+    columns = ", ".join(INSIGHT_COLUMNS)
+    settable = ", ".join(f"{c} = s.{c}" for c in INSIGHT_COLUMNS if c != "insight_id")
+    fingerprint = config.rules_fingerprint()
+    watermarks = pa.table(
+        {
+            "session_id": [s.session_id for s in summaries],
+            "last_event_at": [s.last_event_at for s in summaries],
+            "event_count": [s.event_count for s in summaries],
+            "rules_fingerprint": [fingerprint] * len(summaries),
+            "evaluated_at": [now] * len(summaries),
+        },
+        schema=_WATERMARK_ARROW,
+    )
+    con.execute("begin transaction")
+    try:
+        if plan.inserts:
+            _write_staged(
+                con,
+                _insight_table(plan.inserts),
+                f"insert into insights ({columns}) select {columns} from {_STAGED}",
+            )
+        if plan.updates:
+            _write_staged(
+                con,
+                _insight_table(plan.updates),
+                f"update insights set {settable} from {_STAGED} s "
+                "where insights.insight_id = s.insight_id",
+            )
+        if summaries:
+            _write_staged(
+                con,
+                watermarks,
+                "insert or replace into insight_watermarks "
+                "(session_id, last_event_at, event_count, rules_fingerprint, evaluated_at) "
+                f"select * from {_STAGED}",
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def set_narrative(con: duckdb.DuckDBPyConnection, insight_id: str, narrative: str) -> None:
+    con.execute("update insights set narrative = ? where insight_id = ?", [narrative, insight_id])
+
+
+def open_counts_by_kind(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = con.execute(
+        "select kind, count(*) from insights where status = 'open' group by kind order by kind"
+    ).fetchall()
+    return {k: int(n) for k, n in rows}

@@ -1,0 +1,764 @@
+"""The insight step: detectors (unit), then the graph on a real DuckDB file.
+
+The warehouse tables are built here from Python rows with exactly the
+contract's columns (docs/warehouse-contract.md), using simplified versions of
+the dbt rules, so these tests do not depend on dbt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from orchestration.graphs import (
+    InsightConfig,
+    LangChainChatProvider,
+    OllamaProvider,
+    OpenAICompatibleProvider,
+    build_graph,
+    make_provider,
+    run_insights,
+)
+from orchestration.graphs.detectors import (
+    Correlation,
+    SessionCluster,
+    SessionSummary,
+    TimelineEvent,
+    detect_agent_caused_errors,
+    detect_all,
+    detect_break_fix_cycles,
+    detect_crash_loops,
+    detect_high_error_density,
+    detect_no_progress,
+    detect_repeated_errors,
+    make_insight_id,
+)
+from orchestration.graphs.state import InsightContext
+from orchestration.graphs.store import MissingWarehouseTable
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+CFG = InsightConfig()
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+# ---------------------------------------------------------------- warehouse fixture
+
+CONTRACT_DDL = {
+    "events": """
+        event_id varchar, session_id varchar, event_type varchar, source_type varchar,
+        timestamp timestamptz, actor varchar, file_path varchar, message varchar,
+        error_type varchar, severity varchar, status varchar, parent_id varchar,
+        trace_id varchar, span_id varchar, model varchar, input_tokens bigint,
+        output_tokens bigint, cost_usd double, attributes varchar, event_hash varchar,
+        received_at timestamptz, event_seq bigint""",
+    "sessions": """
+        session_id varchar, actor varchar, agent varchar, repo varchar, branch varchar,
+        started_at timestamptz, ended_at timestamptz, outcome varchar,
+        first_event_at timestamptz, last_event_at timestamptz, event_count bigint,
+        agent_event_count bigint, agent_activity_score bigint, error_count bigint,
+        error_density double, test_runs_passed bigint, test_runs_failed bigint,
+        llm_calls bigint, input_tokens bigint, output_tokens bigint, cost_usd double,
+        distinct_files bigint""",
+    "error_clusters": """
+        cluster_id varchar, error_type varchar, normalized_message varchar,
+        sample_message varchar, first_seen_at timestamptz, last_seen_at timestamptz,
+        occurrences bigint, sessions_affected bigint""",
+    "session_error_clusters": """
+        session_id varchar, cluster_id varchar, error_type varchar,
+        normalized_message varchar, occurrences bigint, first_seen_at timestamptz,
+        last_seen_at timestamptz""",
+    "error_occurrences": """
+        event_id varchar, session_id varchar, timestamp timestamptz, cluster_id varchar,
+        error_type varchar, normalized_message varchar""",
+    "event_correlations": """
+        correlation_id varchar, session_id varchar, method varchar, action_event_id varchar,
+        error_event_id varchar, agent varchar, action_file_path varchar,
+        error_file_path varchar, error_cluster_id varchar, action_timestamp timestamptz,
+        error_timestamp timestamptz, lag_s double, same_file boolean, confidence double,
+        attribution_rank bigint""",
+    "agent_performance": """
+        agent_performance_id varchar, scope varchar, agent varchar, session_id varchar,
+        sessions_count bigint, total_actions bigint, induced_error_count bigint,
+        success_rate double, first_action_at timestamptz, last_action_at timestamptz""",
+}
+
+
+def ev(
+    session_id: str,
+    event_id: str,
+    seconds: float,
+    event_type: str,
+    source_type: str = "agent",
+    **fields: Any,
+) -> dict[str, Any]:
+    """One event row; unknown contract columns default to NULL."""
+    return {
+        "session_id": session_id,
+        "event_id": event_id,
+        "timestamp": at(seconds),
+        "event_type": event_type,
+        "source_type": source_type,
+        **fields,
+    }
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _normalize(message: str | None) -> str:
+    return (message or "").split(" at line")[0]
+
+
+def build_warehouse(path: Path, events: Sequence[dict[str, Any]]) -> None:
+    """(Re)create the contract tables in `path` from event rows, in the given row order."""
+    rows = [dict(e) for e in events]
+    by_session: dict[str, list[dict[str, Any]]] = {}
+    for e in rows:
+        by_session.setdefault(e["session_id"], []).append(e)
+    for sess in by_session.values():
+        for seq, e in enumerate(sorted(sess, key=lambda e: (e["timestamp"], e["event_id"])), 1):
+            e["event_seq"] = seq
+
+    def cluster_of(e: dict[str, Any]) -> str:
+        return _md5(f"{e.get('error_type') or ''}|{_normalize(e.get('message'))}")
+
+    errors = [e for e in rows if e["event_type"] == "error"]
+    sessions = []
+    for sid, sess in by_session.items():
+        body = [e for e in sess if e["event_type"] not in ("session_start", "session_end")]
+        n_err = sum(e["event_type"] == "error" for e in body)
+        ts = [e["timestamp"] for e in body]
+        sessions.append(
+            {
+                "session_id": sid,
+                "first_event_at": min(ts, default=None),
+                "last_event_at": max(ts, default=None),
+                "event_count": len(body),
+                "agent_event_count": sum(e["source_type"] == "agent" for e in body),
+                "error_count": n_err,
+                "error_density": n_err * 100.0 / len(body) if body else 0.0,
+            }
+        )
+    occurrences = [
+        {
+            "event_id": e["event_id"],
+            "session_id": e["session_id"],
+            "timestamp": e["timestamp"],
+            "cluster_id": cluster_of(e),
+            "error_type": e.get("error_type"),
+            "normalized_message": _normalize(e.get("message")),
+        }
+        for e in errors
+    ]
+    sec: dict[tuple[str, str], dict[str, Any]] = {}
+    for o in occurrences:
+        row = sec.setdefault(
+            (o["session_id"], o["cluster_id"]),
+            {**{k: o[k] for k in ("session_id", "cluster_id", "error_type")}, "occurrences": 0},
+        )
+        row["normalized_message"] = o["normalized_message"]
+        row["occurrences"] += 1
+    correlations = []
+    for err in errors:
+        actions = [
+            a
+            for a in by_session[err["session_id"]]
+            if a["event_type"] == "agent_action"
+            and a["source_type"] == "agent"
+            and timedelta(0) <= err["timestamp"] - a["timestamp"] <= timedelta(seconds=10)
+        ]
+        ranked = []
+        for a in actions:
+            same = bool(a.get("file_path")) and a.get("file_path") == err.get("file_path")
+            lag = (err["timestamp"] - a["timestamp"]).total_seconds()
+            ranked.append((-(0.7 if same else 0.4), lag, a["event_id"], a, same))
+        for rank, (neg_conf, lag, _, a, same) in enumerate(sorted(ranked), 1):
+            correlations.append(
+                {
+                    "correlation_id": _md5(f"time_window|{a['event_id']}|{err['event_id']}"),
+                    "session_id": err["session_id"],
+                    "method": "time_window",
+                    "action_event_id": a["event_id"],
+                    "error_event_id": err["event_id"],
+                    "agent": a.get("actor") or "unknown",
+                    "action_file_path": a.get("file_path"),
+                    "error_file_path": err.get("file_path"),
+                    "error_cluster_id": cluster_of(err),
+                    "action_timestamp": a["timestamp"],
+                    "error_timestamp": err["timestamp"],
+                    "lag_s": lag,
+                    "same_file": same,
+                    "confidence": -neg_conf,
+                    "attribution_rank": rank,
+                }
+            )
+    tables = {
+        "events": rows,
+        "sessions": sessions,
+        "error_clusters": [],
+        "session_error_clusters": list(sec.values()),
+        "error_occurrences": occurrences,
+        "event_correlations": correlations,
+        "agent_performance": [],
+    }
+    with duckdb.connect(str(path)) as con:
+        for name, ddl in CONTRACT_DDL.items():
+            con.execute(f"create or replace table {name} ({ddl})")
+            cols = [c.split()[0] for c in ddl.replace("\n", " ").split(",")]
+            if tables[name]:
+                con.executemany(
+                    f"insert into {name} ({', '.join(cols)}) values "
+                    f"({', '.join('?' for _ in cols)})",
+                    [[r.get(c) for c in cols] for r in tables[name]],
+                )
+
+
+def insights_table(path: Path) -> list[tuple]:
+    with duckdb.connect(str(path)) as con:
+        return con.execute("select * from insights order by insight_id").fetchall()
+
+
+def run(path: Path, config: InsightConfig = CFG, provider=None, now: datetime = NOW) -> dict:
+    with duckdb.connect(str(path)) as con:
+        return run_insights(con, config, provider=provider, now=now)
+
+
+def refactor_session(sid: str = "s-refactor") -> list[dict[str, Any]]:
+    """The acceptance scenario: agent refactor → failing test → human fix."""
+    return [
+        ev(sid, "session_start", 0, "session_start", actor="claude-code"),
+        ev(sid, "a1", 10, "agent_action", actor="claude-code", file_path="src/app.py",
+           message="refactor: extract parse_config"),
+        ev(sid, "t1", 14, "test_run", "ci", status="failed"),
+        ev(sid, "e1", 15, "error", "ci", file_path="src/app.py", error_type="TypeError",
+           message="parse_config() missing 1 required argument at line 42"),
+        ev(sid, "h1", 120, "human_action", "human", actor="alice", file_path="src/app.py"),
+        ev(sid, "t2", 130, "test_run", "ci", status="passed"),
+        ev(sid, "session_end", 140, "session_end", status="success"),
+    ]  # fmt: skip
+
+
+def noisy_session(sid: str = "s-noisy") -> list[dict[str, Any]]:
+    """Errors in a row, a fix, the same error again, a crash loop."""
+    rows = [ev(sid, "session_start", 0, "session_start")]
+    for i in range(4):
+        rows.append(ev(sid, f"e{i}", 100 + i * 5, "error", "system", error_type="KeyError",
+                       message="'user_id' at line 7"))  # fmt: skip
+    rows.append(ev(sid, "pass1", 200, "test_run", "ci", status="passed"))
+    rows.append(ev(sid, "e9", 260, "error", "system", error_type="KeyError",
+                   message="'user_id' at line 9"))  # fmt: skip
+    for i, status in enumerate(["crashed", "restarted", "crashed", "restarted"]):
+        rows.append(ev(sid, f"p{i}", 300 + i * 20, "process", "system", actor="worker",
+                       status=status))  # fmt: skip
+    return rows
+
+
+def stalled_session(sid: str = "s-stalled") -> list[dict[str, Any]]:
+    """An agent editing the same file 22 times with no passing test."""
+    return [
+        ev(sid, f"a{i:02d}", i * 30, "agent_action", actor="codex", file_path="src/loop.py")
+        for i in range(22)
+    ]
+
+
+# ---------------------------------------------------------------- detector units
+
+
+def tl(event_id: str, seconds: float, event_type: str, **fields: Any) -> TimelineEvent:
+    source = fields.pop("source_type", "agent" if event_type == "agent_action" else "system")
+    return TimelineEvent(event_id, at(seconds), event_type, source, **fields)
+
+
+def err(event_id: str, seconds: float, cluster: str = "c1") -> TimelineEvent:
+    return tl(event_id, seconds, "error", cluster_id=cluster, error_type="ValueError")
+
+
+def passed(event_id: str, seconds: float) -> TimelineEvent:
+    return tl(event_id, seconds, "test_run", status="passed")
+
+
+def summary(events: int, errors: int, sid: str = "s") -> SessionSummary:
+    return SessionSummary(sid, events, errors, errors * 100.0 / events, at(0), at(events))
+
+
+def test_high_error_density_fires_above_threshold_from_the_crossing_event() -> None:
+    timeline = [tl(f"a{i}", i, "agent_action") for i in range(7)]
+    timeline += [err(f"e{i}", 10 + i) for i in range(3)]  # 3 of 10 = 30 per 100
+    clusters = [SessionCluster("c1", "ValueError", "bad", 3)]
+    [f] = detect_high_error_density(summary(10, 3), timeline, clusters, CFG)
+    assert f.kind == "high_error_density"
+    assert f.severity == "warning"
+    assert f.detected_at == at(12)  # the 10th event: first point with >= 10 events
+    assert f.evidence["counts"]["errors"] == 3
+    assert f.evidence["event_ids"] == ["e0", "e1", "e2"]
+    assert f.evidence["cluster_ids"] == ["c1"]
+
+
+def test_high_error_density_needs_both_density_and_size() -> None:
+    timeline = [tl(f"a{i}", i, "agent_action") for i in range(10)]
+    assert detect_high_error_density(summary(10, 2), timeline, [], CFG) == []  # exactly 20
+    assert detect_high_error_density(summary(9, 5), timeline[:9], [], CFG) == []  # too small
+    big = detect_high_error_density(summary(10, 5), timeline, [], CFG)
+    assert big[0].severity == "critical"  # 50 per 100 >= twice the threshold
+
+
+def corr(action: str, error: str, confidence: float, rank: int, **kw: Any) -> Correlation:
+    defaults: dict[str, Any] = dict(
+        correlation_id=f"{action}-{error}", method="time_window", action_event_id=action,
+        error_event_id=error, agent="claude-code", action_file_path="src/app.py",
+        error_file_path="src/app.py", error_cluster_id="c1", action_timestamp=at(0),
+        error_timestamp=at(3), lag_s=3.0, same_file=confidence >= 0.7,
+        confidence=confidence, attribution_rank=rank, error_type="TypeError",
+    )  # fmt: skip
+    return Correlation(**{**defaults, **kw})
+
+
+def test_agent_caused_error_names_agent_action_error_and_file() -> None:
+    [f] = detect_agent_caused_errors("s", [corr("a1", "e1", 0.7, 1)], CFG)
+    assert f.kind == "agent_caused_error"
+    assert "claude-code" in f.title and "src/app.py" in f.title
+    assert "a1" in f.detail and "e1" in f.detail
+    assert f.evidence["event_ids"] == ["a1", "e1"]
+    assert f.evidence["agent"] == "claude-code"
+    assert f.evidence["file_path"] == "src/app.py"
+    assert f.detected_at == at(3)
+
+
+def test_agent_caused_error_ignores_weak_or_secondary_correlations() -> None:
+    weak = corr("a1", "e1", 0.4, 1, same_file=False)
+    secondary = corr("a2", "e1", 0.7, 2)
+    assert detect_agent_caused_errors("s", [weak, secondary], CFG) == []
+
+
+def test_agent_caused_error_one_insight_per_pair_across_methods() -> None:
+    a = corr("a1", "e1", 0.7, 1)
+    b = corr("a1", "e1", 0.9, 1, method="since_last_pass", correlation_id="x")
+    [f] = detect_agent_caused_errors("s", [a, b], CFG)
+    assert f.evidence["methods"] == ["since_last_pass", "time_window"]
+    assert f.evidence["counts"]["confidence"] == 0.9
+
+
+def test_break_fix_cycle_counts_refails_after_passing_runs() -> None:
+    timeline = [err("e1", 0), passed("p1", 30), err("e2", 60), passed("p2", 90), err("e3", 120)]
+    [f] = detect_break_fix_cycles("s", timeline, CFG)
+    assert f.kind == "break_fix_cycle"
+    assert f.key == "c1"
+    assert f.evidence["counts"]["cycles"] == 2
+    assert f.evidence["event_ids"] == ["e1", "e2", "e3"]
+    assert f.evidence["passing_run_ids"] == ["p1", "p2"]
+    assert f.detected_at == at(60)
+
+
+def test_break_fix_cycle_counts_an_error_that_stopped_for_a_while() -> None:
+    timeline = [err("e1", 0), tl("a1", 100, "agent_action"), err("e2", 700)]
+    [f] = detect_break_fix_cycles("s", timeline, CFG)
+    assert f.evidence["counts"] == {
+        "cycles": 1, "occurrences": 2, "fixed_by_passing_run": 0, "fixed_by_quiet_period": 1,
+    }  # fmt: skip
+    strict = CFG.model_copy(update={"break_fix_quiet_s": None})
+    assert detect_break_fix_cycles("s", timeline, strict) == []
+
+
+def test_break_fix_cycle_needs_a_fix_and_a_refail() -> None:
+    assert detect_break_fix_cycles("s", [err("e1", 0), err("e2", 30)], CFG) == []  # never fixed
+    assert detect_break_fix_cycles("s", [err("e1", 0), passed("p1", 30)], CFG) == []  # no refail
+    # a fix of another cluster's failure in between still counts; other clusters don't refail c1
+    other = [err("e1", 0), passed("p1", 30), err("x1", 60, cluster="c2")]
+    assert detect_break_fix_cycles("s", other, CFG) == []
+
+
+def test_repeated_error_trips_after_n_in_a_row() -> None:
+    timeline = [err("e1", 0), err("e2", 5), tl("a1", 7, "agent_action"), err("e3", 10)]
+    [f] = detect_repeated_errors("s", timeline, CFG)
+    assert f.kind == "repeated_error"
+    assert f.evidence["event_ids"] == ["e1", "e2", "e3"]
+    assert f.evidence["counts"]["longest_streak"] == 3
+    assert f.detected_at == at(10)
+
+
+def test_repeated_error_streak_broken_by_passing_test_or_other_cluster() -> None:
+    assert detect_repeated_errors(
+        "s", [err("e1", 0), err("e2", 5), passed("p", 6), err("e3", 10)], CFG
+    ) == []  # fmt: skip
+    assert detect_repeated_errors(
+        "s", [err("e1", 0), err("x", 3, cluster="c2"), err("e2", 5), err("e3", 10)], CFG
+    ) == []  # fmt: skip
+
+
+def crash(event_id: str, seconds: float, status: str = "crashed") -> TimelineEvent:
+    return tl(event_id, seconds, "process", status=status, actor="worker")
+
+
+def test_crash_loop_k_crashes_within_window() -> None:
+    timeline = [crash("p1", 0), crash("p2", 60, "restarted"), crash("p3", 120), crash("p4", 900)]
+    [f] = detect_crash_loops("s", timeline, CFG)
+    assert f.kind == "crash_loop" and f.severity == "critical"
+    assert f.key == "p1"
+    assert f.evidence["event_ids"] == ["p1", "p2", "p3"]
+    assert f.detected_at == at(120)
+
+
+def test_crash_loop_not_when_spread_out_or_clean_exits() -> None:
+    spread = [crash("p1", 0), crash("p2", 200), crash("p3", 400)]  # any 3 span 400 s
+    assert detect_crash_loops("s", spread, CFG) == []
+    exits = [crash("p1", 0, "exited"), crash("p2", 10, "spawned"), crash("p3", 20)]
+    assert detect_crash_loops("s", exits, CFG) == []
+
+
+def action(event_id: str, seconds: float, file_path: str | None = "src/a.py") -> TimelineEvent:
+    return tl(event_id, seconds, "agent_action", file_path=file_path, actor="codex")
+
+
+def test_no_progress_after_k_actions_on_known_files() -> None:
+    timeline = [action(f"a{i:02d}", i) for i in range(25)]
+    [f] = detect_no_progress("s", timeline, CFG)
+    # a00 touched src/a.py first: that is progress; the stall starts at a01
+    assert f.key == "a01"
+    assert f.evidence["counts"]["actions"] == 24
+    assert f.detected_at == at(20)
+
+
+def test_no_progress_reset_by_passing_test_or_new_file() -> None:
+    with_pass = [action(f"a{i:02d}", i) for i in range(25)] + [passed("p", 12.5)]
+    assert detect_no_progress("s", with_pass, CFG) == []
+    new_files = [action(f"a{i:02d}", i, f"src/f{i // 10}.py") for i in range(25)]
+    assert detect_no_progress("s", new_files, CFG) == []
+    human_only = [tl(f"h{i}", i, "human_action", source_type="human") for i in range(30)]
+    assert detect_no_progress("s", human_only, CFG) == []
+
+
+def test_detectors_ignore_input_order() -> None:
+    timeline = (
+        [err("e1", 0), passed("p1", 30), err("e2", 60), err("e3", 61), err("e4", 62)]
+        + [crash(f"c{i}", 100 + i) for i in range(3)]
+        + [action(f"a{i:02d}", 200 + i) for i in range(22)]
+    )
+    s = summary(len(timeline), 4)
+    corrs = [corr("a1", "e1", 0.7, 1), corr("a2", "e2", 0.7, 1)]
+    expected = detect_all(s, timeline, [], corrs, CFG)
+    assert {f.kind for f in expected} >= {"break_fix_cycle", "repeated_error", "crash_loop"}
+    rng = random.Random(7)
+    for _ in range(5):
+        shuffled = rng.sample(timeline, len(timeline))
+        assert detect_all(s, shuffled, [], rng.sample(corrs, 2), CFG) == expected
+
+
+def test_insight_id_is_a_stable_hash_of_session_kind_key() -> None:
+    assert make_insight_id("s", "crash_loop", "p1") == make_insight_id("s", "crash_loop", "p1")
+    assert make_insight_id("s", "crash_loop", "p1") != make_insight_id("s", "crash_loop", "p2")
+    assert make_insight_id("s", "a|b", "c") != make_insight_id("s", "a", "b|c")
+
+
+# ---------------------------------------------------------------- the graph on DuckDB
+
+
+@pytest.fixture
+def wh(tmp_path: Path) -> Path:
+    return tmp_path / "build.duckdb"
+
+
+def test_acceptance_scenario_writes_agent_caused_error(wh: Path) -> None:
+    build_warehouse(wh, refactor_session())
+    counts = run(wh)
+    assert counts["sessions_evaluated"] == 1
+    assert counts["by_kind"]["agent_caused_error"] == 1
+    with duckdb.connect(str(wh)) as con:
+        kind, status, title, evidence, detected_at, first_at, resolved_at = con.execute(
+            "select kind, status, title, evidence, detected_at, first_computed_at, resolved_at "
+            "from insights where kind = 'agent_caused_error'"
+        ).fetchone()
+    assert status == "open" and resolved_at is None
+    assert "claude-code" in title and "src/app.py" in title
+    assert json.loads(evidence)["event_ids"] == ["a1", "e1"]
+    assert detected_at == at(15)  # data time, not wall clock
+    assert first_at == NOW
+
+
+def test_rerun_changes_nothing_and_keeps_first_computed_at(wh: Path) -> None:
+    build_warehouse(wh, refactor_session() + noisy_session())
+    first = run(wh)
+    assert first["new"] == first["detected"] >= 5
+    before = insights_table(wh)
+
+    again = run(wh, now=NOW + timedelta(hours=1))  # no new data: nothing re-evaluated
+    assert again["sessions_evaluated"] == 0 and again["new"] == 0
+    assert insights_table(wh) == before
+
+    # A changed detector knob re-evaluates every session; here it changes no finding
+    forced = run(wh, CFG.model_copy(update={"max_evidence_ids": 49}), now=NOW + timedelta(days=1))
+    assert forced["sessions_evaluated"] == 2
+    assert forced["new"] == forced["changed"] == forced["resolved"] == 0
+    assert forced["unchanged"] == first["detected"]
+    assert insights_table(wh) == before
+
+
+def test_noisy_session_kinds_and_evidence(wh: Path) -> None:
+    build_warehouse(wh, noisy_session())
+    counts = run(wh)
+    assert {k for k, n in counts["by_kind"].items() if n} == {
+        "high_error_density", "repeated_error", "break_fix_cycle", "crash_loop",
+    }  # fmt: skip
+    with duckdb.connect(str(wh)) as con:
+        evidence = con.execute(
+            "select evidence from insights where kind = 'break_fix_cycle'"
+        ).fetchone()[0]
+    assert json.loads(evidence)["passing_run_ids"] == ["pass1"]
+    assert json.loads(evidence)["event_ids"] == ["e0", "e1", "e2", "e3", "e9"]
+
+
+def test_row_order_in_the_warehouse_does_not_matter(tmp_path: Path) -> None:
+    rows = refactor_session() + noisy_session() + stalled_session()
+    results = []
+    for seed in range(3):
+        path = tmp_path / f"w{seed}.duckdb"
+        build_warehouse(path, random.Random(seed).sample(rows, len(rows)))
+        counts = run(path)
+        assert all(counts["by_kind"].values())  # every kind is exercised
+        results.append(insights_table(path))
+    assert results[0] == results[1] == results[2]
+
+
+def test_condition_gone_marks_resolved_not_deleted(wh: Path) -> None:
+    sid = "s-dense"
+    dense = [ev(sid, f"e{i}", i, "error", "system", error_type=f"E{i}", message=f"m{i}")
+             for i in range(4)]  # fmt: skip
+    dense += [ev(sid, f"a{i}", 10 + i, "agent_action", file_path=f"f{i}.py") for i in range(8)]
+    build_warehouse(wh, dense)
+    assert run(wh)["by_kind"]["high_error_density"] == 1
+
+    calmer = dense + [
+        ev(sid, f"b{i}", 100 + i, "agent_action", file_path=f"g{i}.py") for i in range(20)
+    ]
+    build_warehouse(wh, calmer)  # 4 errors in 32 events: 12.5 per 100
+    counts = run(wh, now=NOW + timedelta(hours=1))
+    assert counts["resolved"] == 1 and counts["sessions_evaluated"] == 1
+    rows = insights_table(wh)
+    assert len(rows) == 1
+    with duckdb.connect(str(wh)) as con:
+        status, resolved_at, first_at = con.execute(
+            "select status, resolved_at, first_computed_at from insights"
+        ).fetchone()
+    assert status == "resolved"
+    assert resolved_at == at(119)  # the session's last_event_at when it was re-evaluated
+    assert first_at == NOW
+
+    assert run(wh, now=NOW + timedelta(hours=2))["sessions_evaluated"] == 0
+    assert insights_table(wh) == rows
+
+    # The condition comes back: same row reopens, first_computed_at still the first run's
+    worse = calmer + [
+        ev(sid, f"x{i}", 200 + i, "error", "system", error_type=f"X{i}") for i in range(10)
+    ]
+    build_warehouse(wh, worse)
+    counts = run(wh, now=NOW + timedelta(hours=3))
+    assert counts["reopened"] == 1 and counts["new"] == 0
+    with duckdb.connect(str(wh)) as con:
+        assert con.execute(
+            "select count(*), min(status), min(first_computed_at), min(resolved_at) from insights"
+        ).fetchone() == (1, "open", NOW, None)
+
+
+def test_only_sessions_with_new_data_are_evaluated(wh: Path) -> None:
+    build_warehouse(wh, refactor_session("s1") + noisy_session("s2"))
+    run(wh)
+    grown = (
+        refactor_session("s1")
+        + noisy_session("s2")
+        + [
+            ev("s2", "late", 50, "agent_action", file_path="late.py")  # older than last_event_at
+        ]
+    )
+    build_warehouse(wh, grown)
+    counts = run(wh, now=NOW + timedelta(hours=1))
+    assert counts["sessions_evaluated"] == 1  # s2 only: its event_count changed
+
+
+def test_unevaluated_sessions_keep_their_insights(wh: Path) -> None:
+    build_warehouse(wh, noisy_session("s1") + noisy_session("s2"))
+    run(wh)
+    # s1 gets a new harmless event; s2 is untouched and must not be resolved
+    build_warehouse(wh, noisy_session("s1") + noisy_session("s2")
+                    + [ev("s1", "z", 999, "llm_call")])  # fmt: skip
+    counts = run(wh, now=NOW + timedelta(hours=1))
+    assert counts["sessions_evaluated"] == 1 and counts["resolved"] == 0
+    with duckdb.connect(str(wh)) as con:
+        assert con.execute("select count(distinct status) from insights").fetchone() == (1,)
+
+
+def test_batches_give_the_same_result(tmp_path: Path) -> None:
+    rows = refactor_session("s1") + noisy_session("s2") + noisy_session("s3")
+    one, many = tmp_path / "one.duckdb", tmp_path / "many.duckdb"
+    build_warehouse(one, rows)
+    build_warehouse(many, rows)
+    run(one)
+    counts = run(many, CFG.model_copy(update={"session_batch_size": 1}))
+    assert counts["sessions_evaluated"] == 3
+    assert insights_table(one) == insights_table(many)
+
+
+def test_missing_input_tables_are_named(wh: Path) -> None:
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create table events (event_id varchar)")
+        with pytest.raises(MissingWarehouseTable, match="sessions"):
+            run_insights(con, CFG, now=NOW)
+
+
+# ---------------------------------------------------------------- narration
+
+
+class CountingProvider:
+    """A fake ChatProvider that records the prompts it receives."""
+
+    model_name = "fake"
+
+    def __init__(self, reply: str = "The agent broke it; look at src/app.py.") -> None:
+        self.reply = reply
+        self.calls: list[Sequence[BaseMessage]] = []
+
+    def complete(self, messages: Sequence[BaseMessage]) -> str:
+        self.calls.append(messages)
+        return self.reply
+
+
+def test_narrative_from_fake_chat_model_leaves_insight_unchanged(tmp_path: Path) -> None:
+    plain, narrated = tmp_path / "plain.duckdb", tmp_path / "narrated.duckdb"
+    build_warehouse(plain, refactor_session())
+    build_warehouse(narrated, refactor_session())
+    run(plain)
+    fake = FakeListChatModel(responses=["  The refactor of parse_config broke\n the tests.  "])
+    counts = run(narrated, provider=LangChainChatProvider(fake))
+    assert counts["narrated"] == counts["new"] >= 1
+
+    with duckdb.connect(str(narrated)) as con:
+        narratives = con.execute("select distinct narrative from insights").fetchall()
+        core = con.execute("select * exclude (narrative) from insights order by 1").fetchall()
+    assert narratives == [("The refactor of parse_config broke the tests.",)]
+    with duckdb.connect(str(plain)) as con:
+        assert con.execute("select * exclude (narrative) from insights order by 1").fetchall() == (
+            core
+        )
+
+
+def test_narration_only_for_new_insights_and_prompt_carries_evidence(wh: Path) -> None:
+    build_warehouse(wh, refactor_session())
+    provider = CountingProvider()
+    run(wh, provider=provider)
+    assert len(provider.calls) == 1
+    system, human = provider.calls[0]
+    assert isinstance(system, SystemMessage) and isinstance(human, HumanMessage)
+    prompt = json.loads(human.text)
+    assert prompt["insight"]["kind"] == "agent_caused_error"
+    assert prompt["insight"]["evidence"]["event_ids"] == ["a1", "e1"]
+    assert [e["event_id"] for e in prompt["recent_events"]][-1] == "session_end"
+
+    forced = CFG.model_copy(update={"repeated_error_threshold": 4})  # re-evaluates, same insights
+    assert run(wh, forced, provider=provider)["sessions_evaluated"] == 1
+    assert len(provider.calls) == 1  # nothing new: not narrated again
+
+
+def test_narration_failure_does_not_fail_the_run(wh: Path) -> None:
+    class Broken(CountingProvider):
+        def complete(self, messages: Sequence[BaseMessage]) -> str:
+            raise httpx.ConnectError("no route")
+
+    build_warehouse(wh, refactor_session())
+    counts = run(wh, provider=Broken())
+    assert counts["new"] >= 1 and counts["narration_failed"] == counts["new"]
+    with duckdb.connect(str(wh)) as con:
+        assert (
+            con.execute("select count(*) from insights where narrative is null").fetchone()[0]
+            == (counts["new"])
+        )
+
+
+def test_without_provider_narration_is_skipped(wh: Path) -> None:
+    assert make_provider(InsightConfig()) is None
+    build_warehouse(wh, refactor_session())
+    counts = run(wh)
+    assert counts["narrated"] == 0 and counts["narration_failed"] == 0
+    with duckdb.connect(str(wh)) as con:
+        assert (
+            con.execute("select count(*) from insights where narrative is not null").fetchone()[0]
+            == 0
+        )
+
+    # the graph invoked directly: no provider, the run ends after write_insights
+    build_warehouse(wh, refactor_session() + [ev("s-refactor", "late", 500, "llm_call")])
+    with duckdb.connect(str(wh)) as con:
+        out = build_graph().invoke({}, context=InsightContext(con=con, now=NOW))
+    assert out["counts"]["sessions_evaluated"] == 1
+    assert "narrated" not in out
+
+
+def test_openai_compatible_provider_request_and_reply() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"choices": [{"message": {"content": "Summary."}}]})
+
+    provider = OpenAICompatibleProvider(
+        "http://llm.test/v1/", "gpt-x", api_key="k", client=httpx.Client(
+            transport=httpx.MockTransport(handler)
+        ),
+    )  # fmt: skip
+    reply = provider.complete([SystemMessage("sys"), HumanMessage("hi")])
+    assert reply == "Summary."
+    body = json.loads(seen[0].content)
+    assert str(seen[0].url) == "http://llm.test/v1/chat/completions"
+    assert seen[0].headers["authorization"] == "Bearer k"
+    assert body["model"] == "gpt-x" and body["temperature"] == 0
+    assert body["messages"] == [
+        {"role": "system", "content": "sys"}, {"role": "user", "content": "hi"},
+    ]  # fmt: skip
+
+
+def test_ollama_provider_request_and_reply() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"message": {"role": "assistant", "content": "Ok."}})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    provider = OllamaProvider("llama3", base_url="http://ollama.test:11434", client=client)
+    assert provider.complete([HumanMessage("hi")]) == "Ok."
+    assert str(seen[0].url) == "http://ollama.test:11434/api/chat"
+    assert json.loads(seen[0].content)["stream"] is False
+
+
+def test_make_provider_from_config() -> None:
+    ollama = make_provider(InsightConfig(llm_provider="ollama", llm_model="llama3"))
+    assert isinstance(ollama, OllamaProvider) and ollama.base_url == "http://localhost:11434"
+    openai = make_provider(
+        InsightConfig(llm_provider="openai", llm_model="m", llm_base_url="http://x/v1")
+    )
+    assert isinstance(openai, OpenAICompatibleProvider) and openai.base_url == "http://x/v1"
+    with pytest.raises(ValueError, match="llm_model"):
+        make_provider(InsightConfig(llm_provider="openai"))
+
+
+def test_rules_fingerprint_ignores_narration_knobs() -> None:
+    base = InsightConfig()
+    assert base.rules_fingerprint() == replace_cfg(base, llm_model="m").rules_fingerprint()
+    assert base.rules_fingerprint() != replace_cfg(base, crash_loop_window_s=60).rules_fingerprint()
+
+
+def replace_cfg(config: InsightConfig, **changes: Any) -> InsightConfig:
+    return config.model_copy(update=changes)
