@@ -224,9 +224,7 @@ def generate(
     from achilles.generate import generate as run_generate
 
     settings = _settings(data_dir)
-    stats = run_generate(
-        settings.events_dir, sessions, seed, target_events=events, workers=workers
-    )
+    stats = run_generate(settings.events_dir, sessions, seed, target_events=events, workers=workers)
     typer.echo(
         f"Wrote {stats.events:,} events in {stats.sessions:,} sessions ({stats.files:,} files, "
         f"{stats.bytes_written / 1e6:,.1f} MB) in {stats.elapsed_s:.1f} s "

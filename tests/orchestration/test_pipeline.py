@@ -46,7 +46,9 @@ def test_graph_runs_landing_to_published(defs):
 
 
 def test_dbt_tests_are_asset_checks_and_landing_has_freshness(defs):
-    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    checks = {
+        (k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys
+    }
     assert ("landing/events", "landing_freshness") in checks
     assert sum(1 for a, _ in checks if a == "events") >= 2  # unique + not_null at least
     assert any(name.startswith("unique_") for _, name in checks)
@@ -85,8 +87,9 @@ def test_published_snapshot_has_every_table(built):
 def test_published_file_opens_while_another_reader_holds_it(built):
     a = duckdb.connect(str(built.settings.published_db), read_only=True)
     b = duckdb.connect(str(built.settings.published_db), read_only=True)
-    assert a.execute("select count(*) from events").fetchone() == b.execute(
-        "select count(*) from events"
-    ).fetchone()
+    assert (
+        a.execute("select count(*) from events").fetchone()
+        == b.execute("select count(*) from events").fetchone()
+    )
     a.close()
     b.close()

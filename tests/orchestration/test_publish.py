@@ -11,7 +11,6 @@ pytestmark = pytest.mark.slow
 
 
 def test_failed_build_keeps_the_last_snapshot_and_readers_keep_reading(tmp_path, monkeypatch):
-    from achilles.scenarios import refactor_session  # noqa: F401 (sample data builder)
 
     built = build_warehouse(tmp_path / "data")
     assert built.run_ok
@@ -24,7 +23,10 @@ def test_failed_build_keeps_the_last_snapshot_and_readers_keep_reading(tmp_path,
     bad.mkdir()
     (bad / "00000000000000000001-x.parquet").write_bytes(b"not parquet at all")
     monkeypatch.setenv("ACHILLES_DATA_DIR", str(built.settings.data_dir))
-    assert run_pipeline(Settings(data_dir=built.settings.data_dir, _env_file=None), quiet=True) is False
+    assert (
+        run_pipeline(Settings(data_dir=built.settings.data_dir, _env_file=None), quiet=True)
+        is False
+    )
     assert published.read_bytes() == before
     assert reader.execute("select count(*) from sessions").fetchone()[0] == len(built.sessions)
     reader.close()
