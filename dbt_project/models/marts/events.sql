@@ -1,0 +1,125 @@
+-- One row per deduplicated event (grain: session_id + event_id).
+--
+-- Dedup rule (docs/warehouse-contract.md), applied per session so the result does
+-- not depend on file arrival order:
+--   1. same (session_id, event_id) -> keep the lowest
+--      (timestamp, event_hash, received_at, batch_index), batch_id as last tie-break;
+--   2. among derived-id rows, within (session_id, event_hash) ordered by
+--      (timestamp, event_id), a row at most dedupe_window_s after the immediately
+--      previous row is a duplicate (chained).
+--
+-- Incremental: both rules only look inside one session, so an incremental run
+-- re-derives whole sessions. A session is re-derived when any landed row of it was
+-- received after (newest received_at already built - incremental_lookback_s);
+-- delete+insert on session_id replaces all its rows. That also covers a late
+-- duplicate that turns an already built row into a duplicate, a late row that
+-- shifts event_seq, and a compaction (which keeps received_at, so it triggers
+-- nothing). The lookback covers batches stamped before a build but renamed into the
+-- landing zone after it. --full-refresh gives the same rows.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='session_id',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+landed as (
+    select * from {{ ref('stg_events') }}
+),
+
+{% if is_incremental() %}
+watermark as (
+    select max(received_at) - {{ incremental_lookback() }} as since
+    from {{ this }}
+),
+
+changed_sessions as (
+    select distinct landed.session_id
+    from landed
+    cross join watermark
+    where watermark.since is null or landed.received_at > watermark.since
+),
+
+scoped as (
+    select landed.*
+    from landed
+    semi join changed_sessions on landed.session_id = changed_sessions.session_id
+),
+{% else %}
+scoped as (
+    select * from landed
+),
+{% endif %}
+
+ranked_by_event_id as (
+    select
+        *,
+        row_number() over (
+            partition by session_id, event_id
+            order by "timestamp", event_hash, received_at, batch_index, batch_id
+        ) as event_id_rank
+    from scoped
+),
+
+unique_event_ids as (
+    select * exclude (event_id_rank)
+    from ranked_by_event_id
+    where event_id_rank = 1
+),
+
+with_previous_same_content as (
+    select
+        *,
+        case
+            when event_id_source = 'derived'
+                then lag("timestamp") over (
+                    partition by session_id, event_id_source, event_hash
+                    order by "timestamp", event_id
+                )
+        end as previous_same_content_at
+    from unique_event_ids
+),
+
+deduplicated as (
+    select *
+    from with_previous_same_content
+    where
+        previous_same_content_at is null
+        or epoch_us("timestamp") - epoch_us(previous_same_content_at) > {{ dedupe_window_us() }}
+),
+
+final as (
+    select
+        event_id,
+        session_id,
+        event_type,
+        source_type,
+        "timestamp",
+        actor,
+        file_path,
+        message,
+        error_type,
+        severity,
+        status,
+        parent_id,
+        trace_id,
+        span_id,
+        model,
+        input_tokens,
+        output_tokens,
+        cost_usd,
+        attributes,
+        event_hash,
+        received_at,
+        row_number() over (
+            partition by session_id order by "timestamp", event_id
+        ) as event_seq
+    from deduplicated
+)
+
+select * from final
+order by session_id, event_seq

@@ -1,0 +1,101 @@
+-- One row per session (grain: session_id): every session with at least one kept event.
+-- Session facts (actor, agent, repo, branch, started_at) come from its earliest
+-- session_start event; ended_at and outcome from its latest session_end event.
+-- Counts exclude session_start/session_end; first_event_at/last_event_at span the
+-- same counted events (null when there are none). Sums go through decimal so they
+-- do not depend on the order rows are added in.
+with
+
+events as (
+    select * from {{ ref('events') }}
+),
+
+session_starts as (
+    select
+        session_id,
+        actor,
+        json_extract_string(attributes, '$.agent') as agent,
+        json_extract_string(attributes, '$.repo') as repo,
+        json_extract_string(attributes, '$.branch') as branch,
+        "timestamp" as started_at,
+        row_number() over (partition by session_id order by "timestamp", event_id) as start_rank
+    from events
+    where event_type = 'session_start'
+),
+
+session_ends as (
+    select
+        session_id,
+        "timestamp" as ended_at,
+        status as outcome,
+        row_number() over (
+            partition by session_id order by "timestamp" desc, event_id desc
+        ) as end_rank
+    from events
+    where event_type = 'session_end'
+),
+
+all_sessions as (
+    select distinct session_id from events
+),
+
+activity as (
+    select
+        session_id,
+        min("timestamp") as first_event_at,
+        max("timestamp") as last_event_at,
+        count(*) as event_count,
+        count(*) filter (where source_type = 'agent') as agent_event_count,
+        count(*) filter (where event_type = 'error') as error_count,
+        count(*) filter (where event_type = 'test_run' and status = 'passed') as test_runs_passed,
+        count(*) filter (
+            where event_type = 'test_run' and status in ('failed', 'error')
+        ) as test_runs_failed,
+        count(*) filter (where event_type = 'llm_call') as llm_calls,
+        coalesce(sum(input_tokens), 0) as input_tokens,
+        coalesce(sum(output_tokens), 0) as output_tokens,
+        cast(coalesce(sum(cast(cost_usd as decimal(38, 12))), 0) as double) as cost_usd,
+        count(distinct file_path) as distinct_files
+    from events
+    where event_type not in ('session_start', 'session_end')
+    group by session_id
+),
+
+final as (
+    select
+        all_sessions.session_id,
+        session_starts.actor,
+        session_starts.agent,
+        session_starts.repo,
+        session_starts.branch,
+        session_starts.started_at,
+        session_ends.ended_at,
+        session_ends.outcome,
+        activity.first_event_at,
+        activity.last_event_at,
+        coalesce(activity.event_count, 0) as event_count,
+        coalesce(activity.agent_event_count, 0) as agent_event_count,
+        coalesce(activity.agent_event_count, 0) as agent_activity_score,
+        coalesce(activity.error_count, 0) as error_count,
+        case
+            when coalesce(activity.event_count, 0) = 0 then 0.0
+            else 100.0 * activity.error_count / activity.event_count
+        end as error_density,
+        coalesce(activity.test_runs_passed, 0) as test_runs_passed,
+        coalesce(activity.test_runs_failed, 0) as test_runs_failed,
+        coalesce(activity.llm_calls, 0) as llm_calls,
+        coalesce(activity.input_tokens, 0) as input_tokens,
+        coalesce(activity.output_tokens, 0) as output_tokens,
+        coalesce(activity.cost_usd, 0.0) as cost_usd,
+        coalesce(activity.distinct_files, 0) as distinct_files
+    from all_sessions
+    left join session_starts
+        on all_sessions.session_id = session_starts.session_id and session_starts.start_rank = 1
+    left join session_ends
+        on all_sessions.session_id = session_ends.session_id and session_ends.end_rank = 1
+    left join activity
+        on all_sessions.session_id = activity.session_id
+)
+
+select * from final
+order by session_id

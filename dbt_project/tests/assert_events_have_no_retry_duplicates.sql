@@ -1,0 +1,25 @@
+-- The dedupe rule holds in the mart: no two kept derived-id events of one session
+-- share an event_hash with timestamps at most dedupe_window_s apart.
+-- (`events` keeps no event_id_source, so derived ids are recognised by their 'h-'
+-- prefix, which contract.derived_event_id always writes.)
+with
+
+derived as (
+    select
+        session_id,
+        event_id,
+        event_hash,
+        "timestamp",
+        lag("timestamp") over (
+            partition by session_id, event_hash order by "timestamp", event_id
+        ) as previous_at
+    from {{ ref('events') }}
+    where event_id like 'h-%'
+),
+
+final as (
+    select * from derived
+    where epoch_us("timestamp") - epoch_us(previous_at) <= {{ dedupe_window_us() }}
+)
+
+select * from final
