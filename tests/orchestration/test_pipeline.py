@@ -70,9 +70,9 @@ def test_sensor_requests_a_run_for_new_files_once(built, monkeypatch):
     monkeypatch.setenv("ACHILLES_DATA_DIR", str(built.settings.data_dir))
     sensor = build_sensor(built.settings)
     with DagsterInstance.ephemeral() as instance:
-        first = sensor(build_sensor_context(instance=instance))
+        first = sensor.evaluate_tick(build_sensor_context(instance=instance))
         assert first.run_requests and first.cursor
-        again = sensor(build_sensor_context(instance=instance, cursor=first.cursor))
+        again = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=first.cursor))
     assert not again.run_requests and "no new landing files" in again.skip_message
 
 
