@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from typing import Annotated
 
 from pydantic import Field, field_validator
@@ -77,7 +78,7 @@ class Settings(BaseSettings):
     insight_no_progress_actions: int = Field(
         20, ge=2, description="no_progress: agent actions without a passing test or new file."
     )
-    llm_provider: str = Field(
+    llm_provider: Literal["none", "openai", "ollama"] = Field(
         "none", description="Insight narration: none (default), openai or ollama."
     )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible or Ollama base URL.")
