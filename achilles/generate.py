@@ -36,9 +36,11 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -1212,7 +1214,7 @@ class _Sink:
         attributes: dict | None = None,
         client_id: str | None = None,
     ) -> None:
-        c = {"event_type": event_type, "source_type": source_type}
+        c: dict[str, Any] = {"event_type": event_type, "source_type": source_type}
         if actor is not None:
             c["actor"] = actor
         if file_path is not None:
@@ -1505,7 +1507,7 @@ class _Session:
         path: str,
         parent: str | None,
         source: str,
-        actor: str,
+        actor: str | None,
         message: str | None = None,
     ) -> None:
         rng = self.rng
@@ -2058,7 +2060,7 @@ def generate(
     lo = hi = None
     child_cpu, child0 = 0.0, sum(os.times()[2:4])
     if workers == 1 or sessions < 2:
-        results = map(_one_session_star, jobs)
+        results: Iterator[tuple[Any, ...]] = map(_one_session_star, jobs)
         pool = None
     else:
         import multiprocessing

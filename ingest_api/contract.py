@@ -82,7 +82,7 @@ CONTENT_FIELDS = (
     "attributes",
 )
 # Identity and time are not content: a retry may be re-stamped or re-numbered.
-HASH_EXCLUDED = frozenset({"session_id", "event_id", "timestamp"})
+HASH_EXCLUDED = {"session_id", "event_id", "timestamp"}
 
 
 class Limits(BaseModel):

@@ -103,7 +103,8 @@ def recent_insights(
     since: datetime | None,
     limit: int,
 ) -> tuple[Rows, datetime | None]:
-    filters, params = [], []
+    filters: list[str] = []
+    params: list[Any] = []
     for column, value in (
         ("session_id", session_id), ("kind", kind), ("severity", severity), ("status", status),
     ):  # fmt: skip

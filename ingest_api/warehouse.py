@@ -38,7 +38,8 @@ class WarehouseReader:
             if inode != self._inode or self._con is None:
                 con = duckdb.connect(str(self.path), read_only=True)
                 row = con.execute("select max(published_at) from achilles_publish").fetchone()
-                self._con, self._inode, self._published_at = con, inode, row[0]
+                self._con, self._inode = con, inode
+                self._published_at = row[0] if row else None
             return self._con.cursor(), self._published_at
 
     def published_at(self) -> datetime | None:

@@ -56,7 +56,7 @@ def publish(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
             if table not in existing:
                 continue
             con.execute(f"create table pub.{table} as select * from main.{table} order by {order}")
-            counts[table] = con.execute(f"select count(*) from pub.{table}").fetchone()[0]
+            (counts[table],) = con.execute(f"select count(*) from pub.{table}").fetchall()[0]
         con.execute(
             f"create table pub.{META_TABLE} as select ?::timestamptz as published_at, "
             "?::json as row_counts",

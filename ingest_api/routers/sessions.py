@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +31,7 @@ from ingest_api.service import UnknownSession
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 SessionId = Annotated[str, Path(pattern=SESSION_ID_PATTERN, description="The session's id.")]
-NOT_FOUND = {404: {"description": "Unknown session"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown session"}}
 
 
 def not_found(session_id: str) -> HTTPException:
