@@ -182,7 +182,6 @@ def ui(
     data_dir: DataDir = None,
 ) -> None:
     """Start the Dagster UI (schedule and sensor on) with DAGSTER_HOME under the data dir."""
-    import subprocess
     import sys
 
     from orchestration.pipeline import prepare_dagster_home
@@ -193,11 +192,10 @@ def ui(
     prepare_manifest(settings)
     dagster = Path(sys.executable).parent / "dagster"
     typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
-    raise typer.Exit(
-        subprocess.call(
-            [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
-        )
-    )
+    # exec, so that signals reach `dagster dev` directly and stop it cleanly.
+    args = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
+    sys.stdout.flush()
+    os.execv(args[0], args)
 
 
 @app.command()
