@@ -13,6 +13,7 @@ import pytest
 
 from achilles.generate import KINDS, generate
 from ingest_api.contract import (
+    CONTENT_FIELDS,
     PROCESS_STATUSES,
     TEST_RUN_STATUSES,
     EventType,
@@ -72,28 +73,7 @@ def test_hashes_and_ids_match_the_api_contract(run50):
         for t in {r["event_type"] for r in rows} - seen
     ]
     for r in sample:
-        raw = {
-            k: r[k]
-            for k in (
-                "session_id",
-                "event_type",
-                "source_type",
-                "actor",
-                "file_path",
-                "message",
-                "error_type",
-                "severity",
-                "status",
-                "parent_id",
-                "trace_id",
-                "span_id",
-                "model",
-                "input_tokens",
-                "output_tokens",
-                "cost_usd",
-            )
-            if r[k] is not None
-        }
+        raw = {k: r[k] for k in CONTENT_FIELDS if k != "attributes" if r[k] is not None}
         raw["timestamp"] = r["timestamp"].isoformat()
         if r["attributes"] is not None:
             raw["attributes"] = orjson.loads(r["attributes"])
