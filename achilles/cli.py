@@ -32,8 +32,8 @@ def _settings(data_dir: Path | None) -> Settings:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: 8000].")] = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (default: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: 8000).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     data_dir: DataDir = None,
 ) -> None:
@@ -63,7 +63,7 @@ def demo(
         bool | None,
         typer.Option(
             "--pipeline/--no-pipeline",
-            help="Materialize and report afterwards [default: on unless --url is given].",
+            help="Materialize and report afterwards (default: on unless --url is given).",
         ),
     ] = None,
     data_dir: DataDir = None,
@@ -228,6 +228,25 @@ def generate(
         f"{stats.bytes_written / 1e6:,.1f} MB) in {stats.elapsed_s:.1f} s "
         f"({stats.events_per_s:,.0f} events/s) to {settings.events_dir}"
     )
+
+
+@app.command()
+def bench(
+    events: Annotated[int, typer.Option(help="Events to generate and build.")] = 1_000_000,
+    out: Annotated[
+        Path | None, typer.Option(help="Report path (default: <data dir>/bench/report.json).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
+    dagster: Annotated[
+        bool, typer.Option("--dagster/--no-dagster", help="Also time the whole Dagster job.")
+    ] = True,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the benchmarks (ingest, build, incremental, reads, scale) and write a JSON report."""
+    from benchmarks.bench import run_bench
+
+    settings = _settings(data_dir)
+    run_bench(settings, events, out, seed, echo=typer.echo, dagster=dagster)
 
 
 def main() -> None:
