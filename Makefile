@@ -25,12 +25,13 @@ test: setup ## the whole test suite (unit, API, dbt, Dagster, end to end)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 fmt: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: setup
+bench: setup ## benchmarks at 1 M events; `achilles bench --events N` for other scales
 	$(BIN)/achilles bench
 
 ui: setup

@@ -40,7 +40,7 @@ def make_batches(n_batches: int, sessions: int = 16) -> list[tuple[str, list[dic
         for i in range(BATCH):
             k = b * BATCH + i
             etype, source, status = TYPES[k % len(TYPES)]
-            ev = {
+            ev: dict[str, Any] = {
                 "event_type": etype,
                 "source_type": source,
                 "timestamp": (base + timedelta(milliseconds=250 * k)).isoformat(),
