@@ -84,13 +84,16 @@ def print_report(reader: WarehouseReader, console: Console | None = None, top: i
     )
     if reader.has_table("insights"):
         insights, _ = q(
-            "select severity, kind, session_id, title from insights where status = 'open' "
+            "select severity, kind, session_id, title, count(*) over () as total from insights "
+            "where status = 'open' "
             "order by case severity when 'critical' then 0 when 'warning' then 1 else 2 end, "
-            "detected_at desc, insight_id"
+            f"detected_at desc, insight_id limit {4 * top}"
         )
+        total = insights[0]["total"] if insights else 0
+        shown = f", most severe {len(insights)} shown" if total > len(insights) else ""
         console.print(
             _table(
-                f"Open insights ({len(insights)})",
+                f"Open insights ({total}{shown})",
                 insights,
                 ["severity", "kind", "session_id", "title"],
             )
