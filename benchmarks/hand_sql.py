@@ -14,18 +14,12 @@ from typing import Any
 
 import duckdb
 
+from orchestration.publish import DBT_MARTS
+
 SCRIPT = Path(__file__).with_name("hand_sql.sql")
 
 # The marts the issue names, plus error_occurrences (the published intermediate).
-MARTS = (
-    "events",
-    "sessions",
-    "error_clusters",
-    "session_error_clusters",
-    "error_occurrences",
-    "event_correlations",
-    "agent_performance",
-)
+MARTS = DBT_MARTS
 
 
 def us(seconds: float) -> int:

@@ -18,14 +18,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest_api.contract import CONTENT_FIELDS, Event
+from ingest_api.contract import CONTENT_FIELDS, Event, to_micros
 
 SCHEMA = pa.schema(
     [
@@ -150,7 +150,7 @@ class LandingZone:
     def write_table(self, session_id: str, table: pa.Table, received_at: datetime) -> Path:
         """Land one session's rows as one new immutable file; returns its path."""
         folder = self._ensure_session_dir(session_id)
-        micros = int(received_at.astimezone(UTC).timestamp() * 1_000_000)
+        micros = to_micros(received_at)
         batch_id = table.column("batch_id")[0].as_py() if table.num_rows else uuid.uuid4().hex
         final = folder / f"{micros:020d}-{batch_id}.parquet"
         write_durably(table, final)

@@ -316,7 +316,8 @@ class IngestService:
                     as first_event_at,
                 max(timestamp) filter (where event_type not in ('session_start', 'session_end'))
                     as last_event_at,
-                max(received_at) as last_received_at
+                max(received_at) as last_received_at,
+                histogram(event_type) as counts_by_type
             from ev
             """,
         )
@@ -328,10 +329,6 @@ class IngestService:
             branch=start_attrs.get("branch"),
             metadata=start_attrs.get("metadata"),
         )
-        counts, _ = self._query(
-            session_id, "select event_type, count(*) from ev group by 1 order by 1"
-        )
-        overview["counts_by_type"] = {k: v for k, v in counts}
         overview["session_id"] = session_id
         return overview
 

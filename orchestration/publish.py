@@ -31,6 +31,8 @@ PUBLISHED_TABLES: dict[str, str] = {
     "agent_performance": "agent_performance_id",
     "insights": "insight_id",
 }
+# The tables dbt builds (everything published but the insight step's own table).
+DBT_MARTS = tuple(t for t in PUBLISHED_TABLES if t != "insights")
 META_TABLE = "achilles_publish"
 
 

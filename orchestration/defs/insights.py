@@ -6,20 +6,10 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from ingest_api.settings import Settings
 from orchestration.graphs.config import InsightConfig
 from orchestration.graphs.graph import run_insights
+from orchestration.publish import DBT_MARTS
 
 INSIGHTS_KEY = AssetKey(["insights"])
-MART_DEPS = [
-    AssetKey([t])
-    for t in (
-        "events",
-        "sessions",
-        "error_clusters",
-        "session_error_clusters",
-        "error_occurrences",
-        "event_correlations",
-        "agent_performance",
-    )
-]
+MART_DEPS = [AssetKey([t]) for t in DBT_MARTS]
 
 
 def insight_config(settings: Settings) -> InsightConfig:
