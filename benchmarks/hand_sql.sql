@@ -120,11 +120,13 @@ FROM (
 CREATE TABLE session_error_clusters AS
 SELECT
     session_id, cluster_id, first.error_type, first.normalized_message,
+    first.event_id AS first_event_id, first.message AS sample_message,
     occurrences, first_seen_at, last_seen_at
 FROM (
     SELECT
         session_id, cluster_id,
-        arg_min({'error_type': error_type, 'normalized_message': normalized_message},
+        arg_min({'error_type': error_type, 'normalized_message': normalized_message,
+                 'event_id': event_id, 'message': message},
                 ("timestamp", event_id)) AS first,
         count(*) AS occurrences,
         min("timestamp") AS first_seen_at,

@@ -62,6 +62,19 @@ class Settings(BaseSettings):
         30, ge=5, description="How often the sensor looks for new landing files."
     )
     dbt_threads: int = Field(2, ge=1, description="dbt worker threads.")
+    duckdb_memory_limit: str = Field(
+        "3GB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory cap for builds; beyond it DuckDB spills to disk "
+        "(warehouse/build.duckdb.tmp) instead of growing.",
+    )
+    build_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU niceness of the dbt build, so API reads keep their latency "
+        "while a build runs (0 = same priority as the API).",
+    )
 
     # Insight step (monitoring agent); see orchestration/graphs/config.py for all knobs.
     insight_error_density_threshold: float = Field(

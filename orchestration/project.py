@@ -7,6 +7,7 @@ first; loading the definitions never runs dbt by itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -29,9 +30,21 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         **os.environ,
         "ACHILLES_DATA_DIR": str(Path(settings.data_dir).resolve()),
         "ACHILLES_DBT_THREADS": str(settings.dbt_threads),
+        "ACHILLES_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
     }
+
+
+def lower_priority(nice: int, pid: int = 0) -> None:
+    """Lower a build's CPU priority (raise its nice value to `nice`), so the API keeps
+    answering quickly while it runs. pid 0 is the calling thread (Linux keeps nice per
+    thread); threads and processes it starts later inherit it, DuckDB's included."""
+    if nice <= 0:
+        return
+    # OSError: the process is gone; AttributeError: no setpriority on this platform.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, pid, max(os.getpriority(os.PRIO_PROCESS, pid), nice))
 
 
 def _newest_source_mtime() -> float:

@@ -30,9 +30,11 @@ PUBLISHED_TABLES: dict[str, str] = {
     "event_correlations": "correlation_id",
     "agent_performance": "agent_performance_id",
     "insights": "insight_id",
+    "landing_sessions": "session_id",
 }
-# The tables dbt builds (everything published but the insight step's own table).
-DBT_MARTS = tuple(t for t in PUBLISHED_TABLES if t != "insights")
+# The analytics marts dbt builds: everything published but the insight step's own
+# table and landing_sessions (a listing of landing files, not derived from events).
+DBT_MARTS = tuple(t for t in PUBLISHED_TABLES if t not in ("insights", "landing_sessions"))
 META_TABLE = "achilles_publish"
 
 
@@ -50,7 +52,9 @@ def publish(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
     folder = settings.warehouse_dir
     tmp = folder / f".publish-{uuid.uuid4().hex}.duckdb"
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(settings.build_db))
+    con = duckdb.connect(
+        str(settings.build_db), config={"memory_limit": settings.duckdb_memory_limit}
+    )
     try:
         existing = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
         con.execute(f"attach '{tmp}' as pub")

@@ -7,8 +7,55 @@
   succeeds with empty marts.
 #}
 
+{% macro landing_events_dir() -%}
+    {{ return(env_var('ACHILLES_DATA_DIR') ~ '/landing/events') }}
+{%- endmacro %}
+
+
 {% macro landing_events_glob() -%}
-    {{ return(env_var('ACHILLES_DATA_DIR') ~ '/landing/events/*/*.parquet') }}
+    {{ return(landing_events_dir() ~ '/*/*.parquet') }}
+{%- endmacro %}
+
+
+{#- The landed rows of some sessions only: their folders, not the whole zone (session
+    ids are restricted to [A-Za-z0-9_.-], so they are safe in a path and a glob). -#}
+{% macro landing_events_of(sessions) -%}
+    {%- if sessions | length == 0 -%}
+        ({{ landing_events_empty() }})
+    {%- else -%}
+        read_parquet([
+            {%- for s in sessions %}'{{ landing_events_dir() | replace("'", "''") }}/{{ s }}/*.parquet'{{ ', ' if not loop.last }}{% endfor -%}
+        ])
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Landing columns typed and named as the warehouse uses them (stg_events). -#}
+{% macro typed_landing_columns() -%}
+        cast(event_id as varchar) as event_id,
+        cast(event_id_source as varchar) as event_id_source,
+        cast(session_id as varchar) as session_id,
+        cast(event_type as varchar) as event_type,
+        cast(source_type as varchar) as source_type,
+        cast("timestamp" as timestamptz) as "timestamp",
+        cast(actor as varchar) as actor,
+        cast(file_path as varchar) as file_path,
+        cast(message as varchar) as message,
+        cast(error_type as varchar) as error_type,
+        cast(severity as varchar) as severity,
+        cast(status as varchar) as status,
+        cast(parent_id as varchar) as parent_id,
+        cast(trace_id as varchar) as trace_id,
+        cast(span_id as varchar) as span_id,
+        cast(model as varchar) as model,
+        cast(input_tokens as bigint) as input_tokens,
+        cast(output_tokens as bigint) as output_tokens,
+        cast(cost_usd as double) as cost_usd,
+        cast(attributes as varchar) as attributes,
+        cast(event_hash as varchar) as event_hash,
+        cast(received_at as timestamptz) as received_at,
+        cast(batch_id as varchar) as batch_id,
+        cast(batch_index as integer) as batch_index
 {%- endmacro %}
 
 

@@ -1,14 +1,15 @@
 {{ config(meta={"dagster": {"ref": {"name": "event_correlations"}}}) }}
 -- Every correlation respects the window and points at an agent action and an error
--- of the same session.
+-- of the same session. (Only the sessions the last build re-derived.)
 with
 
 correlations as (
-    select * from {{ ref('event_correlations') }}
+    select * from {{ scoped(ref('event_correlations')) }}
 ),
 
 events as (
     select * from {{ ref('events') }}
+    where {{ scope_filter(ref('event_correlations')) }}
 ),
 
 final as (

@@ -13,7 +13,7 @@ derived as (
         lag("timestamp") over (
             partition by session_id, event_hash order by "timestamp", event_id
         ) as previous_at
-    from {{ ref('events') }}
+    from {{ scoped(ref('events')) }}
     where event_id like 'h-%'
 ),
 

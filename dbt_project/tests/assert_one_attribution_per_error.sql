@@ -10,7 +10,7 @@ per_error as (
         count(*) filter (where attribution_rank = 1) as rank_one_rows,
         count(*) as candidate_rows,
         max(attribution_rank) as max_rank
-    from {{ ref('event_correlations') }}
+    from {{ scoped(ref('event_correlations')) }}
     group by session_id, method, error_event_id
 ),
 

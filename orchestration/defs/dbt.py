@@ -15,7 +15,7 @@ from dagster_dbt import (
 
 from ingest_api.settings import Settings
 from orchestration.defs.landing import LANDING_KEY
-from orchestration.project import DBT_EXECUTABLE, dbt_env, dbt_project
+from orchestration.project import DBT_EXECUTABLE, dbt_env, dbt_project, lower_priority
 
 
 class AchillesTranslator(DagsterDbtTranslator):
@@ -53,7 +53,12 @@ def achilles_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> 
     os.environ.update(
         {k: v for k, v in dbt_env(settings).items() if k.startswith(("ACHILLES_", "DBT_"))}
     )
-    yield from dbt.cli(["build", "--vars", dbt_vars(settings)], context=context).stream()
+    # Unit tests check the SQL on fixed inputs, not the data: `make test` runs them,
+    # the recurring build skips them (dbt's advice for production runs).
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(settings)]
+    invocation = dbt.cli(args, context=context)
+    lower_priority(settings.build_nice, invocation.process.pid)
+    yield from invocation.stream()
 
 
 def dbt_resource() -> DbtCliResource:

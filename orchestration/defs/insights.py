@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from ingest_api.settings import Settings
 from orchestration.graphs.config import InsightConfig
 from orchestration.graphs.graph import run_insights
+from orchestration.project import lower_priority
 from orchestration.publish import DBT_MARTS
 
 INSIGHTS_KEY = AssetKey(["insights"])
@@ -38,7 +39,10 @@ def insight_config(settings: Settings) -> InsightConfig:
 )
 def insights(context: AssetExecutionContext) -> MaterializeResult:
     settings = Settings()
-    con = duckdb.connect(str(settings.build_db))
+    lower_priority(settings.build_nice)
+    con = duckdb.connect(
+        str(settings.build_db), config={"memory_limit": settings.duckdb_memory_limit}
+    )
     try:
         totals = run_insights(con, insight_config(settings))
     finally:

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from ingest_api.settings import Settings
+from orchestration.project import lower_priority
 from orchestration.publish import PUBLISHED_TABLES, publish
 
 PUBLISHED_KEY = AssetKey(["warehouse", "published"])
@@ -20,7 +21,9 @@ PUBLISH_DEPS = [AssetKey([t]) for t in PUBLISHED_TABLES]
     ),
 )
 def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
-    result = publish(Settings())
+    settings = Settings()
+    lower_priority(settings.build_nice)
+    result = publish(settings)
     context.log.info(f"published {result['path']}")
     return MaterializeResult(
         metadata={

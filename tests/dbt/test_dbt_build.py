@@ -47,6 +47,14 @@ MARTS = (
     "event_correlations",
     "agent_performance",
 )
+# The marts rebuilt session by session on an incremental run.
+SESSION_MARTS = (
+    "events",
+    "sessions",
+    "session_error_clusters",
+    "error_occurrences",
+    "event_correlations",
+)
 
 
 def landed(raw: dict) -> LandedEvent:
@@ -570,3 +578,26 @@ def test_incremental_run_equals_full_build(stepwise, built_snapshot):
 
 def test_full_refresh_after_incremental_is_identical(stepwise, built_snapshot):
     assert stepwise["full_refresh"] == built_snapshot
+
+
+def test_incremental_run_reads_only_sessions_with_new_files(tmp_path, batches):
+    """Part 2 (two days later) has new files for alpha and beta only. With gamma's
+    landing folder moved away, the incremental run still holds gamma's rows exactly
+    as built: gamma was neither read again nor rewritten, while alpha took part 2."""
+    part1, part2 = batches
+    land(tmp_path, part1)
+    dbt_build(tmp_path, "--exclude-resource-type", "unit_test")
+    every_mart = "select * from {} where session_id = ? order by all"
+    gamma_before = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in SESSION_MARTS}
+    alpha_before = query(tmp_path, every_mart.format("events"), [ALPHA])
+    assert gamma_before["events"] and gamma_before["event_correlations"]
+
+    events_dir = tmp_path / "landing" / "events"
+    (events_dir / GAMMA).rename(tmp_path / "gamma-elsewhere")
+    land(tmp_path, part2)
+    dbt_build(tmp_path, "--exclude-resource-type", "unit_test")
+
+    gamma_after = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in SESSION_MARTS}
+    assert gamma_after == gamma_before
+    alpha_after = query(tmp_path, every_mart.format("events"), [ALPHA])
+    assert alpha_after != alpha_before

@@ -24,6 +24,8 @@ def test_asset_keys_and_groups(defs):
         "stg_events": "staging",
         "int_errors_normalized": "intermediate",
         "int_error_occurrences": "intermediate",
+        "int_agent_session_performance": "intermediate",
+        "landing_sessions": "marts",
         "events": "marts",
         "sessions": "marts",
         "error_clusters": "marts",
@@ -50,7 +52,7 @@ def test_dbt_tests_are_asset_checks_and_landing_has_freshness(defs):
         (k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys
     }
     assert ("landing/events", "landing_freshness") in checks
-    assert sum(1 for a, _ in checks if a == "events") >= 2  # unique + not_null at least
+    assert sum(1 for a, _ in checks if a == "events") >= 2  # unique + not null at least
     assert any(name.startswith("unique_") for _, name in checks)
 
 

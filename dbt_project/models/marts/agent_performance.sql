@@ -1,71 +1,22 @@
 -- How often an agent's actions break things (grain: agent_performance_id =
 -- md5(scope | agent | session_id or '')), per session (scope 'session') and over
 -- all sessions (scope 'overall'). Only agents with at least one action get rows.
---   total_actions       = agent actions (event_type 'agent_action', source_type 'agent')
---   induced_error_count = errors whose attribution_rank = 1 correlation (any method
---                         in event_correlations) points at one of those actions
---   success_rate        = greatest(0, (total_actions - induced_error_count) / total_actions)
+-- Counts come from int_agent_session_performance (see there);
+--   success_rate = greatest(0, (total_actions - induced_error_count) / total_actions)
 -- One action can be blamed for several errors, hence the clamp at 0.
 with
-
-events as (
-    select * from {{ ref('events') }}
-),
-
-correlations as (
-    select * from {{ ref('event_correlations') }}
-),
-
-actions as (
-    select
-        session_id,
-        coalesce(actor, 'unknown') as agent,
-        "timestamp"
-    from events
-    where event_type = 'agent_action' and source_type = 'agent'
-),
-
-session_actions as (
-    select
-        session_id,
-        agent,
-        count(*) as total_actions,
-        min("timestamp") as first_action_at,
-        max("timestamp") as last_action_at
-    from actions
-    group by session_id, agent
-),
-
-attributed_errors as (
-    select distinct session_id, method, error_event_id, agent
-    from correlations
-    where attribution_rank = 1
-),
-
-session_induced as (
-    select
-        session_id,
-        agent,
-        count(distinct error_event_id) as induced_error_count
-    from attributed_errors
-    group by session_id, agent
-),
 
 per_session as (
     select
         'session' as scope,
-        session_actions.agent,
-        session_actions.session_id,
+        agent,
+        session_id,
         1 as sessions_count,
-        session_actions.total_actions,
-        coalesce(session_induced.induced_error_count, 0) as induced_error_count,
-        session_actions.first_action_at,
-        session_actions.last_action_at
-    from session_actions
-    left join session_induced
-        on
-            session_actions.session_id = session_induced.session_id
-            and session_actions.agent = session_induced.agent
+        total_actions,
+        induced_error_count,
+        first_action_at,
+        last_action_at
+    from {{ ref('int_agent_session_performance') }}
 ),
 
 overall as (
@@ -107,4 +58,3 @@ final as (
 )
 
 select * from final
-order by scope, agent, session_id nulls first

@@ -2,29 +2,31 @@
 -- cluster_id = md5(coalesce(error_type, '') || '|' || normalized_message).
 -- sample_message and error_type come from the cluster's earliest occurrence
 -- (timestamp, session_id, event_id) so they do not depend on arrival order.
+-- Rolled up from session_error_clusters (one row per session and cluster, far fewer
+-- than error events), so it stays cheap to rebuild in full after an incremental run.
 with
 
-occurrences as (
-    select * from {{ ref('int_error_occurrences') }}
+per_session as (
+    select * from {{ ref('session_error_clusters') }}
 ),
 
 ranked as (
     select
         *,
         row_number() over (
-            partition by cluster_id order by "timestamp", session_id, event_id
-        ) as occurrence_rank
-    from occurrences
+            partition by cluster_id order by first_seen_at, session_id, first_event_id
+        ) as sample_rank
+    from per_session
 ),
 
 aggregated as (
     select
         cluster_id,
-        min("timestamp") as first_seen_at,
-        max("timestamp") as last_seen_at,
-        count(*) as occurrences,
-        count(distinct session_id) as sessions_affected
-    from occurrences
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        sum(occurrences) as occurrences,
+        count(*) as sessions_affected
+    from per_session
     group by cluster_id
 ),
 
@@ -33,15 +35,14 @@ final as (
         aggregated.cluster_id,
         ranked.error_type,
         ranked.normalized_message,
-        ranked.message as sample_message,
+        ranked.sample_message,
         aggregated.first_seen_at,
         aggregated.last_seen_at,
-        aggregated.occurrences,
+        cast(aggregated.occurrences as bigint) as occurrences,
         aggregated.sessions_affected
     from aggregated
     inner join ranked
-        on aggregated.cluster_id = ranked.cluster_id and ranked.occurrence_rank = 1
+        on aggregated.cluster_id = ranked.cluster_id and ranked.sample_rank = 1
 )
 
 select * from final
-order by cluster_id

@@ -1,8 +1,22 @@
 -- One row per error event (grain: session_id + event_id) with its cluster.
+-- Incremental by session (macros/incremental_sessions.sql): a run re-derives only
+-- the sessions with new landing files.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_sessions() }}",
+        post_hook="{{ record_build_scope() }}",
+    )
+}}
+-- depends_on: {{ ref('landing_sessions') }}
+{%- set sessions = changed_sessions() %}
 with
 
 occurrences as (
     select * from {{ ref('int_error_occurrences') }}
+    where {{ in_sessions(sessions) }}
 ),
 
 final as (
@@ -17,4 +31,3 @@ final as (
 )
 
 select * from final
-order by session_id, "timestamp", event_id

@@ -15,13 +15,24 @@
 -- on (session_id, bucket); the exact lag test then runs on the few candidates.
 -- Work grows with (events + errors x actions per 2W of session time), i.e. linearly
 -- in session length, where a session-level cross join grows with its square.
--- A plain table (not incremental): one hash join over the events mart costs little
--- next to reading and deduplicating the landing zone (see the 1M-event timing in
--- the report); rebuilding it keeps attribution exact when a late action arrives.
+-- Incremental by session (macros/incremental_sessions.sql): a run re-derives only
+-- the sessions with new landing files.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_sessions() }}",
+        post_hook="{{ record_build_scope() }}",
+    )
+}}
+-- depends_on: {{ ref('landing_sessions') }}
+{%- set sessions = changed_sessions() %}
 with
 
 events as (
     select * from {{ ref('events') }}
+    where {{ in_sessions(sessions) }}
 ),
 
 actions as (
@@ -63,6 +74,7 @@ errors as (
 
 error_clusters as (
     select session_id, event_id, cluster_id from {{ ref('error_occurrences') }}
+    where {{ in_sessions(sessions) }}
 ),
 
 candidates as (
@@ -134,4 +146,3 @@ final as (
 )
 
 select * from final
-order by session_id, error_timestamp, error_event_id, attribution_rank

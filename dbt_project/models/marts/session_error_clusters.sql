@@ -1,8 +1,24 @@
 -- One row per session and error cluster (grain: session_id + cluster_id).
+-- first_event_id and sample_message come from the session's earliest occurrence
+-- (timestamp, event_id); error_clusters picks its sample among these.
+-- Incremental by session (macros/incremental_sessions.sql): a run re-derives only
+-- the sessions with new landing files.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_sessions() }}",
+        post_hook="{{ record_build_scope() }}",
+    )
+}}
+-- depends_on: {{ ref('landing_sessions') }}
+{%- set sessions = changed_sessions() %}
 with
 
 occurrences as (
     select * from {{ ref('int_error_occurrences') }}
+    where {{ in_sessions(sessions) }}
 ),
 
 ranked as (
@@ -31,6 +47,8 @@ final as (
         aggregated.cluster_id,
         ranked.error_type,
         ranked.normalized_message,
+        ranked.event_id as first_event_id,
+        ranked.message as sample_message,
         aggregated.occurrences,
         aggregated.first_seen_at,
         aggregated.last_seen_at
@@ -43,4 +61,3 @@ final as (
 )
 
 select * from final
-order by session_id, cluster_id

@@ -4,10 +4,24 @@
 -- Counts exclude session_start/session_end; first_event_at/last_event_at span the
 -- same counted events (null when there are none). Sums go through decimal so they
 -- do not depend on the order rows are added in.
+-- Incremental by session (macros/incremental_sessions.sql): a run re-derives only
+-- the sessions with new landing files.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_sessions() }}",
+        post_hook="{{ record_build_scope() }}",
+    )
+}}
+-- depends_on: {{ ref('landing_sessions') }}
+{%- set sessions = changed_sessions() %}
 with
 
 events as (
     select * from {{ ref('events') }}
+    where {{ in_sessions(sessions) }}
 ),
 
 session_starts as (
@@ -98,4 +112,3 @@ final as (
 )
 
 select * from final
-order by session_id

@@ -1,0 +1,74 @@
+-- Each agent's actions and induced errors in one session (grain: session_id + agent);
+-- agent_performance adds the rates and the roll-up over all sessions.
+--   total_actions       = agent actions (event_type 'agent_action', source_type 'agent')
+--   induced_error_count = errors whose attribution_rank = 1 correlation (any method in
+--                         event_correlations) points at one of those actions
+-- Only agents with at least one action get rows. Incremental by session
+-- (macros/incremental_sessions.sql).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_sessions() }}",
+        post_hook="{{ record_build_scope() }}",
+    )
+}}
+-- depends_on: {{ ref('landing_sessions') }}
+{%- set sessions = changed_sessions() %}
+with
+
+actions as (
+    select
+        session_id,
+        coalesce(actor, 'unknown') as agent,
+        "timestamp"
+    from {{ ref('events') }}
+    where
+        event_type = 'agent_action'
+        and source_type = 'agent'
+        and {{ in_sessions(sessions) }}
+),
+
+attributed_errors as (
+    select distinct session_id, method, error_event_id, agent
+    from {{ ref('event_correlations') }}
+    where attribution_rank = 1 and {{ in_sessions(sessions) }}
+),
+
+session_actions as (
+    select
+        session_id,
+        agent,
+        count(*) as total_actions,
+        min("timestamp") as first_action_at,
+        max("timestamp") as last_action_at
+    from actions
+    group by session_id, agent
+),
+
+session_induced as (
+    select
+        session_id,
+        agent,
+        count(distinct error_event_id) as induced_error_count
+    from attributed_errors
+    group by session_id, agent
+),
+
+final as (
+    select
+        session_actions.session_id,
+        session_actions.agent,
+        session_actions.total_actions,
+        coalesce(session_induced.induced_error_count, 0) as induced_error_count,
+        session_actions.first_action_at,
+        session_actions.last_action_at
+    from session_actions
+    left join session_induced
+        on
+            session_actions.session_id = session_induced.session_id
+            and session_actions.agent = session_induced.agent
+)
+
+select * from final
