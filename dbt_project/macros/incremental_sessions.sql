@@ -2,22 +2,18 @@
   Session-scoped incremental builds.
 
   Every rule of the marts looks inside one session at a time (dedupe, correlations,
-  per-session counts), so an incremental run re-derives whole sessions: those with a
-  landing file newer than what the model was last built from. The landing file name
-  starts with the batch's received time in microseconds (ingest_api/landing.py), so
-  `landing_sessions` finds the changed sessions from a directory listing, without
-  reading any Parquet.
+  per-session counts), so an incremental run re-derives whole sessions: those whose
+  landing files are not the ones the model last derived them from. Landing files are
+  immutable and only ever added (compaction replaces several by one new name), so a
+  session whose file list is unchanged has the same rows. `landing_sessions` lists
+  the files from a directory listing, without reading any Parquet.
 
-  Each session-scoped model keeps a one-row state table `<model>__build_scope`,
-  written by its post-hook in the same transaction as its rows:
-    landed_through  newest landing file the model has been built from
-    scope_since     the threshold this build used (null: every session was derived)
-  A model that fails keeps its old state, so the next run re-derives its sessions
-  again, whatever other models did meanwhile.
-
-  A session is re-derived when its newest file is newer than
-  (landed_through - incremental_lookback_s); the lookback covers a batch stamped
-  before a build but renamed into place after it.
+  Each session-scoped model keeps `<model>__build_scope` (session_id, landing_files,
+  rederived), written by its post-hook in the same transaction as its rows: the files
+  each session was derived from, and whether the last build re-derived it. A model
+  that fails keeps its old state, so the next run re-derives its sessions again,
+  whatever other models did meanwhile. No clock is involved: a batch stamped long
+  before it landed is picked up like any other new file.
 #}
 
 {% macro build_scope_relation(relation) -%}
@@ -29,31 +25,35 @@
 {%- endmacro %}
 
 
-{#- The threshold for this incremental run, as a SQL expression, or none when every
-    session must be derived (full refresh, first build, no state yet). -#}
-{% macro scope_since_sql() -%}
+{% macro landing_sessions_relation(relation) -%}
+    {{ return(api.Relation.create(
+        database=relation.database, schema=relation.schema, identifier='landing_sessions'
+    )) }}
+{%- endmacro %}
+
+
+{#- The previous state of this incremental model, or none when every session must be
+    derived (full refresh, first build, no state yet). -#}
+{% macro previous_build_scope() -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set state = build_scope_relation(this) -%}
-    {%- if state is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return("(select coalesce(max(landed_through), '-infinity'::timestamptz) - "
-              ~ incremental_lookback() ~ " from " ~ state ~ ")") }}
+    {{ return(build_scope_relation(this)) }}
 {%- endmacro %}
 
 
 {#- The sessions to re-derive in this run: a list of ids, or none for all. -#}
 {% macro changed_sessions() -%}
-    {%- set since = scope_since_sql() -%}
-    {%- if since is none -%}
+    {%- set state = previous_build_scope() -%}
+    {%- if state is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
-        select session_id from {{ ref('landing_sessions') }}
-        where landed_through > {{ since }}
-        order by session_id
+        select landing.session_id
+        from {{ landing_sessions_relation(this) }} as landing
+        left join {{ state }} as built on landing.session_id = built.session_id
+        where built.landing_files is distinct from landing.landing_files
+        order by landing.session_id
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
@@ -87,16 +87,25 @@
 
 {#- post_hook of a session-scoped model: remember what it was built from. -#}
 {% macro record_build_scope() -%}
-    {%- set since = scope_since_sql() -%}
+    {%- set state = previous_build_scope() -%}
     create or replace table {{ this.schema }}.{{ this.identifier }}__build_scope as
     select
-        (select max(landed_through) from {{ ref('landing_sessions') }}) as landed_through,
-        {{ since if since is not none else 'cast(null as timestamptz)' }} as scope_since
+        landing.session_id,
+        landing.landing_files,
+        {% if state is none -%}
+        true
+        {%- else -%}
+        built.landing_files is distinct from landing.landing_files
+        {%- endif %} as rederived
+    from {{ landing_sessions_relation(this) }} as landing
+    {% if state is not none -%}
+    left join {{ state }} as built on landing.session_id = built.session_id
+    {%- endif %}
 {%- endmacro %}
 
 
 {#- A predicate keeping the sessions `relation`'s model re-derived in its last build
-    (true after a full build). -#}
+    (true when that was every session). -#}
 {% macro scope_filter(relation) -%}
     {%- if not execute -%}
         {{ return('true') }}
@@ -105,15 +114,11 @@
     {%- if state is none -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set since = run_query("select scope_since from " ~ state).columns[0].values() -%}
-    {%- if since | length == 0 or since[0] is none -%}
+    {%- set every = run_query("select coalesce(bool_and(rederived), true) from " ~ state) -%}
+    {%- if every.columns[0].values()[0] -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set landing = api.Relation.create(
-        database=relation.database, schema=relation.schema, identifier='landing_sessions'
-    ) -%}
-    {{ return("session_id in (select session_id from " ~ landing ~ " where landed_through > "
-              ~ "(select scope_since from " ~ state ~ "))") }}
+    {{ return("session_id in (select session_id from " ~ state ~ " where rederived)") }}
 {%- endmacro %}
 
 
@@ -149,11 +154,8 @@
     {%- if predicate == 'true' -%}
         {{ return(ref('stg_events')) }}
     {%- endif -%}
-    {%- set landing = api.Relation.create(
-        database=events.database, schema=events.schema, identifier='landing_sessions'
-    ) -%}
     {%- set sessions = run_query(
-        "select session_id from " ~ landing ~ " where " ~ predicate ~ " order by 1"
+        "select session_id from " ~ build_scope_relation(events) ~ " where rederived order by 1"
     ).columns[0].values() | list -%}
     {{ return("(select " ~ typed_landing_columns() ~ " from " ~ landing_events_of(sessions) ~ ")") }}
 {%- endmacro %}

@@ -12,7 +12,3 @@
 {% macro correlation_window_us() -%}
     {{ seconds_to_us(var('correlation_window_s')) }}
 {%- endmacro %}
-
-{% macro incremental_lookback() -%}
-    to_microseconds({{ seconds_to_us(var('incremental_lookback_s')) }})
-{%- endmacro %}

@@ -219,21 +219,23 @@ def test_too_many_events_is_413(tmp_path):
 # -- reading events ----------------------------------------------------------------------
 
 
-def test_events_ordered_by_timestamp_then_arrival_and_paginated(client):
-    # Two batches, out of timestamp order, with a tie on the timestamp across batches.
+def test_events_ordered_by_timestamp_then_event_id_and_paginated(client):
+    # Two batches, out of timestamp order, with a tie on the timestamp across batches:
+    # the tie goes by event_id (the warehouse's event_seq order), not by arrival.
+    tie = "2026-11-21T10:00:03Z"
     client.post(
         "/v1/events/batch",
-        json={"session_id": "s", "events": [event("2026-11-21T10:00:03Z", message="c"),
+        json={"session_id": "s", "events": [event(tie, event_id="z", message="c"),
                                             event("2026-11-21T10:00:01Z", message="a")]},
     )  # fmt: skip
     client.post(
         "/v1/events/batch",
-        json={"session_id": "s", "events": [event("2026-11-21T10:00:03Z", message="d"),
+        json={"session_id": "s", "events": [event(tie, event_id="m", message="d"),
                                             event("2026-11-21T10:00:02Z", message="b")]},
     )  # fmt: skip
     page1 = client.get("/v1/sessions/s/events", params={"limit": 3}).json()
     page2 = client.get("/v1/sessions/s/events", params={"limit": 3, "offset": 3}).json()
-    assert [e["message"] for e in page1["events"] + page2["events"]] == ["a", "b", "c", "d"]
+    assert [e["message"] for e in page1["events"] + page2["events"]] == ["a", "b", "d", "c"]
     assert (page1["total"], page1["next_offset"], page2["next_offset"]) == (4, 3, None)
     past_end = client.get("/v1/sessions/s/events", params={"offset": 10}).json()
     assert past_end["events"] == [] and past_end["total"] == 4

@@ -1,31 +1,24 @@
 -- Every error event with its normalized message and cluster key (grain: session_id +
 -- event_id). The regex chain in normalize_error_message is the costly step of the
--- error path, so this model is incremental: it normalizes only error rows received
--- after (newest received_at already normalized - incremental_lookback_s).
--- A row whose event later stops being an error or stops being kept by the dedupe
--- (rare: a late duplicate) stays here stale; int_error_occurrences joins back to
--- `events` on (session_id, event_id, event_hash, timestamp) so it never leaks out.
+-- error path, so this model is incremental by session (macros/incremental_sessions.sql):
+-- a run normalizes only the errors of the sessions it re-derives.
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['session_id', 'event_id'],
+        incremental_strategy='append',
         on_schema_change='fail',
+        pre_hook="{{ delete_changed_sessions() }}",
+        post_hook="{{ record_build_scope() }}",
     )
 }}
-
+-- depends_on: {{ ref('landing_sessions') }}
+{%- set sessions = changed_sessions() %}
 with
 
 errors as (
     select *
     from {{ ref('events') }}
-    where event_type = 'error'
-    {% if is_incremental() %}
-        and received_at > (
-            select coalesce(max(received_at) - {{ incremental_lookback() }}, '-infinity'::timestamptz)
-            from {{ this }}
-        )
-    {% endif %}
+    where event_type = 'error' and {{ in_sessions(sessions) }}
 ),
 
 normalized as (

@@ -10,11 +10,10 @@
 --
 -- Incremental (macros/incremental_sessions.sql): both rules only look inside one
 -- session, so an incremental run re-derives whole sessions, reading only the landing
--- folders of sessions with a file newer than the last build (minus the lookback);
--- the pre-hook first drops their rows. That also covers a late duplicate that turns
--- an already built row into a duplicate, a late row that shifts event_seq, and a
--- compaction (which keeps file names' received times). --full-refresh gives the
--- same rows.
+-- folders of sessions whose files changed since the last build; the pre-hook first
+-- drops their rows. That also covers a late duplicate that turns an already built
+-- row into a duplicate, and a late row that shifts event_seq. --full-refresh gives
+-- the same rows.
 --
 -- No `order by`: sorting 10 M rows costs a third of the build, and the published
 -- snapshot is written ordered by (session_id, event_seq) anyway (orchestration/publish.py).

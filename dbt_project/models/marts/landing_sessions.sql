@@ -5,9 +5,9 @@
 -- is the newest received_at of its rows.
 --   landed_through  newest received time among the session's files
 --   landing_files   the files' names, sorted
--- Incremental models re-derive the sessions whose landed_through moved (see
--- macros/incremental_sessions.sql); the read API answers a session from the
--- published snapshot while its folder still holds exactly these files.
+-- Incremental models re-derive the sessions whose files changed since they last
+-- derived them (macros/incremental_sessions.sql); the read API answers a session
+-- from the published snapshot while its folder still holds exactly these files.
 -- depends_on: {{ source('landing', 'events') }}
 with
 
