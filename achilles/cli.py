@@ -98,7 +98,7 @@ def demo(
         _run_and_report(settings)
 
 
-def _run_and_report(settings: Settings) -> None:
+def _run_and_report(settings: Settings, full_refresh: bool = False) -> None:
     import time
 
     from achilles.report import print_report
@@ -107,7 +107,7 @@ def _run_and_report(settings: Settings) -> None:
 
     typer.echo("Running the pipeline (landing → dbt build → insights → publish)...")
     started = time.monotonic()
-    ok = run_pipeline(settings, quiet=True)
+    ok = run_pipeline(settings, quiet=True, full_refresh=full_refresh)
     if not ok:
         typer.echo(
             "Pipeline run FAILED; see the Dagster UI (achilles ui) for the run log.", err=True
@@ -123,9 +123,19 @@ def _run_and_report(settings: Settings) -> None:
 
 
 @app.command()
-def run(data_dir: DataDir = None) -> None:
+def run(
+    data_dir: DataDir = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Re-derive every session, not only those with new landing files "
+            "(needed after changing the dedupe or correlation window).",
+        ),
+    ] = False,
+) -> None:
     """Materialize every asset once (the batch job), then print the report."""
-    _run_and_report(_settings(data_dir))
+    _run_and_report(_settings(data_dir), full_refresh=full_refresh)
 
 
 @app.command()

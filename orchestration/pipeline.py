@@ -30,8 +30,25 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
-def run_pipeline(settings: Settings, quiet: bool = False) -> bool:
-    """Materialize every asset once; True when the run (dbt tests included) succeeded."""
+def run_pipeline(settings: Settings, quiet: bool = False, full_refresh: bool = False) -> bool:
+    """Materialize every asset once; True when the run (dbt tests included) succeeded.
+
+    `full_refresh`: dbt re-derives every session (DBT_FULL_REFRESH, which dbt reads
+    like its --full-refresh flag) instead of only those with new landing files.
+    """
+    saved = os.environ.get("DBT_FULL_REFRESH")
+    if full_refresh:
+        os.environ["DBT_FULL_REFRESH"] = "true"
+    try:
+        return _run(settings, quiet)
+    finally:
+        if saved is None:
+            os.environ.pop("DBT_FULL_REFRESH", None)
+        else:
+            os.environ["DBT_FULL_REFRESH"] = saved
+
+
+def _run(settings: Settings, quiet: bool) -> bool:
     from dagster import DagsterInstance
 
     from orchestration.project import prepare_manifest

@@ -64,8 +64,17 @@
     {%- if not execute -%}
         {{ return(true) }}
     {%- endif -%}
-    {%- set pattern = landing_events_glob() | replace("'", "''") -%}
-    {%- set result = run_query("select count(*) > 0 as has_files from glob('" ~ pattern ~ "')") -%}
+    {#- landing_sessions (built just before) has listed the files already; a glob of
+        the whole zone is the fallback when it is not there. -#}
+    {%- set listed = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier='landing_sessions'
+    ) -%}
+    {%- if listed is not none -%}
+        {%- set result = run_query("select count(*) > 0 from " ~ listed) -%}
+    {%- else -%}
+        {%- set pattern = landing_events_glob() | replace("'", "''") -%}
+        {%- set result = run_query("select count(*) > 0 from glob('" ~ pattern ~ "')") -%}
+    {%- endif -%}
     {{ return(result.columns[0].values()[0]) }}
 {%- endmacro %}
 

@@ -1,5 +1,7 @@
 """The Dagster definitions and one real run of the whole job over the sample sessions."""
 
+import os
+
 import duckdb
 import pytest
 from dagster import AssetKey, DefaultScheduleStatus, DefaultSensorStatus
@@ -23,7 +25,6 @@ def test_asset_keys_and_groups(defs):
         "landing/events": "landing",
         "stg_events": "staging",
         "int_errors_normalized": "intermediate",
-        "int_error_occurrences": "intermediate",
         "int_agent_session_performance": "intermediate",
         "landing_sessions": "marts",
         "events": "marts",
@@ -95,3 +96,35 @@ def test_published_file_opens_while_another_reader_holds_it(built):
     )
     a.close()
     b.close()
+
+
+def test_full_refresh_rederives_every_session(tmp_path):
+    """A normal run only re-derives sessions with new landing files; `full_refresh`
+    (achilles run --full-refresh) re-derives them all: a session whose folder was
+    moved away survives a normal run and is gone after a full refresh."""
+    from orchestration.pipeline import run_pipeline
+    from tests.pipeline_fixtures import build_warehouse
+
+    wh = build_warehouse(tmp_path / "data")
+    assert wh.run_ok
+    moved = wh.sessions[0]["start"]["session_id"]
+    (wh.settings.events_dir / moved).rename(tmp_path / "moved-away")
+
+    def published_sessions() -> set[str]:
+        con = duckdb.connect(str(wh.settings.published_db), read_only=True)
+        try:
+            return {r[0] for r in con.execute("select session_id from sessions").fetchall()}
+        finally:
+            con.close()
+
+    saved = dict(os.environ)  # run_pipeline points the environment at its data dir
+    try:
+        assert run_pipeline(wh.settings, quiet=True)
+        assert moved in published_sessions()
+        assert run_pipeline(wh.settings, quiet=True, full_refresh=True)
+        assert moved not in published_sessions()
+        assert len(published_sessions()) == len(wh.sessions) - 1
+        assert "DBT_FULL_REFRESH" not in os.environ
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

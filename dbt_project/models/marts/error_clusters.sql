@@ -3,25 +3,22 @@
 -- sample_message and error_type come from the cluster's earliest occurrence
 -- (timestamp, session_id, event_id) so they do not depend on arrival order.
 -- Rolled up from session_error_clusters (one row per session and cluster, far fewer
--- than error events), so it stays cheap to rebuild in full after an incremental run.
+-- than error events) in one hash aggregate, so it stays cheap to rebuild in full
+-- after an incremental run.
 with
 
 per_session as (
     select * from {{ ref('session_error_clusters') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by cluster_id order by first_seen_at, session_id, first_event_id
-        ) as sample_rank
-    from per_session
-),
-
 aggregated as (
     select
         cluster_id,
+        arg_min(
+            {'error_type': error_type, 'normalized_message': normalized_message,
+             'sample_message': sample_message},
+            (first_seen_at, session_id, first_event_id)
+        ) as earliest,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
         sum(occurrences) as occurrences,
@@ -32,17 +29,15 @@ aggregated as (
 
 final as (
     select
-        aggregated.cluster_id,
-        ranked.error_type,
-        ranked.normalized_message,
-        ranked.sample_message,
-        aggregated.first_seen_at,
-        aggregated.last_seen_at,
-        cast(aggregated.occurrences as bigint) as occurrences,
-        aggregated.sessions_affected
+        cluster_id,
+        earliest.error_type,
+        earliest.normalized_message,
+        earliest.sample_message,
+        first_seen_at,
+        last_seen_at,
+        cast(occurrences as bigint) as occurrences,
+        sessions_affected
     from aggregated
-    inner join ranked
-        on aggregated.cluster_id = ranked.cluster_id and ranked.sample_rank = 1
 )
 
 select * from final

@@ -15,8 +15,7 @@
 with
 
 occurrences as (
-    select * from {{ ref('int_error_occurrences') }}
-    where {{ in_sessions(sessions) }}
+    {{ current_error_occurrences(sessions) }}
 ),
 
 final as (

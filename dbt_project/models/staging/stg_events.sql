@@ -4,6 +4,7 @@
 -- With no landing file yet, a typed empty relation stands in for the source so a
 -- build on a fresh data dir succeeds with empty marts.
 {%- set landing = source('landing', 'events') %}
+-- depends_on: {{ ref('landing_sessions') }}
 
 with
 

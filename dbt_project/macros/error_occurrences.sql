@@ -1,0 +1,41 @@
+{#
+  current_error_occurrences(sessions): the normalized errors that are current
+  deduplicated events (grain: session_id + event_id), for some sessions (none: all).
+  int_errors_normalized is joined back to `events` on (session_id, event_id,
+  event_hash, timestamp), so a row normalized from an event that has since changed
+  or been dropped never leaks out (say after a partial run of only some models).
+  Each side is narrowed to the sessions first (materialized, so DuckDB filters the
+  scans rather than joining all errors and filtering after: 0.7 s -> 0.05 s at 10 M).
+  The base of error_occurrences and session_error_clusters.
+#}
+{% macro current_error_occurrences(sessions) -%}
+    with
+
+    normalized as materialized (
+        select *
+        from {{ ref('int_errors_normalized') }}
+        where {{ in_sessions(sessions) }}
+    ),
+
+    current_errors as materialized (
+        select session_id, event_id, event_hash, "timestamp"
+        from {{ ref('events') }}
+        where event_type = 'error' and {{ in_sessions(sessions) }}
+    )
+
+    select
+        normalized.event_id,
+        normalized.session_id,
+        normalized."timestamp",
+        normalized.cluster_id,
+        normalized.error_type,
+        normalized.normalized_message,
+        normalized.message
+    from normalized
+    inner join current_errors
+        on
+            normalized.session_id = current_errors.session_id
+            and normalized.event_id = current_errors.event_id
+            and normalized.event_hash = current_errors.event_hash
+            and normalized."timestamp" = current_errors."timestamp"
+{%- endmacro %}
