@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -162,17 +162,23 @@ class LandingZone:
         batch_id = uuid.uuid4().hex
         return self.write_table(session_id, to_table(events, received_at, batch_id), received_at)
 
+    def _landed_names(self, session_id: str) -> Iterator[str]:
+        """Names of the session's landed files (temp files are hidden), in folder order."""
+        try:
+            with os.scandir(self.session_dir(session_id)) as entries:
+                for e in entries:
+                    if e.name.endswith(".parquet") and not e.name.startswith("."):
+                        yield e.name
+        except FileNotFoundError:
+            return
+
     def session_files(self, session_id: str) -> list[Path]:
         folder = self.session_dir(session_id)
-        try:
-            names = sorted(
-                e.name
-                for e in os.scandir(folder)
-                if e.name.endswith(".parquet") and not e.name.startswith(".")
-            )
-        except FileNotFoundError:
-            return []
-        return [folder / n for n in names]
+        return [folder / n for n in sorted(self._landed_names(session_id))]
+
+    def has_files(self, session_id: str) -> bool:
+        """Whether the session has a landed file (stops at the first one found)."""
+        return next(self._landed_names(session_id), None) is not None
 
     def session_ids(self) -> list[str]:
         try:

@@ -15,7 +15,6 @@ readable at once, before any pipeline has run.
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections import OrderedDict
@@ -297,15 +296,8 @@ class IngestService:
 
     # -- reads ---------------------------------------------------------------
     def session_exists(self, session_id: str) -> bool:
-        """Whether the session has a landed file (stops at the first one found)."""
         check_session_id(session_id)
-        try:
-            with os.scandir(self.landing.session_dir(session_id)) as entries:
-                return any(
-                    e.name.endswith(".parquet") and not e.name.startswith(".") for e in entries
-                )
-        except FileNotFoundError:
-            return False
+        return self.landing.has_files(session_id)
 
     def _scan_cursor(self) -> duckdb.DuckDBPyConnection:
         # One shared in-memory database: connecting costs ~20 ms, a cursor ~0.2 ms, and

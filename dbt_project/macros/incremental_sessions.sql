@@ -42,6 +42,18 @@
 {%- endmacro %}
 
 
+{#- Every listed session with its files and whether they differ from the ones
+    `state` says the model last derived it from (a query; `state` is a relation). -#}
+{% macro landing_against(state) -%}
+    select
+        landing.session_id,
+        landing.landing_files,
+        built.landing_files is distinct from landing.landing_files as rederived
+    from {{ landing_sessions_relation(this) }} as landing
+    left join {{ state }} as built on landing.session_id = built.session_id
+{%- endmacro %}
+
+
 {#- The sessions to re-derive in this run: a list of ids, or none for all. -#}
 {% macro changed_sessions() -%}
     {%- set state = previous_build_scope() -%}
@@ -49,13 +61,26 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
-        select landing.session_id
-        from {{ landing_sessions_relation(this) }} as landing
-        left join {{ state }} as built on landing.session_id = built.session_id
-        where built.landing_files is distinct from landing.landing_files
-        order by landing.session_id
+        select session_id from ({{ landing_against(state) }}) where rederived order by 1
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+
+{#- Config, lineage and scope of a session-scoped model, in one call at its top:
+        {%- set sessions = session_scoped_incremental() %}
+    then filter its inputs with in_sessions(sessions). The pre-hook drops the rows of
+    the sessions about to be re-derived, the post-hook records what they came from. -#}
+{% macro session_scoped_incremental() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_sessions() }}",
+        post_hook="{{ record_build_scope() }}",
+    ) }}
+    {%- set _ = ref('landing_sessions') -%}
+    {{ return(changed_sessions()) }}
 {%- endmacro %}
 
 
@@ -91,17 +116,11 @@
 {% macro record_build_scope() -%}
     {%- set state = previous_build_scope() -%}
     create or replace table {{ this.schema }}.{{ this.identifier }}__build_scope as
-    select
-        landing.session_id,
-        landing.landing_files,
-        {% if state is none -%}
-        true
-        {%- else -%}
-        built.landing_files is distinct from landing.landing_files
-        {%- endif %} as rederived
-    from {{ landing_sessions_relation(this) }} as landing
-    {% if state is not none -%}
-    left join {{ state }} as built on landing.session_id = built.session_id
+    {% if state is none -%}
+    select session_id, landing_files, true as rederived
+    from {{ landing_sessions_relation(this) }}
+    {%- else -%}
+    {{ landing_against(state) }}
     {%- endif %}
 {%- endmacro %}
 

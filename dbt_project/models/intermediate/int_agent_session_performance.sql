@@ -5,17 +5,7 @@
 --                         event_correlations) points at one of those actions
 -- Only agents with at least one action get rows. Incremental by session
 -- (macros/incremental_sessions.sql).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_sessions() }}",
-        post_hook="{{ record_build_scope() }}",
-    )
-}}
--- depends_on: {{ ref('landing_sessions') }}
-{%- set sessions = changed_sessions() %}
+{%- set sessions = session_scoped_incremental() %}
 with
 
 actions as (

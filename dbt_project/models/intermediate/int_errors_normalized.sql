@@ -2,17 +2,7 @@
 -- event_id). The regex chain in normalize_error_message is the costly step of the
 -- error path, so this model is incremental by session (macros/incremental_sessions.sql):
 -- a run normalizes only the errors of the sessions it re-derives.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_sessions() }}",
-        post_hook="{{ record_build_scope() }}",
-    )
-}}
--- depends_on: {{ ref('landing_sessions') }}
-{%- set sessions = changed_sessions() %}
+{%- set sessions = session_scoped_incremental() %}
 with
 
 errors as (

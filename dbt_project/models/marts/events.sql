@@ -17,17 +17,7 @@
 --
 -- No `order by`: sorting 10 M rows costs a third of the build, and the published
 -- snapshot is written ordered by (session_id, event_seq) anyway (orchestration/publish.py).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_sessions() }}",
-        post_hook="{{ record_build_scope() }}",
-    )
-}}
--- depends_on: {{ ref('landing_sessions') }}
-{%- set sessions = changed_sessions() %}
+{%- set sessions = session_scoped_incremental() %}
 
 with
 

@@ -3,17 +3,7 @@
 -- (timestamp, event_id); error_clusters picks its sample among these.
 -- Incremental by session (macros/incremental_sessions.sql): a run re-derives only
 -- the sessions with new landing files.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_sessions() }}",
-        post_hook="{{ record_build_scope() }}",
-    )
-}}
--- depends_on: {{ ref('landing_sessions') }}
-{%- set sessions = changed_sessions() %}
+{%- set sessions = session_scoped_incremental() %}
 with
 
 occurrences as (
