@@ -1,9 +1,12 @@
 """Read-only access to the published warehouse snapshot.
 
-The pipeline replaces `achilles.duckdb` by renaming a new file over it. A reader
-keeps one read-only connection per file it has seen (by inode) and opens the new
-file when the name points elsewhere; connections to older snapshots stay valid
-for queries already running on them.
+The pipeline replaces `achilles.duckdb` by renaming a new file over it. DuckDB
+keeps one database per path inside a process: `duckdb.connect(path)` while an
+older connection to that path is open hands back the OLD file, even after the
+rename. So each snapshot is attached read-only to an in-memory database of its
+own, which opens whatever file the path names now. A reader notices a new file
+by its inode, serves new queries from it, and closes the old snapshot once the
+last query that started on it has finished.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+SNAPSHOT_ALIAS = "snapshot"
 
 
 class WarehouseNotPublished(LookupError):
@@ -33,39 +38,93 @@ class Snapshot:
     tables: frozenset[str]
 
 
+@dataclass(eq=False)
+class _OpenFile:
+    """One attached snapshot file and how many queries are using it."""
+
+    con: duckdb.DuckDBPyConnection
+    inode: int
+    published_at: datetime | None
+    tables: frozenset[str]
+    readers: int = 0
+    retired: bool = field(default=False)
+
+
+def _open(path: Path, inode: int) -> _OpenFile:
+    con = duckdb.connect(":memory:")
+    try:
+        quoted = str(path).replace("'", "''")
+        con.execute(f"attach '{quoted}' as {SNAPSHOT_ALIAS} (read_only)")
+        con.execute(f"use {SNAPSHOT_ALIAS}")
+        row = con.execute("select max(published_at) from achilles_publish").fetchone()
+        # A snapshot never changes, so its table list is read once, not per request.
+        tables = con.execute(
+            "select table_name from duckdb_tables() where database_name = ?", [SNAPSHOT_ALIAS]
+        ).fetchall()
+    except BaseException:
+        con.close()
+        raise
+    return _OpenFile(con, inode, row[0] if row else None, frozenset(t for (t,) in tables))
+
+
 class WarehouseReader:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._inode: int | None = None
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._published_at: datetime | None = None
-        self._tables: frozenset[str] = frozenset()
+        self._current: _OpenFile | None = None
 
-    def _connection(self) -> tuple[duckdb.DuckDBPyConnection, datetime | None, frozenset[str]]:
+    def _acquire(self) -> _OpenFile:
         try:
             inode = os.stat(self.path).st_ino
         except FileNotFoundError:
             raise WarehouseNotPublished(str(self.path)) from None
         with self._lock:
-            if inode != self._inode or self._con is None:
-                con = duckdb.connect(str(self.path), read_only=True)
-                row = con.execute("select max(published_at) from achilles_publish").fetchone()
-                # A snapshot never changes, so its table list is read once, not per request.
-                tables = con.execute("select table_name from duckdb_tables()").fetchall()
-                self._con, self._inode = con, inode
-                self._published_at = row[0] if row else None
-                self._tables = frozenset(t for (t,) in tables)
-            return self._con.cursor(), self._published_at, self._tables
+            current = self._current
+            if current is None or current.inode != inode:
+                try:
+                    fresh = _open(self.path, inode)
+                except duckdb.IOException:
+                    # Renamed away between stat and attach: no snapshot to give.
+                    if current is None:
+                        raise WarehouseNotPublished(str(self.path)) from None
+                else:
+                    if current is not None:
+                        current.retired = True
+                        if current.readers == 0:
+                            current.con.close()
+                    self._current = current = fresh
+            assert current is not None
+            current.readers += 1
+            return current
+
+    def _release(self, snap: _OpenFile) -> None:
+        with self._lock:
+            snap.readers -= 1
+            if snap.retired and snap.readers == 0:
+                snap.con.close()
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
         """A cursor on the current snapshot: every query through it sees the same file."""
-        cur, published_at, tables = self._connection()
+        snap = self._acquire()
         try:
-            yield Snapshot(cur, published_at, tables)
+            cur = snap.con.cursor()
+            try:
+                cur.execute(f"use {SNAPSHOT_ALIAS}")
+                yield Snapshot(cur, snap.published_at, snap.tables)
+            finally:
+                cur.close()
         finally:
-            cur.close()
+            self._release(snap)
+
+    def close(self) -> None:
+        """Close the current snapshot once its running queries finish."""
+        with self._lock:
+            if self._current is not None:
+                self._current.retired = True
+                if self._current.readers == 0:
+                    self._current.con.close()
+                self._current = None
 
     def published_at(self) -> datetime | None:
         try:

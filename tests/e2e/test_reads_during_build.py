@@ -1,11 +1,14 @@
-"""Read endpoints keep answering while a build runs: zero failures."""
+"""Read endpoints keep answering while a build runs, and then serve the new snapshot."""
 
 import os
 import threading
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from achilles.client import AchillesClient
+from achilles.scenarios import break_fix_session
 from achilles.server import ServerProcess
 from ingest_api.settings import Settings
 from orchestration.pipeline import run_pipeline
@@ -40,7 +43,13 @@ def test_reads_during_a_build(tmp_path):
                         failures.append(f"{p}: {exc!r}")
                     count[0] += 1
 
+    fresh = break_fix_session(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
     with ServerProcess(built.settings.data_dir) as server:
+        api = AchillesClient(server.url, "dev-key")
+        # A session only the next snapshot will hold; the server has the first one open.
+        assert api.send_batch(fresh, "fresh-session")["accepted"] == len(fresh)
+        assert api.get("/v1/sessions/fresh-session")["summary"] is None
+        assert api.get("/v1/sessions/sample-breakfix")["summary"] is not None
         threads = [threading.Thread(target=loop) for _ in range(2)]
         for t in threads:
             t.start()
@@ -55,6 +64,15 @@ def test_reads_during_a_build(tmp_path):
             done.set()
             for t in threads:
                 t.join()
+        # The running server now answers from the second snapshot, derived data included.
+        detail = api.get("/v1/sessions/fresh-session")
+        errors = api.get("/v1/sessions/fresh-session/errors")
+        correlations = api.get("/v1/sessions/fresh-session/correlations")
+        api.http.close()
     assert ok
+    assert detail["summary"] is not None
+    assert detail["summary"]["error_count"] > 0
+    assert errors["clusters"], errors
+    assert correlations["correlations"], correlations
     assert count[0] > 50, "the read loop barely ran"
     assert failures == []
