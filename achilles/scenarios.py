@@ -7,7 +7,9 @@ breaks and fixes the same thing twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Event = dict[str, Any]
@@ -327,32 +329,65 @@ def crash_loop_session(start: datetime, agent: str = "in-house-agent") -> list[E
     return events
 
 
-def sample_sessions(base: datetime) -> list[dict[str, Any]]:
+SAMPLE_START = datetime(2026, 11, 16, 9, tzinfo=UTC)  # when the bundled sample begins
+
+
+def sample_sessions(base: datetime = SAMPLE_START) -> list[dict[str, Any]]:
     """The bundled sample: a few sessions across agents, as `achilles demo` sends them."""
     day = timedelta(days=1)
     return [
         {
-            "start": {"session_id": "sample-refactor-1", "agent": "claude-code", "actor": "dana",
-                      "repo": "github.com/example/shop", "branch": "refactor-invoice"},
+            "start": {
+                "session_id": "sample-refactor-1",
+                "agent": "claude-code",
+                "actor": "dana",
+                "repo": "github.com/example/shop",
+                "branch": "refactor-invoice",
+            },
             "events": refactor_session(base, "claude-code"),
             "outcome": "completed",
         },
         {
-            "start": {"session_id": "sample-refactor-2", "agent": "claude-code", "actor": "sam",
-                      "repo": "github.com/example/shop", "branch": "invoice-tax"},
+            "start": {
+                "session_id": "sample-refactor-2",
+                "agent": "claude-code",
+                "actor": "sam",
+                "repo": "github.com/example/shop",
+                "branch": "invoice-tax",
+            },
             "events": refactor_session(base + day, "claude-code"),
             "outcome": "completed",
         },
         {
-            "start": {"session_id": "sample-breakfix", "agent": "codex", "actor": "li",
-                      "repo": "github.com/example/cache", "branch": "evict"},
+            "start": {
+                "session_id": "sample-breakfix",
+                "agent": "codex",
+                "actor": "li",
+                "repo": "github.com/example/cache",
+                "branch": "evict",
+            },
             "events": break_fix_session(base + 2 * day, "codex", cycles=2),
             "outcome": "failed",
         },
         {
-            "start": {"session_id": "sample-crashloop", "agent": "in-house-agent", "actor": "li",
-                      "repo": "github.com/example/api", "branch": "autosize"},
+            "start": {
+                "session_id": "sample-crashloop",
+                "agent": "in-house-agent",
+                "actor": "li",
+                "repo": "github.com/example/api",
+                "branch": "autosize",
+            },
             "events": crash_loop_session(base + 3 * day),
             "outcome": "abandoned",
         },
-    ]  # fmt: skip
+    ]
+
+
+def sample_sessions_json() -> str:
+    """The text of data/samples/sessions.json; tests/test_scenarios.py keeps the two equal."""
+    return json.dumps(sample_sessions(), indent=1)
+
+
+if __name__ == "__main__":
+    # Regenerate the bundled sample: python -m achilles.scenarios > data/samples/sessions.json
+    sys.stdout.write(sample_sessions_json())

@@ -46,9 +46,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from achilles.generate import GenerateStats
 
 REPO = Path(__file__).resolve().parent.parent
 INGEST_WORKERS = 2  # uvicorn workers: one per core on the 2-core reference machine
@@ -185,9 +188,13 @@ def run_measured(
     t0 = time.perf_counter()
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            cmd, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             preexec_fn=(lambda: os.nice(nice)) if nice > 0 else None,
-        )  # fmt: skip
+        )
         with PeakRSS(proc.pid) as rss:
             code = proc.wait()
     seconds = time.perf_counter() - t0
@@ -240,8 +247,15 @@ class Bench:
         )
 
     def dbt_cmd(self, command: str, *extra: str) -> list[str]:
-        return [self.dbt, command, "--project-dir", str(self.project),
-                "--profiles-dir", str(self.project), *extra]  # fmt: skip
+        return [
+            self.dbt,
+            command,
+            "--project-dir",
+            str(self.project),
+            "--profiles-dir",
+            str(self.project),
+            *extra,
+        ]
 
     def dbt_parse(self, data_dir: Path) -> None:
         """Untimed: the timed builds then start with a warm partial-parse cache."""
@@ -256,9 +270,11 @@ class Bench:
         extra = ["--exclude-resource-type", "unit_test", "--vars", self.dbt_vars()]
         extra += ["--full-refresh"] if full_refresh else []
         result = run_measured(
-            self.dbt_cmd("build", *extra), self.dbt_env(data_dir), self.logs / f"dbt-{label}.log",
+            self.dbt_cmd("build", *extra),
+            self.dbt_env(data_dir),
+            self.logs / f"dbt-{label}.log",
             nice=self.settings.build_nice,
-        )  # fmt: skip
+        )
         result["dbt"] = self.run_results(label)
         result["dbt"]["cpu_s"] = result["cpu_s"]
         result["dbt"]["other_cpu_s"] = result["other_cpu_s"]
@@ -284,18 +300,21 @@ class Bench:
             "elapsed_s": round(data.get("elapsed_time", 0.0), 2),
             "models_s": {
                 r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in models
-            },  # fmt: skip
+            },
             "tests_total_s": round(sum(r["execution_time"] for r in tests), 2),
             "slowest_tests_s": {
                 r["unique_id"].split(".", 2)[-1][:60]: round(r["execution_time"], 2)
                 for r in tests[:3]
-            },  # fmt: skip
+            },
         }
 
     def dagster_job(self, data_dir: Path) -> dict:
         """The whole Dagster job (run_pipeline), in a child process so its tree is measured."""
-        env = {**os.environ, "ACHILLES_DATA_DIR": str(data_dir.resolve()),
-               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
+        env = {
+            **os.environ,
+            "ACHILLES_DATA_DIR": str(data_dir.resolve()),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
         code = (
             "import sys\n"
             "from ingest_api.settings import Settings\n"
@@ -312,8 +331,10 @@ class Bench:
         """Seconds per step of the newest Dagster run, from the instance's event log."""
         import sqlite3
 
-        runs = sorted((data_dir / "dagster_home" / "history" / "runs").glob("*-*.db"),
-                      key=lambda p: p.stat().st_mtime)  # fmt: skip
+        runs = sorted(
+            (data_dir / "dagster_home" / "history" / "runs").glob("*-*.db"),
+            key=lambda p: p.stat().st_mtime,
+        )
         if not runs:
             return {}
         con = sqlite3.connect(runs[-1])
@@ -336,15 +357,25 @@ class Bench:
                 out[step] = round((at - starts[step]).total_seconds(), 2)
         return out
 
-    def generate(self, data_dir: Path, events: int, seed: int, start: datetime | None = None,
-                 sessions: int | None = None) -> Any:  # fmt: skip
+    def generate(
+        self,
+        data_dir: Path,
+        events: int,
+        seed: int,
+        start: datetime | None = None,
+        sessions: int | None = None,
+    ) -> GenerateStats:
         from achilles.generate import generate
 
         sessions = sessions or max(4, events // EVENTS_PER_SESSION)
         return generate(
-            data_dir / "landing" / "events", sessions, seed, target_events=events,
-            start=start, workers=max(1, min(2, os.cpu_count() or 1)),
-        )  # fmt: skip
+            data_dir / "landing" / "events",
+            sessions,
+            seed,
+            target_events=events,
+            start=start,
+            workers=max(1, min(2, os.cpu_count() or 1)),
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -419,9 +450,10 @@ def pick_sessions(published: Path, n: int = READ_SESSIONS) -> list[str]:
 
     con = duckdb.connect(str(published), read_only=True)
     try:
-        ids = [r[0] for r in con.execute(
+        sampled = con.execute(
             "select session_id from sessions order by md5(session_id) limit ?", [n - 1]
-        ).fetchall()]  # fmt: skip
+        ).fetchall()
+        ids = [r[0] for r in sampled]
         longest = con.execute(
             "select session_id from sessions order by event_count desc, session_id limit 1"
         ).fetchone()
@@ -462,17 +494,25 @@ def judge(report: dict) -> list[dict[str, Any]]:
             ok = value <= threshold
         else:
             ok = value < threshold
-        out.append({"key": key, "target": text, "value": value,
-                    "status": "n/a" if ok is None else ("pass" if ok else "miss")})  # fmt: skip
+        out.append(
+            {
+                "key": key,
+                "target": text,
+                "value": value,
+                "status": "n/a" if ok is None else ("pass" if ok else "miss"),
+            }
+        )
     return out
 
 
 def format_table(report: dict) -> str:
     targets = {t["key"]: t for t in report.get("targets", [])}
-    lines = [f"Achilles bench — {report['meta']['events_generated']:,} events "
-             f"({report['meta']['sessions']:,} sessions), {report['meta']['cpus']} cores",
-             f"{'figure':<32} {'value':>14}  {'target':<22} status",
-             "-" * 78]  # fmt: skip
+    lines = [
+        f"Achilles bench — {report['meta']['events_generated']:,} events "
+        f"({report['meta']['sessions']:,} sessions), {report['meta']['cpus']} cores",
+        f"{'figure':<32} {'value':>14}  {'target':<22} status",
+        "-" * 78,
+    ]
     for key in REPORT_KEYS:
         value = _get(report, key)
         if isinstance(value, bool) or value is None:
@@ -482,8 +522,9 @@ def format_table(report: dict) -> str:
         else:
             shown = f"{value:,}"
         t = targets.get(key)
-        lines.append(f"{key:<32} {shown:>14}  {(t['target'] if t else ''):<22} "
-                     f"{t['status'] if t else ''}")  # fmt: skip
+        lines.append(
+            f"{key:<32} {shown:>14}  {(t['target'] if t else ''):<22} {t['status'] if t else ''}"
+        )
     return "\n".join(lines)
 
 
@@ -608,9 +649,12 @@ def run_bench(
     echo(f"[build] generating {events:,} events")
     gen = b.generate(full_dir, events, seed)
     report["meta"].update(
-        events_generated=gen.events, sessions=gen.sessions, landing_files=gen.files,
-        landing_mb=round(gen.bytes_written / 2**20, 1), generate_s=_round(gen.elapsed_s),
-    )  # fmt: skip
+        events_generated=gen.events,
+        sessions=gen.sessions,
+        landing_files=gen.files,
+        landing_mb=round(gen.bytes_written / 2**20, 1),
+        generate_s=_round(gen.elapsed_s),
+    )
     echo(f"[build] {gen.events:,} events in {gen.elapsed_s:.1f} s; dbt build --full-refresh")
     b.dbt_parse(full_dir)
     full = b.dbt_build(full_dir, "full", full_refresh=True)
@@ -632,9 +676,10 @@ def run_bench(
         "peak_rss_mb": _round(full["peak_rss_mb"], 0),
     }
     report["scale"].update(
-        full_events=gen.events, full_s=_round(full["seconds"]),
+        full_events=gen.events,
+        full_s=_round(full["seconds"]),
         ratio=_round(full["seconds"] / small["seconds"]),
-    )  # fmt: skip
+    )
     echo(f"[build] hand SQL {hand_s:.1f} s, equal to the dbt marts: {cmp['equal']}")
     save()
 
@@ -675,9 +720,13 @@ def run_bench(
             inc_n = max(8, gen.events // 100)
             last = gen.last_timestamp or datetime(2026, 1, 1, tzinfo=UTC)
             echo(f"[incremental] appending {inc_n:,} events")
-            ginc = b.generate(full_dir, inc_n, seed + 1_000_003,
-                              start=last + timedelta(minutes=10),
-                              sessions=max(1, gen.sessions // 100))  # fmt: skip
+            ginc = b.generate(
+                full_dir,
+                inc_n,
+                seed + 1_000_003,
+                start=last + timedelta(minutes=10),
+                sessions=max(1, gen.sessions // 100),
+            )
             loop.phase = "incremental"
             inc = b.dbt_build(full_dir, "incremental", full_refresh=False)
             loop.phase = "done"
@@ -706,8 +755,10 @@ def run_bench(
         "sessions": len(sessions),
         "rate_hz": READ_RATE_HZ,
     }
-    echo(f"[incremental] {inc['seconds']:.1f} s; reads p95 idle {idle['p95_ms']} ms, "
-         f"during build {during['p95_ms']} ms")  # fmt: skip
+    echo(
+        f"[incremental] {inc['seconds']:.1f} s; reads p95 idle {idle['p95_ms']} ms, "
+        f"during build {during['p95_ms']} ms"
+    )
 
     report["meta"]["duration_s"] = _round(time.perf_counter() - t_start)
     report["meta"]["report"] = str(out)
@@ -723,8 +774,11 @@ def run_bench(
 def main(argv: list[str] | None = None) -> int:
     from ingest_api.settings import Settings
 
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--events", type=int, default=1_000_000)
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--seed", type=int, default=0)
@@ -740,9 +794,17 @@ def main(argv: list[str] | None = None) -> int:
     def echo(msg: str) -> None:
         print(msg, flush=True)
 
-    report = run_bench(settings, args.events, args.out, args.seed, echo,
-                       ingest_batches=args.ingest_batches, read_idle_s=args.read_idle_s,
-                       dagster=not args.no_dagster, keep=args.keep)  # fmt: skip
+    report = run_bench(
+        settings,
+        args.events,
+        args.out,
+        args.seed,
+        echo,
+        ingest_batches=args.ingest_batches,
+        read_idle_s=args.read_idle_s,
+        dagster=not args.no_dagster,
+        keep=args.keep,
+    )
     return 0 if report["build"]["hand_sql_equal"] else 1
 
 

@@ -47,8 +47,9 @@ def run_hand_sql(
     out_db = Path(out_db)
     for p in (out_db, out_db.with_name(out_db.name + ".wal")):
         p.unlink(missing_ok=True)
-    sql = render(str(Path(events_dir).resolve() / "*" / "*.parquet"), dedupe_window_s,
-                 correlation_window_s)  # fmt: skip
+    sql = render(
+        str(Path(events_dir).resolve() / "*" / "*.parquet"), dedupe_window_s, correlation_window_s
+    )
     t0 = time.perf_counter()
     con = duckdb.connect(str(out_db))
     try:
@@ -99,9 +100,12 @@ def compare(hand_db: Path, dbt_db: Path, tables: tuple[str, ...] = MARTS) -> dic
                 continue
             equal = n_dbt == n_hand and only_dbt == 0 and only_hand == 0
             result["tables"][table] = {
-                "rows": n_dbt, "hand_rows": n_hand,
-                "only_dbt": only_dbt, "only_hand": only_hand, "equal": equal,
-            }  # fmt: skip
+                "rows": n_dbt,
+                "hand_rows": n_hand,
+                "only_dbt": only_dbt,
+                "only_hand": only_hand,
+                "equal": equal,
+            }
             result["equal"] = result["equal"] and equal
     finally:
         con.close()

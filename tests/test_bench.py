@@ -1,27 +1,53 @@
 """The benchmark harness at a tiny scale: every figure is reported, and the
 hand-written SQL computes exactly the marts dbt builds. Speed is measured by
-`achilles bench`, never asserted here."""
+`achilles bench`, never asserted here. The product CLI reaches the harness
+only inside `achilles bench`."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
+from typer.testing import CliRunner
 
+import achilles.cli
 from benchmarks.bench import REPORT_KEYS, TARGETS, _get, run_bench
 from ingest_api.settings import Settings
 
-pytestmark = pytest.mark.slow
+
+def test_the_cli_does_not_import_the_harness():
+    code = "import sys, achilles.cli; print(sorted(m for m in sys.modules if 'benchmarks' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
+def test_bench_says_so_without_a_checkout(tmp_path, monkeypatch):
+    # As from a wheel: no benchmarks package, no checkout beside the installed achilles.
+    for name in ("benchmarks", "benchmarks.bench"):
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setattr(achilles.cli, "__file__", str(tmp_path / "achilles" / "cli.py"))
+    result = CliRunner().invoke(achilles.cli.app, ["bench", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "needs a checkout of the repository" in result.output
+
+
+@pytest.mark.slow
 def test_bench_reports_every_figure_and_hand_sql_matches_dbt(tmp_path):
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)
     out = tmp_path / "report.json"
     lines: list[str] = []
     report = run_bench(
-        settings, 20_000, out, seed=3, echo=lines.append,
-        ingest_batches=20, read_idle_s=2.0, dagster=False,
-    )  # fmt: skip
+        settings,
+        20_000,
+        out,
+        seed=3,
+        echo=lines.append,
+        ingest_batches=20,
+        read_idle_s=2.0,
+        dagster=False,
+    )
 
     assert json.loads(out.read_text()) == json.loads(json.dumps(report, default=str))
     for key in REPORT_KEYS:

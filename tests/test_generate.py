@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from achilles.generate import KINDS, generate
+from achilles.generate import ERROR_KINDS, generate
 from ingest_api.contract import (
     CONTENT_FIELDS,
     PROCESS_STATUSES,
@@ -37,6 +37,10 @@ def _read(events_dir: Path) -> pa.Table:
     return pa.concat_tables(tables)
 
 
+def _file_names(events_dir: Path) -> list[str]:
+    return sorted(str(f.relative_to(events_dir)) for f in events_dir.glob("*/*.parquet"))
+
+
 def _rows_sorted(table: pa.Table) -> list[dict]:
     return sorted(table.to_pylist(), key=lambda r: (r["session_id"], r["event_id"]))
 
@@ -56,8 +60,7 @@ def test_same_seed_identical_different_seed_differs(tmp_path):
     assert a.events == b.events == ta.num_rows
     assert _rows_sorted(ta) == _rows_sorted(tb)
     # File names (received_at + batch_id) are deterministic too.
-    names = lambda p: sorted(str(f.relative_to(p)) for f in p.glob("*/*.parquet"))  # noqa: E731
-    assert names(tmp_path / "a") == names(tmp_path / "b")
+    assert _file_names(tmp_path / "a") == _file_names(tmp_path / "b")
     assert _rows_sorted(ta) != _rows_sorted(tc)
     assert set(ta.column("session_id").to_pylist()).isdisjoint(tc.column("session_id").to_pylist())
     assert c.events > 0
@@ -159,7 +162,7 @@ def test_mix_of_event_types_agents_and_scenarios(run50):
     }
     assert tools >= {"Edit", "Write", "Bash", "Read"}
     assert stats.break_fix_sessions >= 1 and stats.crash_loop_sessions >= 1
-    assert len(KINDS) >= 200
+    assert len(ERROR_KINDS) >= 200
     # Files sit on a pool of a few hundred paths, errors come in many kinds.
     assert 100 <= len({r["file_path"] for r in rows if r["file_path"]}) <= 600
     assert len({r["error_type"] for r in rows if r["event_type"] == "error"}) >= 15
