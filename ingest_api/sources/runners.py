@@ -304,6 +304,10 @@ _VALUE_OPTIONS = frozenset(
         "--user",
     }
 )
+_CONTAINER_VALUE_OPTIONS = frozenset(
+    {"-e", "--env", "-w", "--workdir", "-u", "--user", "-f", "--file", "-p", "--project-name",
+     "--name", "--entrypoint", "-v", "--volume", "--env-file", "--network", "--platform"}
+)  # fmt: skip
 _PY = re.compile(r"^(python|python\d(\.\d+)?|py|pypy3?)$")
 
 
@@ -333,6 +337,15 @@ def _unwrap(words: list[str]) -> list[str]:
             return words
         prog = _base(words[0])
         second = words[1] if len(words) > 1 else ""
+        if prog in ("docker", "podman", "docker-compose", "podman-compose"):
+            # docker [compose] exec|run [options] SERVICE command...
+            rest = words[2:] if second == "compose" else words[1:]
+            k = _skip_options(rest, 0, _CONTAINER_VALUE_OPTIONS)
+            if k < len(rest) and rest[k] in ("exec", "run"):
+                k = _skip_options(rest, k + 1, _CONTAINER_VALUE_OPTIONS)
+                words = rest[k + 1 :]
+                continue
+            return words
         if (prog, second) in cat.RUN_WRAPPERS:
             j = _skip_options(words, 2)
             if prog == "docker":
@@ -473,6 +486,15 @@ def _classify_simple(words: list[str]) -> tuple[str | None, str | None]:
         return None, None
     if prog in cat.TEST_PROGRAMS:
         return "test", cat.TEST_PROGRAMS[prog]
+    if "/" in words[0] or prog.endswith(".sh"):
+        # a project's own script: bin/test, ./run_tests.sh, scripts/lint.sh
+        stem = re.sub(r"\.(sh|bash|py)$", "", prog).lower()
+        if re.fullmatch(
+            r"(run[_-]?)?(unit[_-]?|integration[_-]?|e2e[_-]?)?tests?|runtests|test[_-]\w+", stem
+        ):
+            return "test", prog
+        if re.fullmatch(r"lint|typecheck|type[_-]check|check[_-]types|format[_-]check", stem):
+            return "check", prog
     if prog in cat.CHECK_PROGRAMS:
         runner = cat.CHECK_PROGRAMS[prog]
         if prog == "ruff" and first == "format":
@@ -529,8 +551,12 @@ def _classify_mix(words: list[str]) -> tuple[str | None, str | None, bool]:
 _SED_INPLACE = re.compile(r"^-[a-zA-Z]*i")
 
 
+# writes there do not change the working tree (logs, scratch files)
+_OUTSIDE_TREE = ("/dev/", "/tmp/", "$TMPDIR", "${TMPDIR")
+
+
 def _simple_writes(words: list[str], redirects: list[str]) -> bool:
-    if any(not t.startswith("/dev/") for t in redirects):
+    if any(not t.startswith(_OUTSIDE_TREE) for t in redirects):
         return True
     if not words:
         return False
@@ -542,6 +568,8 @@ def _simple_writes(words: list[str], redirects: list[str]) -> bool:
         return any(_SED_INPLACE.match(w) or w.startswith("--in-place") for w in words[1:])
     if prog in ("awk", "gawk"):
         return "inplace" in words
+    if prog == "tee":
+        return any(not w.startswith(_OUTSIDE_TREE) for w in _args(words))
     if prog == "find":
         return (
             "-delete" in flags
@@ -595,6 +623,18 @@ def _simple_writes(words: list[str], redirects: list[str]) -> bool:
 _ECHO_EXIT = re.compile(r"\$\?|\$\{?PIPESTATUS")
 
 
+_SHELLS = frozenset({"bash", "sh", "zsh", "dash", "fish"})
+
+
+def _shell_script(words: list[str]) -> str | None:
+    """The script of `bash -c '…'` / `zsh -lc '…'`, to classify what it runs."""
+    if len(words) >= 3 and _base(words[0]) in _SHELLS:
+        for k, w in enumerate(words[1:-1], start=1):
+            if w.startswith("-") and not w.startswith("--") and "c" in w:
+                return words[k + 1]
+    return None
+
+
 def classify_command(cmd: str) -> CommandClass:
     """Classify a shell command line: test run, check, or neither; whether it writes."""
     try:
@@ -610,6 +650,13 @@ def classify_command(cmd: str) -> CommandClass:
             words = _unwrap(s.words)
         except Exception:
             words = s.words
+        inner = _shell_script(words)
+        if inner is not None:
+            sub = classify_command(inner)
+            writes = writes or sub.writes or _simple_writes([], s.redirects)
+            if sub.kind == "test" or (sub.kind == "check" and chosen_kind != "test"):
+                chosen, chosen_kind, runner = idx, sub.kind, sub.runner
+            continue
         if _simple_writes(words, s.redirects):
             writes = True
         kind, run = _classify_simple(words)
@@ -914,6 +961,7 @@ def _test_counts(lines: list[str]) -> _Counts:
 # check summaries: (regex, status or None to decide from the first number group)
 _CHECK_SUMMARIES: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(r"^All checks passed!$"), "passed"),
+    (re.compile(r"^Found \d+ errors? \(\d+ fixed, 0 remaining\)"), "passed"),  # ruff --fix
     (re.compile(r"^Found (\d+) errors?\b"), None),  # ruff, mypy, tsc
     (re.compile(r"^Success: no issues found"), "passed"),  # mypy
     (re.compile(r"^(\d+) errors?, \d+ warnings?, \d+ (?:informations?|notes?)"), None),  # pyright

@@ -834,3 +834,40 @@ def test_error_lines_python_traceback_keeps_the_exception() -> None:
 def test_error_lines_limits_to_max() -> None:
     text = "\n".join(f"error: thing {i}" for i in range(100))
     assert len(error_lines(text, max_lines=20).splitlines()) == 20
+
+
+@pytest.mark.parametrize(
+    ("cmd", "kind", "runner"),
+    [
+        ("bash -lc 'cd app && pytest -q'", "test", "pytest"),
+        ('zsh -c "npm run lint"', "check", "npm run lint"),
+        ("docker compose exec web python -m pytest", "test", "pytest"),
+        ("docker compose -f dev.yml run --rm -e X=1 app mix test", "test", "mix test"),
+        ("docker exec -it api bundle exec rspec", "test", "rspec"),
+        ("./scripts/run_tests.sh", "test", "run_tests.sh"),
+        ("bin/test", "test", "test"),
+        ("./lint.sh", "check", "lint.sh"),
+    ],
+)
+def test_classify_through_shells_containers_and_project_scripts(
+    cmd: str, kind: str, runner: str
+) -> None:
+    cls = classify_command(cmd)
+    assert (cls.kind, cls.runner) == (kind, runner)
+
+
+def test_shell_builtin_test_is_no_test_run() -> None:
+    assert classify_command("test -f x && echo yes").kind is None
+    assert classify_command("[ -d build ] || mkdir build").writes
+
+
+def test_scratch_writes_are_not_tree_writes() -> None:
+    assert not classify_command("pytest 2>&1 | tee /tmp/out.log").writes
+    assert not classify_command("mix test > /tmp/run.txt 2>&1").writes
+    assert classify_command("pytest | tee report.txt").writes
+
+
+def test_ruff_fix_with_nothing_left_passes() -> None:
+    cls = classify_command("ruff check --fix . | tail -2")
+    assert cls.writes
+    assert read_outcome(cls, "Found 2 errors (2 fixed, 0 remaining).\n", 0).status == "passed"
