@@ -1,0 +1,359 @@
+"""Gemini CLI sessions (`~/.gemini/tmp/<project hash>/chats/session-*.json`) as contract events.
+
+One JSON document per session: `sessionId`, `projectHash`, `startTime`, `messages`. A
+`user` message is a prompt; a `gemini` message is one model response with its `tokens`
+and the `toolCalls` it made, each with its id, arguments, status and result.
+
+"Lines" of a Gemini session are its messages: `ParseResult.lines` counts messages and
+`bad_lines` names a bad message by its number (from 1); 0 means the whole document.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ingest_api.sources.base import ParseResult, iso
+from ingest_api.sources.runners import classify_command, error_lines, read_outcome
+
+AGENT = "gemini"
+_MESSAGE_MAX = 8000
+_SHORT_MAX = 256
+
+TOOL_KINDS = {
+    "read_file": "read",
+    "read_many_files": "read",
+    "list_directory": "read",
+    "ls": "read",
+    "glob": "search",
+    "search_file_content": "search",
+    "grep": "search",
+    "grep_search": "search",
+    "write_file": "edit",
+    "replace": "edit",
+    "edit": "edit",
+    "smart_edit": "edit",
+    "run_shell_command": "command",
+    "google_web_search": "web",
+    "web_fetch": "web",
+    "write_todos": "plan",
+    "delegate_to_agent": "delegate",
+    "codebase_investigator": "delegate",
+    "save_memory": "other",
+}
+_PATH_KEYS = ("file_path", "absolute_path", "path", "dir_path")
+_STATUS = {"success": "ok", "error": "error", "cancelled": "cancelled", "canceled": "cancelled"}
+_EXIT = re.compile(r"^Exit Code: (-?\d+)\s*$", re.M)
+_SHELL_FIELDS = re.compile(
+    r"^(Command|Directory|Stdout|Stderr|Output|Error|Exit Code|Signal|Background PIDs|"
+    r"Process Group PGID): ?",
+    re.M,
+)
+_WROTE = re.compile(r"(?:file|File):? (/\S+?)\.?(?: \(|$)", re.M)
+
+
+def _ts(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo is not None else None
+
+
+def _clip(text: str | None, limit: int = _MESSAGE_MAX) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            p.get("text", "")
+            for p in content
+            if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
+    return ""
+
+
+def _result(call: dict[str, Any]) -> tuple[str, str | None]:
+    """(output, error) of a tool call's functionResponse."""
+    out: list[str] = []
+    err: str | None = None
+    result = call.get("result")
+    for part in result if isinstance(result, list) else []:
+        resp = part.get("functionResponse") if isinstance(part, dict) else None
+        body = resp.get("response") if isinstance(resp, dict) else None
+        if not isinstance(body, dict):
+            continue
+        if isinstance(body.get("output"), str):
+            out.append(body["output"])
+        if isinstance(body.get("error"), str):
+            err = body["error"]
+    if not out and isinstance(call.get("resultDisplay"), str):
+        out.append(call["resultDisplay"])
+    return "\n".join(out), err
+
+
+def _shell(text: str) -> tuple[str, int | None]:
+    """Output and exit code of run_shell_command's result ("Stdout: … Exit Code: 1 …")."""
+    code: int | None = None
+    if m := _EXIT.search(text):
+        code = int(m.group(1))
+    fields: dict[str, str] = {}
+    marks = list(_SHELL_FIELDS.finditer(text))
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        fields[m.group(1)] = text[m.end() : end].strip()
+    if not fields:
+        return text, code
+    body = [fields.get(k, "") for k in ("Output", "Stdout", "Stderr", "Error")]
+    return "\n".join(b for b in body if b and b not in ("(empty)", "(none)")), code
+
+
+def _base(sid: str, event_type: str, ts: datetime, source_type: str = "agent") -> dict[str, Any]:
+    return {
+        "session_id": sid,
+        "event_type": event_type,
+        "source_type": source_type,
+        "timestamp": iso(ts),
+        "actor": AGENT if source_type == "agent" else "user",
+    }
+
+
+def parse_gemini(data: bytes, *, source: str, include_prompts: bool = False) -> ParseResult:
+    """Events of one Gemini CLI session file. Never raises on bad input."""
+    res = ParseResult()
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        res.bad_lines.append((0, "not JSON"))
+        return res
+    if not isinstance(doc, dict) or not isinstance(doc.get("messages"), list):
+        res.bad_lines.append((0, "not a Gemini session (no messages list)"))
+        return res
+    sid = doc.get("sessionId")
+    if not isinstance(sid, str) or not sid:
+        res.bad_lines.append((0, "no sessionId"))
+        return res
+    facts: dict[str, Any] = {"agent": AGENT, "models": []}
+    if isinstance(doc.get("projectHash"), str):
+        facts["project_hash"] = doc["projectHash"]
+    start = _ts(doc.get("startTime"))
+    if start is not None:
+        start_event = _base(sid, "session_start", start)
+        start_event["event_id"] = f"{sid}:start"
+        res.events.append(start_event)
+    for n, msg in enumerate(doc["messages"], start=1):
+        res.lines += 1
+        if not isinstance(msg, dict):
+            res.bad_lines.append((n, "message is not an object"))
+            continue
+        ts = _ts(msg.get("timestamp"))
+        if ts is None:
+            res.bad_lines.append((n, "message without timestamp"))
+            continue
+        try:
+            _message(res, sid, facts, n, ts, msg, include_prompts)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape we never saw
+            res.bad_lines.append((n, f"{type(exc).__name__}: {exc}"[:200]))
+    project = _project_dir(doc["messages"])
+    if project:
+        facts["project"] = project
+    last = _ts(doc.get("lastUpdated"))
+    if last is not None:
+        facts["last_activity"] = iso(last)
+    res.sessions[sid] = facts
+    return res
+
+
+def _message(
+    res: ParseResult,
+    sid: str,
+    facts: dict[str, Any],
+    n: int,
+    ts: datetime,
+    msg: dict[str, Any],
+    include_prompts: bool,
+) -> None:
+    kind = msg.get("type")
+    mid: str = msg["id"] if isinstance(msg.get("id"), str) and msg["id"] else f"{sid}:{n}"
+    if kind == "user":
+        text = _text(msg.get("content"))
+        event = _base(sid, "human_action", ts, "human")
+        event.update(event_id=mid, action_kind="prompt", attributes={"prompt_chars": len(text)})
+        if include_prompts:
+            event["message"] = _clip(text)
+        res.events.append(event)
+        return
+    if kind != "gemini":
+        res.skipped[f"message {kind}"] += 1  # info, warning, error notices of the CLI
+        return
+    model = msg.get("model") if isinstance(msg.get("model"), str) else None
+    if model and model not in facts["models"]:
+        facts["models"].append(model)
+    tokens = msg.get("tokens")
+    if isinstance(tokens, dict):
+        cached = _int(tokens.get("cached"))
+        thoughts = _int(tokens.get("thoughts"))
+        llm = _base(sid, "llm_call", ts)
+        llm.update(
+            event_id=mid,
+            model=model,
+            # Gemini counts cached input inside `input`, thoughts apart from `output`
+            input_tokens=max(_int(tokens.get("input")) - cached, 0),
+            output_tokens=_int(tokens.get("output")) + thoughts,
+            cache_read_tokens=cached,
+            cache_write_tokens=0,
+            reasoning_tokens=thoughts,
+        )
+        if _int(tokens.get("tool")):
+            llm["attributes"] = {"tool_tokens": _int(tokens.get("tool"))}
+        res.events.append(llm)
+    calls = msg.get("toolCalls")
+    if not isinstance(calls, list):
+        if not isinstance(tokens, dict):
+            res.skipped["gemini message without tokens or tool calls"] += 1
+        return
+    for i, call in enumerate(calls):
+        if not isinstance(call, dict):
+            res.bad_lines.append((n, f"tool call {i} is not an object"))
+            continue
+        res.events.extend(_call_events(sid, ts, mid, i, call))
+
+
+def _call_events(
+    sid: str, msg_ts: datetime, mid: str, i: int, call: dict[str, Any]
+) -> list[dict[str, Any]]:
+    name: str = call["name"] if isinstance(call.get("name"), str) else "unknown"
+    call_id: str = call["id"] if isinstance(call.get("id"), str) and call["id"] else f"{mid}:{i}"
+    ts = _ts(call.get("timestamp")) or msg_ts
+    args: dict[str, Any] = call["args"] if isinstance(call.get("args"), dict) else {}
+    kind = TOOL_KINDS.get(name, "other")
+    action = _base(sid, "agent_action", ts)
+    action.update(event_id=call_id, tool_name=name, action_kind=kind, revision=1)
+    path = next((args[k] for k in _PATH_KEYS if isinstance(args.get(k), str)), None)
+    if path:
+        action["file_path"] = path[:4096]
+    status = _STATUS.get(str(call.get("status")))
+    output, error = _result(call)
+    raw_command = args.get("command")
+    command = raw_command if name == "run_shell_command" and isinstance(raw_command, str) else None
+    attributes: dict[str, Any] = {}
+    exit_code: int | None = None
+    if command is not None:
+        attributes["command"] = _clip(command, 1000)
+        output, exit_code = _shell(output)
+        if exit_code is not None:
+            attributes["exit_code"] = exit_code
+            if status == "ok" and exit_code != 0:
+                status = "error"
+    if error and status == "ok":
+        status = "error"
+    if status:
+        action["status"] = status
+    if attributes:
+        action["attributes"] = attributes
+    events = [action]
+    cls = classify_command(command) if command is not None else None
+    if cls is not None and cls.kind in ("test", "check") and command is not None:
+        events.extend(_run_events(sid, ts, call_id, command, cls, output, exit_code, status))
+    elif status == "error":
+        err = _base(sid, "error", ts)
+        text = error or output
+        err.update(
+            event_id=f"{call_id}:error",
+            parent_id=call_id,
+            severity="error",
+            error_type=f"exit_code_{exit_code}" if exit_code else "tool_error",
+            message=_clip(
+                error_lines(text) if command else "\n".join(text.strip().splitlines()[:20])
+            ),
+            attributes={"tool_name": name},
+        )
+        if path:
+            err["file_path"] = path[:4096]
+        events.append(err)
+    return events
+
+
+def _run_events(
+    sid: str,
+    ts: datetime,
+    call_id: str,
+    command: str,
+    cls: Any,
+    output: str,
+    exit_code: int | None,
+    status: str | None,
+) -> list[dict[str, Any]]:
+    run_id = f"{call_id}:run"
+    run = _base(sid, "test_run" if cls.kind == "test" else "check_run", ts)
+    run.update(event_id=run_id, parent_id=call_id, message=_clip(command), revision=1)
+    attributes: dict[str, Any] = {"runner": cls.runner}
+    failures: list[Any] = []
+    if status == "cancelled":
+        run["status"] = "skipped"
+        attributes["not_run"] = "cancelled"
+    else:
+        result = read_outcome(cls, output, exit_code)
+        run["status"] = result.status
+        failures = result.failures
+        if result.summary:
+            attributes["summary"] = _clip(result.summary, 1000)
+    run["attributes"] = attributes
+    events = [run]
+    for k, f in enumerate(failures):
+        err = _base(sid, "error", ts)
+        err.update(
+            event_id=f"{run_id}:{k}",
+            parent_id=run_id,
+            severity="error",
+            error_type=_clip(f.error_type, _SHORT_MAX),
+            message=_clip(f.message),
+            attributes={"test_id": _clip(f.test_id, 1000)},
+        )
+        if f.file_path:
+            err["file_path"] = f.file_path[:4096]
+        events.append(err)
+    if not failures and run["status"] in ("failed", "error") and output:
+        err = _base(sid, "error", ts)
+        err.update(
+            event_id=f"{run_id}:0",
+            parent_id=run_id,
+            severity="error",
+            error_type=f"{cls.kind}_run_failed",
+            message=_clip(error_lines(output) or output[-2000:]),
+        )
+        events.append(err)
+    return events
+
+
+def _project_dir(messages: list[Any]) -> str | None:
+    """The session file has no cwd: recover it where a relative path was answered absolute."""
+    for msg in messages:
+        calls = msg.get("toolCalls") if isinstance(msg, dict) else None
+        for call in calls if isinstance(calls, list) else []:
+            if not isinstance(call, dict):
+                continue
+            args: dict[str, Any] = call["args"] if isinstance(call.get("args"), dict) else {}
+            rel = args.get("file_path")
+            if not isinstance(rel, str) or rel.startswith("/") or not rel:
+                continue
+            output, _ = _result(call)
+            for m in _WROTE.finditer(output):
+                absolute = m.group(1)
+                if absolute.endswith("/" + rel.lstrip("./")):
+                    return absolute[: -len(rel.lstrip("./")) - 1]
+    return None

@@ -1,0 +1,405 @@
+# ruff: noqa: E501  (records are kept on one line, as in a rollout)
+"""The Codex rollout parser, on the real rollouts and on small made-up ones."""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ingest_api.sources.base import AGENT_FIELDS, ParseResult
+from ingest_api.sources.codex import parse_codex
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "codex"
+TDD = "rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl.gz"
+READER = "rollout-2026-05-11T13-28-45-019e1695-0522-7c83-8b39-0dd379793f80.jsonl.gz"
+
+
+def parse_fixture(name: str, **kw: Any) -> ParseResult:
+    with gzip.open(FIXTURES / name, "rb") as fh:
+        return parse_codex(fh, source=name, **kw)
+
+
+def by_type(res: ParseResult) -> Counter[str]:
+    return Counter(e["event_type"] for e in res.events)
+
+
+def event_lines(res: ParseResult) -> int:
+    """Lines that became events: every line is either that, skipped (by reason) or bad."""
+    return res.lines - sum(res.skipped.values()) - len(res.bad_lines)
+
+
+# ---------------------------------------------------------------- the TDD rollout
+
+
+def test_tdd_rollout_counts() -> None:
+    res = parse_fixture(TDD)
+    assert res.lines == 386
+    assert res.bad_lines == []
+    assert by_type(res) == {
+        "session_start": 1,
+        "human_action": 2,
+        "agent_action": 51,  # 43 exec_command, 3 apply_patch, 2 update_plan, 3 web searches
+        "llm_call": 66,
+        "test_run": 3,
+        "check_run": 1,
+        "error": 2,
+    }
+    # the 54 write_stdin polls are joined to the commands they poll, not calls of their own
+    assert res.skipped["write_stdin poll (joined to its command)"] == 54
+    assert res.skipped["write_stdin output (joined to its command)"] == 54
+    # lines that gave events: session_meta, 48 calls, 2 prompts, 66 token counts, 3 searches
+    assert event_lines(res) == 1 + 48 + 2 + 66 + 3
+
+
+def test_tdd_rollout_session_facts() -> None:
+    res = parse_fixture(TDD)
+    sid = "019e1625-789d-76c0-80ab-3724b5ddb799"
+    assert {e["session_id"] for e in res.events} == {sid}
+    facts = res.sessions[sid]
+    assert facts["agent"] == "codex"
+    assert facts["project"] == "/Users/Sample_User/repos/codemie-ai/codemie-code"
+    assert facts["git_branch"] == "feat/codex-agent-plugin"
+    assert facts["models"] == ["gpt-5.5"]
+
+
+def test_tdd_rollout_edits_with_their_files() -> None:
+    res = parse_fixture(TDD)
+    edits = [e for e in res.events if e.get("action_kind") == "edit"]
+    root = "/Users/Sample_User/repos/codemie-ai/codemie-code/"
+    assert [(e["tool_name"], e["status"], e["file_path"]) for e in edits] == [
+        ("apply_patch", "ok", root + "src/agents/plugins/__tests__/codemie-code-reasoning.test.ts"),
+        ("apply_patch", "ok", root + "src/agents/plugins/codemie-code.plugin.ts"),
+        ("apply_patch", "ok", root + "src/agents/plugins/opencode/opencode.plugin.ts"),
+    ]
+    assert all(e["attributes"]["files"] == [e["file_path"]] for e in edits)
+    assert edits[0]["duration_ms"] == 2200
+
+
+def test_tdd_rollout_red_green_test_runs() -> None:
+    res = parse_fixture(TDD)
+    runs = [e for e in res.events if e["event_type"] == "test_run"]
+    assert [(r["status"], r["attributes"]["runner"]) for r in runs] == [
+        ("failed", "npm test"),
+        ("passed", "npm test"),
+        ("passed", "npm test"),
+    ]
+    red = runs[0]
+    assert (
+        red["attributes"]["summary"]
+        == "Test Files  1 failed (1) | Tests  1 failed | 15 skipped (16)"
+    )
+    # the run went on in the background: it ends with the write_stdin poll that saw the exit
+    assert red["attributes"]["ended_at"] == "2026-05-11T08:42:13.170000Z"
+    assert red["parent_id"] == red["event_id"].removesuffix(":run")
+    (failure,) = [e for e in res.events if e.get("parent_id") == red["event_id"]]
+    assert failure["error_type"] == "AssertionError"
+    assert failure["file_path"] == "src/agents/plugins/__tests__/codemie-code-reasoning.test.ts"
+    assert failure["attributes"]["test_id"].endswith(
+        "Compaction Config > sets default context compaction threshold to 90%"
+    )
+    assert failure["message"] == (
+        "AssertionError: expected undefined to deeply equal { auto: true, prune: true, …(1) }"
+    )
+    (build,) = [e for e in res.events if e["event_type"] == "check_run"]
+    assert (build["message"], build["status"]) == ("npm run build", "passed")
+
+
+def test_tdd_rollout_failed_command_is_one_error_with_its_lines() -> None:
+    res = parse_fixture(TDD)
+    errors = [
+        e for e in res.events if e["event_type"] == "error" and e["error_type"] == "exit_code_2"
+    ]
+    (err,) = errors
+    assert err["parent_id"] == "call_NqXBF7JK4NH5M85YXgojxxmC"
+    assert err["message"].startswith("rg: node_modules/opencode-ai: No such file or directory")
+    # rg exit 1 with no output is "nothing matched": not an error
+    no_match = [
+        e
+        for e in res.events
+        if e["event_type"] == "agent_action" and e.get("attributes", {}).get("exit_code") == 1
+    ]
+    assert {e["action_kind"] for e in no_match} >= {"search"}
+
+
+def test_tdd_rollout_tokens_equal_ccusage() -> None:
+    # `CODEX_HOME=… npx ccusage@20.0.24 codex session --json --offline` on this file:
+    # inputTokens 1126300, cacheReadTokens 4929536, outputTokens 9118, reasoningOutputTokens 1759
+    res = parse_fixture(TDD)
+    calls = [e for e in res.events if e["event_type"] == "llm_call"]
+    total: Counter[str] = Counter()
+    for e in calls:
+        for key in ("input_tokens", "cache_read_tokens", "output_tokens", "reasoning_tokens"):
+            total[key] += e[key]
+    assert dict(total) == {
+        "input_tokens": 1126300,
+        "cache_read_tokens": 4929536,
+        "output_tokens": 9118,
+        "reasoning_tokens": 1759,
+    }
+    assert {e["model"] for e in calls} == {"gpt-5.5"}
+
+
+def test_prompts_keep_only_their_length_unless_asked() -> None:
+    res = parse_fixture(TDD)
+    prompts = [e for e in res.events if e["event_type"] == "human_action"]
+    assert [p["attributes"]["prompt_chars"] for p in prompts] == [10, 57]
+    assert all("message" not in p and p["action_kind"] == "prompt" for p in prompts)
+    with_text = parse_fixture(TDD, include_prompts=True)
+    assert [p["message"] for p in with_text.events if p["event_type"] == "human_action"][0] == (
+        "show tools"
+    )
+
+
+def test_every_event_has_a_timestamp_with_offset_and_fits_the_contract() -> None:
+    from ingest_api.contract import validate_event
+
+    for name in (TDD, READER):
+        for e in parse_fixture(name).events:
+            assert e["timestamp"].endswith("Z")
+            base = {k: v for k, v in e.items() if k not in AGENT_FIELDS}
+            if e["event_type"] == "check_run":
+                base["event_type"] = "test_run"  # check_run is new: the integrator adds it
+            validate_event(base)
+
+
+# ---------------------------------------------------------------- the reading rollout
+
+
+def test_reader_rollout_without_event_msgs() -> None:
+    res = parse_fixture(READER)
+    assert res.lines == 99
+    assert res.bad_lines == []
+    assert by_type(res) == {"session_start": 1, "human_action": 3, "agent_action": 38, "error": 1}
+    kinds = Counter(
+        (e["tool_name"], e["action_kind"]) for e in res.events if e["event_type"] == "agent_action"
+    )
+    assert kinds == {
+        ("exec_command", "read"): 30,
+        ("exec_command", "search"): 3,
+        ("exec_command", "command"): 2,
+        ("js", "other"): 3,
+    }
+    # no event_msg: exit codes come from the plain-text output header
+    (err,) = [e for e in res.events if e["event_type"] == "error"]
+    assert (err["error_type"], err["message"]) == (
+        "exit_code_1",
+        "zsh:1: operation not permitted: ps",
+    )
+    # no token_count records: no llm_call (ccusage reports no usage for it either)
+    assert res.sessions["019e1695-0522-7c83-8b39-0dd379793f80"]["models"] == []
+    assert event_lines(res) == 1 + 38 + 3
+
+
+# ---------------------------------------------------------------- made-up shapes
+
+
+def rec(ts: str, kind: str, payload: dict[str, Any]) -> bytes:
+    return orjson.dumps({"timestamp": ts, "type": kind, "payload": payload})
+
+
+META = rec("2026-01-01T00:00:00.000Z", "session_meta", {"id": "s-1", "cwd": "/p"})
+CTX = rec("2026-01-01T00:00:00.100Z", "turn_context", {"model": "gpt-5", "cwd": "/p"})
+
+
+def call(ts: str, call_id: str, name: str, args: dict[str, Any]) -> bytes:
+    payload = {
+        "type": "function_call",
+        "name": name,
+        "arguments": orjson.dumps(args).decode(),
+        "call_id": call_id,
+    }
+    return rec(ts, "response_item", payload)
+
+
+def output(ts: str, call_id: str, text: str) -> bytes:
+    return rec(
+        ts, "response_item", {"type": "function_call_output", "call_id": call_id, "output": text}
+    )
+
+
+def tokens(
+    ts: str, total: tuple[int, int, int, int] | None, last: tuple[int, int, int, int] | None
+) -> bytes:
+    def u(t: tuple[int, int, int, int]) -> dict[str, int]:
+        return {
+            "input_tokens": t[0],
+            "cached_input_tokens": t[1],
+            "output_tokens": t[2],
+            "reasoning_output_tokens": t[3],
+        }
+
+    info: dict[str, Any] = {}
+    if total:
+        info["total_token_usage"] = u(total)
+    if last:
+        info["last_token_usage"] = u(last)
+    return rec(ts, "event_msg", {"type": "token_count", "info": info})
+
+
+def test_repeated_token_counts_add_nothing_and_a_new_series_uses_last() -> None:
+    lines = [
+        META,
+        CTX,
+        tokens("2026-01-01T00:00:01Z", (100, 50, 10, 2), (100, 50, 10, 2)),
+        tokens("2026-01-01T00:00:02Z", (100, 50, 10, 2), (100, 50, 10, 2)),  # a repeat
+        tokens("2026-01-01T00:00:03Z", (300, 150, 30, 4), (200, 100, 20, 2)),
+        tokens("2026-01-01T00:00:04Z", (50, 10, 5, 1), (50, 10, 5, 1)),  # totals restarted
+        tokens("2026-01-01T00:00:05Z", None, (7, 0, 1, 0)),  # no totals: its own figure
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    usage = [(e["input_tokens"], e["cache_read_tokens"], e["output_tokens"], e["reasoning_tokens"])
+             for e in res.events if e["event_type"] == "llm_call"]  # fmt: skip
+    assert usage == [(50, 50, 10, 2), (100, 100, 20, 2), (40, 10, 5, 1), (7, 0, 1, 0)]
+    assert res.skipped["token_count (totals unchanged)"] == 1
+
+
+def test_background_command_joined_through_polls() -> None:
+    lines = [
+        META,
+        call("2026-01-01T00:00:01Z", "c1", "exec_command", {"cmd": "pytest -q 2>&1 | tail -3"}),
+        output(
+            "2026-01-01T00:00:02Z",
+            "c1",
+            "Chunk ID: a\nWall time: 1.0 seconds\nProcess running with session ID 7\nOriginal token count: 0\nOutput:\n",
+        ),
+        call("2026-01-01T00:00:03Z", "p1", "write_stdin", {"session_id": 7, "chars": ""}),
+        output(
+            "2026-01-01T00:00:08Z",
+            "p1",
+            "Chunk ID: b\nWall time: 5.0 seconds\nProcess running with session ID 7\nOriginal token count: 3\nOutput:\n..F\n",
+        ),
+        call("2026-01-01T00:00:09Z", "p2", "write_stdin", {"session_id": 7, "chars": ""}),
+        output(
+            "2026-01-01T00:00:10Z",
+            "p2",
+            "Chunk ID: c\nWall time: 0.0 seconds\nProcess exited with code 0\nOriginal token count: 9\nOutput:\n"
+            "FAILED tests/test_a.py::test_x - KeyError: 'k'\n"
+            "==== 1 failed, 2 passed in 0.10s ====\n",
+        ),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    action, run, failure = [e for e in res.events if e["event_type"] != "session_start"]
+    assert (action["event_id"], action["status"], action["revision"]) == ("c1", "ok", 2)
+    assert action["attributes"]["polls"] == 2
+    # exit 0 is tail's: the summary decides
+    assert (run["event_type"], run["status"], run["event_id"]) == ("test_run", "failed", "c1:run")
+    assert run["attributes"]["ended_at"] == "2026-01-01T00:00:10Z"
+    assert run["duration_ms"] == 9000
+    assert (failure["parent_id"], failure["error_type"]) == ("c1:run", "KeyError")
+    assert failure["attributes"]["test_id"] == "tests/test_a.py::test_x"
+
+
+def test_unfinished_run_is_unknown() -> None:
+    lines = [
+        META,
+        call("2026-01-01T00:00:01Z", "c1", "exec_command", {"cmd": "mix test"}),
+        output(
+            "2026-01-01T00:00:02Z",
+            "c1",
+            "Chunk ID: a\nWall time: 1.0 seconds\nProcess running with session ID 7\nOriginal token count: 0\nOutput:\n",
+        ),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    action, run = [e for e in res.events if e["event_type"] != "session_start"]
+    assert "status" not in action
+    assert run["status"] == "unknown"
+
+
+def test_apply_patch_several_files_and_verification_failure() -> None:
+    patch = (
+        "*** Begin Patch\n*** Add File: a.py\n+x = 1\n*** Update File: b.py\n@@\n-y\n+z\n"
+        "*** Delete File: c.py\n*** End Patch\n"
+    )
+    lines = [
+        META,
+        rec(
+            "2026-01-01T00:00:01Z",
+            "response_item",
+            {"type": "custom_tool_call", "call_id": "e1", "name": "apply_patch", "input": patch},
+        ),
+        rec(
+            "2026-01-01T00:00:02Z",
+            "response_item",
+            {
+                "type": "custom_tool_call_output",
+                "call_id": "e1",
+                "output": '{"output":"Success. Updated the following files:\\nA a.py\\nM b.py\\nD c.py\\n","metadata":{"exit_code":0,"duration_seconds":0.1}}',
+            },
+        ),
+        rec(
+            "2026-01-01T00:00:03Z",
+            "response_item",
+            {
+                "type": "custom_tool_call",
+                "call_id": "e2",
+                "name": "apply_patch",
+                "input": "*** Begin Patch\n*** Update File: d.py\n@@\n-nope\n+x\n*** End Patch\n",
+            },
+        ),
+        rec(
+            "2026-01-01T00:00:04Z",
+            "response_item",
+            {
+                "type": "custom_tool_call_output",
+                "call_id": "e2",
+                "output": "apply_patch verification failed: Failed to find expected lines in d.py:\nnope",
+            },
+        ),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    e1, e2, err = [e for e in res.events if e["event_type"] != "session_start"]
+    assert (e1["action_kind"], e1["status"], e1["file_path"]) == ("edit", "ok", "a.py")
+    assert e1["attributes"]["files"] == ["a.py", "b.py", "c.py"]
+    assert e1["duration_ms"] == 100
+    assert (e2["status"], e2["file_path"]) == ("error", "d.py")
+    assert (err["parent_id"], err["error_type"], err["file_path"]) == (
+        "e2",
+        "patch_verification_failed",
+        "d.py",
+    )
+    assert err["message"].startswith("apply_patch verification failed")
+
+
+def test_bad_lines_are_counted_never_raised() -> None:
+    lines = [
+        META,
+        b"{not json",
+        b"[1, 2]",
+        orjson.dumps({"type": "event_msg", "payload": {"type": "user_message", "message": "hi"}}),
+        b"",
+        rec("2026-01-01T00:00:05Z", "event_msg", {"type": "user_message", "message": "hello"}),
+        rec("2026-01-01T00:00:06Z", "response_item", {"type": "function_call", "name": "x"}),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    assert res.bad_lines == [
+        (2, "not JSON"),
+        (3, "not a JSON object"),
+        (4, "no timestamp"),
+        (7, "function_call without call_id"),
+    ]
+    assert res.skipped["blank line"] == 1
+    assert by_type(res) == {"session_start": 1, "human_action": 1}
+
+
+def test_last_line_without_newline_and_cut_file() -> None:
+    whole = b"\n".join([META, CTX, tokens("2026-01-01T00:00:01Z", (10, 0, 1, 0), (10, 0, 1, 0))])
+    res = parse_codex(whole.split(b"\n"), source="x.jsonl")
+    assert by_type(res)["llm_call"] == 1
+    # half-written last line: reported, the rest kept
+    cut = whole[:-10]
+    res = parse_codex(cut.split(b"\n"), source="x.jsonl")
+    assert res.bad_lines == [(3, "not JSON")]
+    assert by_type(res) == {"session_start": 1}
+
+
+def test_no_session_meta_takes_the_id_from_the_file_name() -> None:
+    name = "rollout-2026-01-01T00-00-00-019e1695-0522-7c83-8b39-0dd379793f80.jsonl"
+    res = parse_codex(
+        [rec("2026-01-01T00:00:05Z", "event_msg", {"type": "user_message", "message": "hi"})],
+        source=name,
+    )
+    assert [e["session_id"] for e in res.events] == ["019e1695-0522-7c83-8b39-0dd379793f80"]

@@ -1,0 +1,873 @@
+# ruff: noqa: E501  (real tool outputs are kept verbatim, long lines included)
+"""Command classification and outcome reading, on real outputs and real-shaped ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest_api.sources.base import RUN_STATUSES
+from ingest_api.sources.runners import (
+    CommandClass,
+    classify_command,
+    error_lines,
+    read_outcome,
+)
+
+REAL = Path(__file__).resolve().parents[2] / "fixtures" / "runners"
+
+
+def real(name: str) -> str:
+    return (REAL / f"{name}.txt").read_text()
+
+
+# ---------------------------------------------------------------- classification
+
+
+@pytest.mark.parametrize(
+    ("cmd", "kind", "runner"),
+    [
+        ("pytest", "test", "pytest"),
+        ("python -m pytest tests/x.py -k foo", "test", "pytest"),
+        ("python3 -m unittest discover", "test", "unittest"),
+        ("py.test -q", "test", "pytest"),
+        ("cd backend && FOO=1 uv run pytest -x 2>&1 | tail -20", "test", "pytest"),
+        ("poetry run pytest", "test", "pytest"),
+        (".venv/bin/python -m pytest tests/ingest_api -x -q", "test", "pytest"),
+        ("timeout 600 uv run --with pytest-cov pytest --cov", "test", "pytest"),
+        ("tox -e py311", "test", "tox"),
+        ("nox -s tests", "test", "nox"),
+        ("npx jest src/a.test.ts", "test", "jest"),
+        ("npx vitest run", "test", "vitest"),
+        ("yarn vitest run", "test", "vitest"),
+        ("./node_modules/.bin/mocha", "test", "mocha"),
+        ("npm test", "test", "npm test"),
+        ("npm run test:unit -- --watch=false", "test", "npm run test:unit"),
+        ("pnpm --filter web test", "test", "pnpm test"),
+        ("yarn test", "test", "yarn test"),
+        ("bun test", "test", "bun test"),
+        ("mix test test/a_test.exs:12", "test", "mix test"),
+        ("MIX_ENV=test mix test --failed", "test", "mix test"),
+        ("mix do compile, test", "test", "mix test"),
+        ("go test ./... -run TestX", "test", "go test"),
+        ("cargo test --workspace", "test", "cargo test"),
+        ("cargo +nightly nextest run", "test", "cargo nextest"),
+        ("bundle exec rspec spec/models", "test", "rspec"),
+        ("bin/rails test", "test", "rails test"),
+        ("vendor/bin/phpunit", "test", "phpunit"),
+        ("dotnet test", "test", "dotnet test"),
+        ("./gradlew test", "test", "gradle test"),
+        ("mvn -q test", "test", "maven test"),
+        ("ctest --output-on-failure", "test", "ctest"),
+        ("deno test -A", "test", "deno test"),
+        ("make test", "test", "make test"),
+        ("python manage.py test", "test", "django test"),
+        ("ruff check .", "check", "ruff"),
+        ("ruff format --check .", "check", "ruff format"),
+        ("flake8 src", "check", "flake8"),
+        ("pylint pkg", "check", "pylint"),
+        ("uv run mypy ingest_api", "check", "mypy"),
+        ("npx pyright", "check", "pyright"),
+        ("black --check .", "check", "black"),
+        ("npx eslint . --ext .ts", "check", "eslint"),
+        ("npx tsc --noEmit", "check", "tsc"),
+        ("npx prettier --check .", "check", "prettier"),
+        ("mix credo --strict 2>&1 | tail -5", "check", "mix credo"),
+        ("mix dialyzer", "check", "mix dialyzer"),
+        ("mix format --check-formatted", "check", "mix format"),
+        ("mix compile --warnings-as-errors 2>&1", "check", "mix compile"),
+        ("cargo clippy -- -D warnings", "check", "cargo clippy"),
+        ("cargo build --release", "check", "cargo build"),
+        ("go vet ./...", "check", "go vet"),
+        ("go build ./...", "check", "go build"),
+        ("golangci-lint run", "check", "golangci-lint"),
+        ("pre-commit run --all-files", "check", "pre-commit"),
+        ("bundle exec rubocop", "check", "rubocop"),
+        ("shellcheck scripts/*.sh", "check", "shellcheck"),
+        ("npm run lint", "check", "npm run lint"),
+        ("npm run typecheck", "check", "npm run typecheck"),
+        ("pnpm run build", "check", "pnpm run build"),
+    ],
+)
+def test_classify_runners(cmd: str, kind: str, runner: str) -> None:
+    cls = classify_command(cmd)
+    assert (cls.kind, cls.runner) == (kind, runner)
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        "git status",
+        "git log --oneline -20",
+        "git diff --stat",
+        "ls -la",
+        "cat mix.exs",
+        "grep -rn foo lib/",
+        "rg TODO",
+        "bd show spotter-gqc 2>/dev/null",
+        "find . -name '*.py' | head",
+        "echo done",
+        "mix phx.server",
+        "git push 2>&1",
+        "sed -n 1,40p lib/a.ex",
+    ],
+)
+def test_plain_reads_are_neither_runs_nor_writes(cmd: str) -> None:
+    assert classify_command(cmd) == CommandClass()
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        "pip install requests",
+        "uv add httpx",
+        "npm install",
+        "npm i -D vitest",
+        "yarn add react",
+        "mix deps.get 2>&1 | tail -5",
+        "mix ecto.migrate 2>&1",
+        "mix ash.codegen add_state --yes 2>&1",
+        "python manage.py migrate",
+        "alembic upgrade head",
+        "git commit -m 'x'",
+        'git add a.py && git commit -m "$(cat <<\'EOF\'\nfeat: it\'s "done"\nEOF\n)"',
+        "git checkout -b feature",
+        "git reset --hard HEAD~1",
+        "git stash pop",
+        "git rebase main",
+        "git apply fix.patch",
+        "sed -i 's/a/b/' lib/a.ex",
+        "perl -pi -e 's/a/b/' x.pl",
+        "echo hi > notes.txt",
+        "cat >> .env <<EOF\nA=1\nEOF",
+        "rm -rf build",
+        "mkdir -p lib/new",
+        "mix format",
+        "ruff format .",
+        "black .",
+        "npx prettier --write .",
+        "cargo add serde",
+        "go mod tidy",
+        "bundle install",
+        "rails generate model User",
+        "npx create-next-app web",
+    ],
+)
+def test_writes(cmd: str) -> None:
+    assert classify_command(cmd).writes
+
+
+def test_fixing_linter_is_a_check_that_writes() -> None:
+    cls = classify_command("npx eslint --fix src")
+    assert (cls.kind, cls.writes) == ("check", True)
+    assert classify_command("ruff check --fix .").writes
+    assert not classify_command("ruff check .").writes
+
+
+def test_redirect_to_dev_null_or_fd_is_no_write() -> None:
+    assert not classify_command("pytest 2>&1 >/dev/null").writes
+    assert not classify_command("ls 2>/dev/null; echo x >&2").writes
+
+
+def test_exit_code_speaks_only_for_the_runner() -> None:
+    assert classify_command("mix test").exit_code_speaks
+    assert classify_command("cd app && mix test 2>&1").exit_code_speaks
+    assert not classify_command("mix test 2>&1 | tail -5").exit_code_speaks
+    assert not classify_command("pytest | head -50").exit_code_speaks
+    assert not classify_command("pytest || true").exit_code_speaks
+    assert not classify_command("pytest; echo $?").exit_code_speaks
+    assert classify_command('pytest; echo "exit=$?"').echoes_exit
+    # a check before the tests: the test run is what the line is about
+    cls = classify_command("mix compile --warnings-as-errors 2>&1 && mix test 2>&1 | tail -10")
+    assert (cls.kind, cls.runner, cls.exit_code_speaks) == ("test", "mix test", False)
+
+
+def test_broken_quoting_does_not_raise() -> None:
+    assert classify_command("pytest -k 'unclosed").kind == "test"
+    assert classify_command('echo "$(').kind is None
+
+
+# ---------------------------------------------------------------- real outputs (spotter)
+
+
+def test_real_mix_test_piped_through_tail_reads_the_summary() -> None:
+    cls = classify_command("mix test 2>&1 | tail -5")
+    out = read_outcome(cls, real("mix_test_tail_passed"), 0)
+    assert out.status == "passed"
+    assert out.summary == "14 doctests, 65 tests, 0 failures"
+    assert out.failures == []
+
+
+def test_real_mix_test_failures_exunit_assertions() -> None:
+    cls = classify_command("mix test test/spotter_web/live/project_review_live_test.exs 2>&1")
+    text = real("mix_test_assertion_failures").removeprefix("Exit code 2\n")
+    out = read_outcome(cls, text, 2)
+    assert out.status == "failed"
+    assert out.summary == "5 tests, 4 failures"
+    # the output shows 3 numbered failures (the 4th was cut by the tool's output limit)
+    assert len(out.failures) == 3
+    f = out.failures[0]
+    assert f.test_id == (
+        "test mount renders project review page with open annotations"
+        " (SpotterWeb.ProjectReviewLiveTest)"
+    )
+    assert f.file_path == "test/spotter_web/live/project_review_live_test.exs"
+    assert f.line == 35
+    assert f.error_type == "ExUnit.AssertionError"
+    assert f.message == "Assertion with =~ failed"
+
+
+def test_real_mix_test_runtime_errors() -> None:
+    cls = classify_command("mix test test/spotter_web/live/project_review_live_test.exs 2>&1")
+    out = read_outcome(cls, real("mix_test_runtime_errors"), 2)
+    assert out.status == "failed"
+    assert out.summary == "5 tests, 5 failures"
+    assert len(out.failures) == 5
+    assert {f.error_type for f in out.failures} == {"RuntimeError"}
+    assert out.failures[0].message == (
+        "no :secret_key_base configuration found in SpotterWeb.Endpoint."
+    )
+
+
+def test_real_mix_test_compile_error_is_an_error_with_its_diagnostics() -> None:
+    cls = classify_command("mix test test/spotter_web/live/project_review_live_test.exs 2>&1")
+    out = read_outcome(cls, real("mix_test_compile_error"), 1)
+    assert out.status == "error"
+    assert out.summary is None
+    assert len(out.failures) == 5
+    assert {f.error_type for f in out.failures} == {"CompileError"}
+    assert (out.failures[0].message or "").startswith("undefined function get/2")
+    assert out.failures[0].line == 128
+
+
+def test_real_background_answer_is_unknown() -> None:
+    cls = classify_command("mix test test/spotter/transcripts/resources_test.exs 2>&1")
+    assert read_outcome(cls, real("mix_test_background"), None).status == "unknown"
+
+
+def test_real_credo_clean_through_tail() -> None:
+    cls = classify_command("mix credo --strict 2>&1 | tail -10")
+    out = read_outcome(cls, real("mix_credo_tail_clean"), 0)
+    assert out.status == "passed"
+    assert out.summary == "326 mods/funs, found no issues."
+
+
+def test_real_passed_with_unknown_exit_code() -> None:
+    cls = classify_command("mix test test/x_test.exs 2>&1")
+    assert read_outcome(cls, real("mix_test_passed"), None).status == "passed"
+
+
+# ---------------------------------------------------------------- real-shaped outputs
+
+PYTEST_FAILED = """\
+============================= test session starts ==============================
+platform linux -- Python 3.12.3, pytest-8.3.4, pluggy-1.5.0
+rootdir: /home/u/proj
+collected 13 items
+
+tests/test_api.py ..F.......                                             [ 76%]
+tests/test_cart.py .F.                                                   [100%]
+
+=================================== FAILURES ===================================
+_______________________________ test_total_price _______________________________
+
+    def test_total_price():
+        cart = Cart()
+>       assert cart.total() == 12
+E       assert 10 == 12
+E        +  where 10 = <bound method Cart.total of <Cart>>()
+
+tests/test_api.py:31: AssertionError
+__________________________________ test_lookup _________________________________
+
+    def test_lookup():
+>       prices["missing"]
+E       KeyError: 'missing'
+
+tests/test_cart.py:8: KeyError
+=========================== short test summary info ============================
+FAILED tests/test_api.py::test_total_price - assert 10 == 12
+FAILED tests/test_cart.py::test_lookup - KeyError: 'missing'
+========================= 2 failed, 11 passed in 0.42s =========================
+"""
+
+
+def test_pytest_failures() -> None:
+    out = read_outcome(classify_command("pytest"), PYTEST_FAILED, 1)
+    assert out.status == "failed"
+    assert (
+        out.summary
+        == "========================= 2 failed, 11 passed in 0.42s ========================="
+    )
+    a, b = out.failures
+    assert (a.test_id, a.file_path, a.error_type, a.message) == (
+        "tests/test_api.py::test_total_price",
+        "tests/test_api.py",
+        "AssertionError",
+        "assert 10 == 12",
+    )
+    assert a.line == 31
+    assert (b.error_type, b.message) == ("KeyError", "KeyError: 'missing'")
+
+
+def test_pytest_through_tail_lost_exit_code_reads_summary() -> None:
+    cls = classify_command("uv run pytest 2>&1 | tail -3")
+    tail = "FAILED tests/test_cart.py::test_lookup - KeyError: 'missing'\n"
+    tail += "========================= 1 failed, 11 passed in 0.42s =========================\n"
+    out = read_outcome(cls, tail, 0)  # the exit code is tail's
+    assert out.status == "failed"
+    assert out.failures[0].test_id == "tests/test_cart.py::test_lookup"
+
+
+def test_pytest_cut_by_head_is_unknown() -> None:
+    cls = classify_command("pytest -v 2>&1 | head -5")
+    text = "tests/test_a.py::test_one PASSED\ntests/test_a.py::test_two PASSED\n"
+    assert read_outcome(cls, text, 0).status == "unknown"
+
+
+def test_truncated_output_without_summary_is_unknown() -> None:
+    cls = classify_command("pytest")
+    text = "collected 400 items\n\n... [1200 lines truncated] ...\ntests/test_z.py ....\n"
+    assert read_outcome(cls, text, None).status == "unknown"
+
+
+def test_pytest_no_tests() -> None:
+    cls = classify_command("pytest -k nothing")
+    assert read_outcome(cls, "collected 0 items\n\n== no tests ran in 0.01s ==\n", 5).status == (
+        "skipped"
+    )
+
+
+def test_pytest_collection_error() -> None:
+    text = """\
+==================================== ERRORS ====================================
+_____________________ ERROR collecting tests/test_cart.py ______________________
+ImportError while importing test module '/p/tests/test_cart.py'.
+E   ModuleNotFoundError: No module named 'shop'
+=========================== short test summary info ============================
+ERROR tests/test_cart.py
+!!!!!!!!!!!!!!!!!!!! Interrupted: 1 error during collection !!!!!!!!!!!!!!!!!!!!
+=============================== 1 error in 0.12s ===============================
+"""
+    out = read_outcome(classify_command("pytest"), text, 2)
+    assert out.status == "error"
+    assert out.failures[0].file_path == "tests/test_cart.py"
+    assert out.failures[0].error_type == "ModuleNotFoundError"
+
+
+UNITTEST_FAILED = """\
+.F.
+======================================================================
+FAIL: test_add (tests.test_calc.CalcTest.test_add)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File "/p/tests/test_calc.py", line 9, in test_add
+    self.assertEqual(add(1, 1), 3)
+AssertionError: 2 != 3
+
+----------------------------------------------------------------------
+Ran 3 tests in 0.001s
+
+FAILED (failures=1)
+"""
+
+
+def test_unittest() -> None:
+    out = read_outcome(classify_command("python -m unittest"), UNITTEST_FAILED, None)
+    assert out.status == "failed"
+    assert out.summary == "Ran 3 tests in 0.001s FAILED (failures=1)"
+    (f,) = out.failures
+    assert (f.file_path, f.line, f.error_type, f.message) == (
+        "/p/tests/test_calc.py",
+        9,
+        "AssertionError",
+        "AssertionError: 2 != 3",
+    )
+
+
+JEST_FAILED = """\
+ FAIL  src/cart.test.ts
+  ● Cart › adds items
+
+    expect(received).toBe(expected) // Object.is equality
+
+    Expected: 3
+    Received: 2
+
+      10 |     cart.add(item);
+      11 |     cart.add(item);
+    > 12 |     expect(cart.count()).toBe(3);
+         |                          ^
+
+      at Object.<anonymous> (src/cart.test.ts:12:26)
+
+ PASS  src/price.test.ts
+
+Test Suites: 1 failed, 1 passed, 2 total
+Tests:       1 failed, 7 passed, 8 total
+Snapshots:   0 total
+Time:        1.234 s
+Ran all test suites.
+"""
+
+
+def test_jest() -> None:
+    out = read_outcome(classify_command("npx jest"), JEST_FAILED, 1)
+    assert out.status == "failed"
+    assert "Tests:       1 failed, 7 passed, 8 total" in (out.summary or "")
+    (f,) = out.failures
+    assert f.test_id == "Cart › adds items"
+    assert f.file_path == "src/cart.test.ts"
+    assert f.error_type == "expect(received).toBe(expected)"
+    assert (
+        f.message
+        == "expect(received).toBe(expected) // Object.is equality; Expected: 3; Received: 2"
+    )
+    assert f.line == 12
+
+
+def test_jest_no_tests_found_is_skipped() -> None:
+    cls = classify_command("npm test -- --passWithNoTests")
+    text = "No tests found, exiting with code 0\n"
+    assert read_outcome(cls, text, 0).status == "skipped"
+    assert read_outcome(cls, text, None).status == "skipped"
+
+
+VITEST_FAILED = """\
+ ❯ src/sum.test.ts (2 tests | 1 failed) 5ms
+   × sum > adds 2ms
+
+⎯⎯⎯⎯⎯⎯⎯ Failed Tests 1 ⎯⎯⎯⎯⎯⎯⎯
+
+ FAIL  src/sum.test.ts > sum > adds
+AssertionError: expected 3 to be 4 // Object.is equality
+
+- Expected
++ Received
+
+- 4
++ 3
+
+ ❯ src/sum.test.ts:5:21
+
+⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯⎯[1/1]⎯
+
+ Test Files  1 failed (1)
+      Tests  1 failed | 1 passed (2)
+   Start at  10:00:00
+   Duration  300ms
+"""
+
+
+def test_vitest() -> None:
+    out = read_outcome(classify_command("npx vitest run"), VITEST_FAILED, None)
+    assert out.status == "failed"
+    (f,) = out.failures
+    assert f.test_id == "src/sum.test.ts > sum > adds"
+    assert f.file_path == "src/sum.test.ts"
+    assert f.error_type == "AssertionError"
+    assert f.message == "AssertionError: expected 3 to be 4 // Object.is equality"
+
+
+GO_FAILED = """\
+--- FAIL: TestAdd (0.00s)
+    calc_test.go:12: Add(1, 2) = 4; want 3
+FAIL
+FAIL\texample.com/calc\t0.003s
+ok  \texample.com/util\t(cached)
+?   \texample.com/cmd\t[no test files]
+FAIL
+"""
+
+
+def test_go_test() -> None:
+    out = read_outcome(classify_command("go test ./..."), GO_FAILED, 1)
+    assert out.status == "failed"
+    (f,) = out.failures
+    assert (f.test_id, f.file_path, f.line, f.message) == (
+        "TestAdd",
+        "calc_test.go",
+        12,
+        "Add(1, 2) = 4; want 3",
+    )
+    passed = "ok  \texample.com/calc\t0.004s\n"
+    assert read_outcome(classify_command("go test ./... | tail -3"), passed, None).status == (
+        "passed"
+    )
+    nothing = "?   \texample.com/cmd\t[no test files]\n"
+    assert read_outcome(classify_command("go test ./cmd"), nothing, None).status == "skipped"
+
+
+CARGO_FAILED = """\
+running 2 tests
+test tests::adds ... ok
+test tests::subtracts ... FAILED
+
+failures:
+
+---- tests::subtracts stdout ----
+
+thread 'tests::subtracts' panicked at src/lib.rs:14:9:
+assertion `left == right` failed
+  left: 1
+ right: 2
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+
+failures:
+    tests::subtracts
+
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+
+error: test failed, to rerun pass `--lib`
+"""
+
+
+def test_cargo_test() -> None:
+    out = read_outcome(classify_command("cargo test 2>&1 | tail -30"), CARGO_FAILED, 0)
+    assert out.status == "failed"
+    (f,) = out.failures
+    assert (f.test_id, f.file_path, f.line) == ("tests::subtracts", "src/lib.rs", 14)
+    assert f.message == "assertion `left == right` failed"
+
+
+RSPEC_FAILED = """\
+..F
+
+Failures:
+
+  1) Cart#total sums the prices
+     Failure/Error: expect(cart.total).to eq(12)
+
+       expected: 12
+            got: 10
+
+       (compared using ==)
+     # ./spec/cart_spec.rb:9:in `block (3 levels) in <top (required)>'
+
+Finished in 0.02 seconds (files took 0.1 seconds to load)
+3 examples, 1 failure
+
+Failed examples:
+
+rspec ./spec/cart_spec.rb:7 # Cart#total sums the prices
+"""
+
+
+def test_rspec() -> None:
+    out = read_outcome(classify_command("bundle exec rspec"), RSPEC_FAILED, 1)
+    assert out.status == "failed"
+    assert out.summary == "3 examples, 1 failure"
+    (f,) = out.failures
+    assert (f.test_id, f.file_path, f.line) == (
+        "Cart#total sums the prices",
+        "./spec/cart_spec.rb",
+        7,
+    )
+    assert f.error_type == "RSpec::Expectations::ExpectationNotMetError"
+    assert f.message == "expected: 12"
+
+
+# ---------------------------------------------------------------- checks
+
+TSC = """\
+src/app.ts(12,7): error TS2322: Type 'string' is not assignable to type 'number'.
+src/util.ts:3:10 - error TS2304: Cannot find name 'foo'.
+
+Found 2 errors in 2 files.
+"""
+
+
+def test_tsc() -> None:
+    out = read_outcome(classify_command("npx tsc --noEmit"), TSC, 2)
+    assert out.status == "failed"
+    assert [(f.file_path, f.line, f.error_type) for f in out.failures] == [
+        ("src/app.ts", 12, "TS2322"),
+        ("src/util.ts", 3, "TS2304"),
+    ]
+    assert out.failures[0].message == "Type 'string' is not assignable to type 'number'."
+
+
+ESLINT = """\
+
+/home/u/web/src/App.tsx
+  12:7   error    'x' is assigned a value but never used  @typescript-eslint/no-unused-vars
+  30:1   warning  Unexpected console statement             no-console
+
+✖ 2 problems (1 error, 1 warning)
+"""
+
+
+def test_eslint() -> None:
+    out = read_outcome(classify_command("npm run lint"), ESLINT, None)
+    assert out.status == "failed"
+    assert out.summary == "✖ 2 problems (1 error, 1 warning)"
+    a, b = out.failures
+    assert (a.file_path, a.line, a.error_type) == (
+        "/home/u/web/src/App.tsx",
+        12,
+        "@typescript-eslint/no-unused-vars",
+    )
+    assert b.error_type == "no-console"
+
+
+RUFF = """\
+src/app.py:1:8: F401 [*] `os` imported but unused
+src/app.py:10:5: E741 Ambiguous variable name: `l`
+Found 2 errors.
+[*] 1 fixable with the `--fix` option.
+"""
+
+
+def test_ruff() -> None:
+    out = read_outcome(classify_command("ruff check ."), RUFF, 1)
+    assert out.status == "failed"
+    assert [(f.error_type, f.line) for f in out.failures] == [("F401", 1), ("E741", 10)]
+    assert out.failures[0].message == "`os` imported but unused"
+    clean = read_outcome(classify_command("ruff check . | tail -1"), "All checks passed!\n", 0)
+    assert clean.status == "passed"
+
+
+RUFF_FULL = """\
+F401 [*] `os` imported but unused
+ --> src/app.py:1:8
+  |
+1 | import os
+  |        ^^
+  |
+help: Remove unused import: `os`
+
+Found 1 error.
+"""
+
+
+def test_ruff_full_format() -> None:
+    out = read_outcome(classify_command("ruff check"), RUFF_FULL, 1)
+    (f,) = out.failures
+    assert (f.file_path, f.line, f.error_type) == ("src/app.py", 1, "F401")
+
+
+MYPY = """\
+ingest_api/app.py:14: error: Incompatible return value type (got "int", expected "str")  [return-value]
+ingest_api/app.py:20: note: See https://mypy.rtfd.io/en/stable/_refs.html
+Found 1 error in 1 file (checked 12 source files)
+"""
+
+
+def test_mypy() -> None:
+    out = read_outcome(classify_command("uv run mypy ingest_api"), MYPY, 1)
+    assert out.status == "failed"
+    (f,) = out.failures
+    assert (f.file_path, f.line, f.error_type) == ("ingest_api/app.py", 14, "return-value")
+    ok = "Success: no issues found in 12 source files\n"
+    assert read_outcome(classify_command("mypy ."), ok, None).status == "passed"
+
+
+CREDO = """\
+Checking 49 source files ...
+
+  Code Readability
+┃
+┃ [R] → Modules should have a @moduledoc tag.
+┃       lib/spotter/foo.ex:1:11 #(Spotter.Foo)
+
+  Refactoring opportunities
+┃
+┃ [F] → Function is too complex (cyclomatic complexity is 12, max is 9).
+┃       lib/spotter/bar.ex:20:7 #(Spotter.Bar.run)
+
+Please report incorrect results: https://github.com/rrrene/credo/issues
+
+Analysis took 1 second (0.1s to load, 0.9s running 69 checks on 49 files)
+326 mods/funs, found 1 refactoring opportunity, 1 code readability issue.
+"""
+
+
+def test_credo() -> None:
+    out = read_outcome(classify_command("mix credo --strict 2>&1"), CREDO, 14)
+    assert out.status == "failed"
+    assert [(f.file_path, f.line, f.error_type) for f in out.failures] == [
+        ("lib/spotter/foo.ex", 1, "Credo.Check.Readability"),
+        ("lib/spotter/bar.ex", 20, "Credo.Check.Refactor"),
+    ]
+    assert out.failures[0].message == "Modules should have a @moduledoc tag."
+    # exit code lost in a pipe: the summary line still says it
+    piped = read_outcome(classify_command("mix credo --strict 2>&1 | tail -3"), CREDO, 0)
+    assert piped.status == "failed"
+
+
+DIALYZER = """\
+Finding suitable PLTs
+Starting Dialyzer
+Total errors: 1, Skipped: 0, Unnecessary Skips: 0
+done in 0m2.31s
+lib/spotter/foo.ex:12:no_return Function run/0 has no local return.
+________________________________________________________________________________
+done (warnings were emitted)
+Halting VM with exit status 2
+"""
+
+
+def test_dialyzer() -> None:
+    out = read_outcome(classify_command("mix dialyzer"), DIALYZER, 2)
+    assert out.status == "failed"
+    (f,) = out.failures
+    assert (f.file_path, f.line, f.error_type, f.message) == (
+        "lib/spotter/foo.ex",
+        12,
+        "no_return",
+        "Function run/0 has no local return.",
+    )
+    clean = "Total errors: 0, Skipped: 0, Unnecessary Skips: 0\ndone (passed successfully)\n"
+    assert read_outcome(classify_command("mix dialyzer | tail"), clean, 0).status == "passed"
+
+
+MIX_COMPILE_WARN = """\
+Compiling 3 files (.ex)
+    warning: variable "x" is unused (if the variable is not meant to be used, prefix it with an underscore)
+    │
+ 12 │     x = 1
+    │     ~
+    │
+    └─ lib/spotter/foo.ex:12:5: Spotter.Foo.run/0
+
+Compilation failed due to warnings while using the --warnings-as-errors option
+"""
+
+
+def test_mix_compile_warnings_as_errors() -> None:
+    out = read_outcome(classify_command("mix compile --warnings-as-errors"), MIX_COMPILE_WARN, 1)
+    assert out.status == "failed"
+    (f,) = out.failures
+    assert (f.file_path, f.line, f.error_type) == ("lib/spotter/foo.ex", 12, "warning")
+    assert (f.message or "").startswith('variable "x" is unused')
+
+
+PRE_COMMIT = """\
+trim trailing whitespace.................................................Passed
+ruff.....................................................................Failed
+- hook id: ruff
+- exit code: 1
+
+src/app.py:1:8: F401 [*] `os` imported but unused
+Found 1 error.
+
+mypy.................................................(no files to check)Skipped
+"""
+
+
+def test_pre_commit() -> None:
+    out = read_outcome(classify_command("pre-commit run --all-files"), PRE_COMMIT, 1)
+    assert out.status == "failed"
+    hooks = [f for f in out.failures if f.test_id]
+    findings = [f for f in out.failures if not f.test_id]
+    assert [(f.test_id, f.message) for f in hooks] == [
+        ("ruff", "src/app.py:1:8: F401 [*] `os` imported but unused")
+    ]
+    assert [(f.file_path, f.error_type) for f in findings] == [("src/app.py", "F401")]
+
+
+def test_cargo_clippy() -> None:
+    text = """\
+    Checking demo v0.1.0 (/p/demo)
+error[E0308]: mismatched types
+ --> src/main.rs:4:18
+  |
+4 |     let x: i32 = "a";
+  |            ---   ^^^ expected `i32`, found `&str`
+
+error: could not compile `demo` (bin "demo") due to 1 previous error
+"""
+    out = read_outcome(classify_command("cargo clippy"), text, 101)
+    assert out.status == "failed"
+    (f,) = out.failures
+    assert (f.file_path, f.line, f.error_type, f.message) == (
+        "src/main.rs",
+        4,
+        "E0308",
+        "mismatched types",
+    )
+
+
+def test_statuses_are_the_contract_vocabulary() -> None:
+    for cls, text, code in [
+        (classify_command("pytest"), PYTEST_FAILED, 1),
+        (classify_command("pytest | tail"), "", 0),
+        (classify_command("ruff check ."), "", 0),
+        (classify_command("ruff check ."), "boom", 2),
+    ]:
+        assert read_outcome(cls, text, code).status in RUN_STATUSES
+
+
+# ---------------------------------------------------------------- non-test failures
+
+
+def test_error_lines_git() -> None:
+    text = real_git = """\
+Exit code 128
+fatal: The current branch spotter-gqc has no upstream branch.
+To push the current branch and set the remote as upstream, use
+
+    git push --set-upstream origin spotter-gqc
+
+To have this happen automatically for branches without a tracking
+upstream, see 'push.autoSetupRemote' in 'git help config'.
+"""
+    got = error_lines(real_git)
+    assert got.splitlines()[0] == "fatal: The current branch spotter-gqc has no upstream branch."
+    assert "Exit code" not in got
+    assert len(got.splitlines()) < len(text.splitlines())
+
+
+def test_error_lines_python_traceback_keeps_the_exception() -> None:
+    text = "\n".join(
+        ["Traceback (most recent call last):"]
+        + [f'  File "x.py", line {i}, in f{i}' for i in range(40)]
+        + ["ValueError: bad input"]
+    )
+    got = error_lines(text, max_lines=5)
+    assert "ValueError: bad input" in got
+    assert len(got.splitlines()) <= 5
+
+
+def test_error_lines_limits_to_max() -> None:
+    text = "\n".join(f"error: thing {i}" for i in range(100))
+    assert len(error_lines(text, max_lines=20).splitlines()) == 20
+
+
+@pytest.mark.parametrize(
+    ("cmd", "kind", "runner"),
+    [
+        ("bash -lc 'cd app && pytest -q'", "test", "pytest"),
+        ('zsh -c "npm run lint"', "check", "npm run lint"),
+        ("docker compose exec web python -m pytest", "test", "pytest"),
+        ("docker compose -f dev.yml run --rm -e X=1 app mix test", "test", "mix test"),
+        ("docker exec -it api bundle exec rspec", "test", "rspec"),
+        ("./scripts/run_tests.sh", "test", "run_tests.sh"),
+        ("bin/test", "test", "test"),
+        ("./lint.sh", "check", "lint.sh"),
+    ],
+)
+def test_classify_through_shells_containers_and_project_scripts(
+    cmd: str, kind: str, runner: str
+) -> None:
+    cls = classify_command(cmd)
+    assert (cls.kind, cls.runner) == (kind, runner)
+
+
+def test_shell_builtin_test_is_no_test_run() -> None:
+    assert classify_command("test -f x && echo yes").kind is None
+    assert classify_command("[ -d build ] || mkdir build").writes
+
+
+def test_scratch_writes_are_not_tree_writes() -> None:
+    assert not classify_command("pytest 2>&1 | tee /tmp/out.log").writes
+    assert not classify_command("mix test > /tmp/run.txt 2>&1").writes
+    assert classify_command("pytest | tee report.txt").writes
+
+
+def test_ruff_fix_with_nothing_left_passes() -> None:
+    cls = classify_command("ruff check --fix . | tail -2")
+    assert cls.writes
+    assert read_outcome(cls, "Found 2 errors (2 fixed, 0 remaining).\n", 0).status == "passed"
