@@ -84,7 +84,7 @@ def ev(
 def refactor_session(sid: str = "s-refactor") -> list[dict[str, Any]]:
     """The acceptance scenario: agent refactor → failing test → human fix."""
     return [
-        ev(sid, "session_start", 0, "session_start", actor="claude-code"),
+        ev(sid, "session_start", 0, "session_start", "system", actor="claude-code"),
         ev(
             sid,
             "a1",
@@ -114,14 +114,12 @@ def refactor_session(sid: str = "s-refactor") -> list[dict[str, Any]]:
 def noisy_session(sid: str = "s-noisy") -> list[dict[str, Any]]:
     """Errors in a row, a fix, the same error again, a crash loop."""
     rows = [ev(sid, "session_start", 0, "session_start", "system")]
-    for i in range(4):
-        message = "'user_id' at line 7"
-        rows.append(
-            ev(sid, f"e{i}", 100 + i * 5, "error", "system", error_type="KeyError", message=message)
-        )
+    key_error = {"error_type": "KeyError", "message": "'user_id' at line 7"}
+    rows += [ev(sid, f"e{i}", 100 + i * 5, "error", "system", **key_error) for i in range(4)]
     rows.append(ev(sid, "pass1", 200, "test_run", "ci", status="passed"))
+    # the same error at another line: one cluster once normalized
     rows.append(
-        ev(sid, "e9", 260, "error", "system", error_type="KeyError", message="'user_id' at line 9")
+        ev(sid, "e9", 260, "error", "system", **{**key_error, "message": "'user_id' at line 9"})
     )
     for i, status in enumerate(["crashed", "restarted", "crashed", "restarted"]):
         rows.append(
@@ -147,7 +145,8 @@ def dense_session(sid: str = "s-dense") -> list[dict[str, Any]]:
     return rows + [ev(sid, f"a{i}", 10 + i, "agent_action", file_path=f"f{i}.py") for i in range(8)]
 
 
-# Sessions whose data grows in a later landing round (the round is the list index).
+# What the shared build lands: round 1 holds every scenario session, round 2 adds events
+# to four of them and is built incrementally.
 DENSE, LATE, GROWS, REFACTOR_GROWS = "s-dense", "s-noisy-late", "s-noisy-grows", "s-refactor-grows"
 ROUNDS: list[list[dict[str, Any]]] = [
     refactor_session()
