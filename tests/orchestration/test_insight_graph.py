@@ -1,15 +1,17 @@
-"""The insight step: detectors (unit), then the graph on a real DuckDB file.
+"""The insight step: detectors (unit), then the graph on warehouses the real dbt project built.
 
-The warehouse tables are built here from Python rows with exactly the
-contract's columns (docs/warehouse-contract.md), using simplified versions of
-the dbt rules, so these tests do not depend on dbt.
+The graph tests land hand-written sessions through the ingest service and run the real
+`dbt build` over them (tests/dbt_marts.py), so the graph reads exactly the marts
+production gives it. A build costs seconds: every scenario is one session of a single
+shared build, landed in two rounds (the second one built incrementally), and each
+test copies the dbt-built rows of its own sessions into a warehouse of its own.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
+import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,7 +47,8 @@ from orchestration.graphs.detectors import (
     make_insight_id,
 )
 from orchestration.graphs.state import InsightContext
-from orchestration.graphs.store import MissingWarehouseTable
+from orchestration.graphs.store import INPUT_TABLES, MissingWarehouseTable
+from tests.dbt_marts import DbtMarts
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -56,46 +59,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-# ---------------------------------------------------------------- warehouse fixture
-
-CONTRACT_DDL = {
-    "events": """
-        event_id varchar, session_id varchar, event_type varchar, source_type varchar,
-        timestamp timestamptz, actor varchar, file_path varchar, message varchar,
-        error_type varchar, severity varchar, status varchar, parent_id varchar,
-        trace_id varchar, span_id varchar, model varchar, input_tokens bigint,
-        output_tokens bigint, cost_usd double, attributes varchar, event_hash varchar,
-        received_at timestamptz, event_seq bigint""",
-    "sessions": """
-        session_id varchar, actor varchar, agent varchar, repo varchar, branch varchar,
-        started_at timestamptz, ended_at timestamptz, outcome varchar,
-        first_event_at timestamptz, last_event_at timestamptz, event_count bigint,
-        agent_event_count bigint, agent_activity_score bigint, error_count bigint,
-        error_density double, test_runs_passed bigint, test_runs_failed bigint,
-        llm_calls bigint, input_tokens bigint, output_tokens bigint, cost_usd double,
-        distinct_files bigint""",
-    "error_clusters": """
-        cluster_id varchar, error_type varchar, normalized_message varchar,
-        sample_message varchar, first_seen_at timestamptz, last_seen_at timestamptz,
-        occurrences bigint, sessions_affected bigint""",
-    "session_error_clusters": """
-        session_id varchar, cluster_id varchar, error_type varchar,
-        normalized_message varchar, occurrences bigint, first_seen_at timestamptz,
-        last_seen_at timestamptz""",
-    "error_occurrences": """
-        event_id varchar, session_id varchar, timestamp timestamptz, cluster_id varchar,
-        error_type varchar, normalized_message varchar""",
-    "event_correlations": """
-        correlation_id varchar, session_id varchar, method varchar, action_event_id varchar,
-        error_event_id varchar, agent varchar, action_file_path varchar,
-        error_file_path varchar, error_cluster_id varchar, action_timestamp timestamptz,
-        error_timestamp timestamptz, lag_s double, same_file boolean, confidence double,
-        attribution_rank bigint""",
-    "agent_performance": """
-        agent_performance_id varchar, scope varchar, agent varchar, session_id varchar,
-        sessions_count bigint, total_actions bigint, induced_error_count bigint,
-        success_rate double, first_action_at timestamptz, last_action_at timestamptz""",
-}
+# ---------------------------------------------------------------- scenarios
 
 
 def ev(
@@ -106,127 +70,149 @@ def ev(
     source_type: str = "agent",
     **fields: Any,
 ) -> dict[str, Any]:
-    """One event row; unknown contract columns default to NULL."""
+    """One client event as the API receives it (fields not given are left out)."""
     return {
         "session_id": session_id,
         "event_id": event_id,
-        "timestamp": at(seconds),
+        "timestamp": at(seconds).isoformat(),
         "event_type": event_type,
         "source_type": source_type,
         **fields,
     }
 
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
-
-
-def _normalize(message: str | None) -> str:
-    return (message or "").split(" at line")[0]
-
-
-def build_warehouse(path: Path, events: Sequence[dict[str, Any]]) -> None:
-    """(Re)create the contract tables in `path` from event rows, in the given row order."""
-    rows = [dict(e) for e in events]
-    by_session: dict[str, list[dict[str, Any]]] = {}
-    for e in rows:
-        by_session.setdefault(e["session_id"], []).append(e)
-    for sess in by_session.values():
-        for seq, e in enumerate(sorted(sess, key=lambda e: (e["timestamp"], e["event_id"])), 1):
-            e["event_seq"] = seq
-
-    def cluster_of(e: dict[str, Any]) -> str:
-        return _md5(f"{e.get('error_type') or ''}|{_normalize(e.get('message'))}")
-
-    errors = [e for e in rows if e["event_type"] == "error"]
-    sessions = []
-    for sid, sess in by_session.items():
-        body = [e for e in sess if e["event_type"] not in ("session_start", "session_end")]
-        n_err = sum(e["event_type"] == "error" for e in body)
-        ts = [e["timestamp"] for e in body]
-        sessions.append(
-            {
-                "session_id": sid,
-                "first_event_at": min(ts, default=None),
-                "last_event_at": max(ts, default=None),
-                "event_count": len(body),
-                "agent_event_count": sum(e["source_type"] == "agent" for e in body),
-                "error_count": n_err,
-                "error_density": n_err * 100.0 / len(body) if body else 0.0,
-            }
-        )
-    occurrences = [
-        {
-            "event_id": e["event_id"],
-            "session_id": e["session_id"],
-            "timestamp": e["timestamp"],
-            "cluster_id": cluster_of(e),
-            "error_type": e.get("error_type"),
-            "normalized_message": _normalize(e.get("message")),
-        }
-        for e in errors
+def refactor_session(sid: str = "s-refactor") -> list[dict[str, Any]]:
+    """The acceptance scenario: agent refactor → failing test → human fix."""
+    return [
+        ev(sid, "session_start", 0, "session_start", "system", actor="claude-code"),
+        ev(
+            sid,
+            "a1",
+            10,
+            "agent_action",
+            actor="claude-code",
+            file_path="src/app.py",
+            message="refactor: extract parse_config",
+        ),
+        ev(sid, "t1", 14, "test_run", "ci", status="failed"),
+        ev(
+            sid,
+            "e1",
+            15,
+            "error",
+            "ci",
+            file_path="src/app.py",
+            error_type="TypeError",
+            message="parse_config() missing 1 required argument at line 42",
+        ),
+        ev(sid, "h1", 120, "human_action", "human", actor="alice", file_path="src/app.py"),
+        ev(sid, "t2", 130, "test_run", "ci", status="passed"),
+        ev(sid, "session_end", 140, "session_end", "system", status="success"),
     ]
-    sec: dict[tuple[str, str], dict[str, Any]] = {}
-    for o in occurrences:
-        row = sec.setdefault(
-            (o["session_id"], o["cluster_id"]),
-            {**{k: o[k] for k in ("session_id", "cluster_id", "error_type")}, "occurrences": 0},
+
+
+def noisy_session(sid: str = "s-noisy") -> list[dict[str, Any]]:
+    """Errors in a row, a fix, the same error again, a crash loop."""
+    rows = [ev(sid, "session_start", 0, "session_start", "system")]
+    key_error = {"error_type": "KeyError", "message": "'user_id' at line 7"}
+    rows += [ev(sid, f"e{i}", 100 + i * 5, "error", "system", **key_error) for i in range(4)]
+    rows.append(ev(sid, "pass1", 200, "test_run", "ci", status="passed"))
+    # the same error at another line: one cluster once normalized
+    rows.append(
+        ev(sid, "e9", 260, "error", "system", **{**key_error, "message": "'user_id' at line 9"})
+    )
+    for i, status in enumerate(["crashed", "restarted", "crashed", "restarted"]):
+        rows.append(
+            ev(sid, f"p{i}", 300 + i * 20, "process", "system", actor="worker", status=status)
         )
-        row["normalized_message"] = o["normalized_message"]
-        row["occurrences"] += 1
-    correlations = []
-    for err in errors:
-        actions = [
-            a
-            for a in by_session[err["session_id"]]
-            if a["event_type"] == "agent_action"
-            and a["source_type"] == "agent"
-            and timedelta(0) <= err["timestamp"] - a["timestamp"] <= timedelta(seconds=10)
-        ]
-        ranked = []
-        for a in actions:
-            same = bool(a.get("file_path")) and a.get("file_path") == err.get("file_path")
-            lag = (err["timestamp"] - a["timestamp"]).total_seconds()
-            ranked.append((-(0.7 if same else 0.4), lag, a["event_id"], a, same))
-        for rank, (neg_conf, lag, _, a, same) in enumerate(sorted(ranked), 1):
-            correlations.append(
-                {
-                    "correlation_id": _md5(f"time_window|{a['event_id']}|{err['event_id']}"),
-                    "session_id": err["session_id"],
-                    "method": "time_window",
-                    "action_event_id": a["event_id"],
-                    "error_event_id": err["event_id"],
-                    "agent": a.get("actor") or "unknown",
-                    "action_file_path": a.get("file_path"),
-                    "error_file_path": err.get("file_path"),
-                    "error_cluster_id": cluster_of(err),
-                    "action_timestamp": a["timestamp"],
-                    "error_timestamp": err["timestamp"],
-                    "lag_s": lag,
-                    "same_file": same,
-                    "confidence": -neg_conf,
-                    "attribution_rank": rank,
-                }
+    return rows
+
+
+def stalled_session(sid: str = "s-stalled") -> list[dict[str, Any]]:
+    """An agent editing the same file 22 times with no passing test."""
+    return [
+        ev(sid, f"a{i:02d}", i * 30, "agent_action", actor="codex", file_path="src/loop.py")
+        for i in range(22)
+    ]
+
+
+def dense_session(sid: str = "s-dense") -> list[dict[str, Any]]:
+    """4 errors in 12 events: 33 per 100, above the density threshold."""
+    rows = [
+        ev(sid, f"e{i}", i, "error", "system", error_type=f"E{i}", message=f"m{i}")
+        for i in range(4)
+    ]
+    return rows + [ev(sid, f"a{i}", 10 + i, "agent_action", file_path=f"f{i}.py") for i in range(8)]
+
+
+# What the shared build lands: round 1 holds every scenario session, round 2 adds events
+# to four of them and is built incrementally.
+DENSE, LATE, GROWS, REFACTOR_GROWS = "s-dense", "s-noisy-late", "s-noisy-grows", "s-refactor-grows"
+ROUNDS: list[list[dict[str, Any]]] = [
+    refactor_session()
+    + noisy_session()
+    + stalled_session()
+    + dense_session(DENSE)
+    + noisy_session(LATE)
+    + noisy_session(GROWS)
+    + refactor_session(REFACTOR_GROWS),
+    # DENSE calms down: 4 errors in 32 events, 12.5 per 100
+    [ev(DENSE, f"b{i}", 100 + i, "agent_action", file_path=f"g{i}.py") for i in range(20)]
+    # LATE gets an event older than its last_event_at: only event_count changes
+    + [ev(LATE, "late", 50, "agent_action", file_path="late.py")]
+    # GROWS and REFACTOR_GROWS get a harmless event
+    + [ev(GROWS, "z", 999, "llm_call")]
+    + [ev(REFACTOR_GROWS, "late", 500, "llm_call")],
+]
+
+
+# ---------------------------------------------------------------- warehouses built by dbt
+
+
+class ScenarioBuilds:
+    """ROUNDS landed one round at a time, each followed by `dbt build` (full, then
+    incremental); a copy of the build warehouse is kept after each round. Rounds are
+    built on first use, so a test that needs only round 1 pays for one build."""
+
+    def __init__(self, root: Path) -> None:
+        self.marts = DbtMarts(root / "data")
+        self.root = root
+        self.copies: list[Path] = []
+
+    def after(self, round_no: int) -> Path:
+        """The build warehouse as it was after landing round `round_no` (1-based)."""
+        while len(self.copies) < round_no:
+            self.marts.land(ROUNDS[len(self.copies)])
+            self.marts.build(data_tests=False)  # tests/dbt runs them
+            copy = self.root / f"after_round_{len(self.copies) + 1}.duckdb"
+            shutil.copyfile(self.marts.build_db, copy)  # dbt has exited: the file is whole
+            self.copies.append(copy)
+        return self.copies[round_no - 1]
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> ScenarioBuilds:
+    return ScenarioBuilds(tmp_path_factory.mktemp("insight_builds"))
+
+
+def load_marts(
+    dest: Path, build: Path, session_ids: Sequence[str], shuffle_seed: int | None = None
+) -> Path:
+    """Give `dest` the insight step's input tables holding the dbt-built rows of
+    `session_ids`, replacing earlier ones; its insights and watermarks stay, as they
+    stay in the real build warehouse when dbt rebuilds the marts. Every input table is
+    per session, so the rows are what a build of only these sessions would give.
+    `shuffle_seed` stores the rows in a scrambled order."""
+    order = "" if shuffle_seed is None else f"order by md5('{shuffle_seed}' || t::varchar)"
+    with duckdb.connect(str(dest)) as con:
+        con.execute(f"attach '{build}' as built (read_only)")
+        for table in INPUT_TABLES:
+            con.execute(
+                f"create or replace table main.{table} as select t.* from built.main.{table} t "
+                f"where list_contains($ids, session_id) {order}",
+                {"ids": list(session_ids)},
             )
-    tables = {
-        "events": rows,
-        "sessions": sessions,
-        "error_clusters": [],
-        "session_error_clusters": list(sec.values()),
-        "error_occurrences": occurrences,
-        "event_correlations": correlations,
-        "agent_performance": [],
-    }
-    with duckdb.connect(str(path)) as con:
-        for name, ddl in CONTRACT_DDL.items():
-            con.execute(f"create or replace table {name} ({ddl})")
-            cols = [c.split()[0] for c in ddl.replace("\n", " ").split(",")]
-            if tables[name]:
-                con.executemany(
-                    f"insert into {name} ({', '.join(cols)}) values "
-                    f"({', '.join('?' for _ in cols)})",
-                    [[r.get(c) for c in cols] for r in tables[name]],
-                )
+    return dest
 
 
 def insights_table(path: Path) -> list[tuple]:
@@ -237,44 +223,6 @@ def insights_table(path: Path) -> list[tuple]:
 def run(path: Path, config: InsightConfig = CFG, provider=None, now: datetime = NOW) -> dict:
     with duckdb.connect(str(path)) as con:
         return run_insights(con, config, provider=provider, now=now)
-
-
-def refactor_session(sid: str = "s-refactor") -> list[dict[str, Any]]:
-    """The acceptance scenario: agent refactor → failing test → human fix."""
-    return [
-        ev(sid, "session_start", 0, "session_start", actor="claude-code"),
-        ev(sid, "a1", 10, "agent_action", actor="claude-code", file_path="src/app.py",
-           message="refactor: extract parse_config"),
-        ev(sid, "t1", 14, "test_run", "ci", status="failed"),
-        ev(sid, "e1", 15, "error", "ci", file_path="src/app.py", error_type="TypeError",
-           message="parse_config() missing 1 required argument at line 42"),
-        ev(sid, "h1", 120, "human_action", "human", actor="alice", file_path="src/app.py"),
-        ev(sid, "t2", 130, "test_run", "ci", status="passed"),
-        ev(sid, "session_end", 140, "session_end", status="success"),
-    ]  # fmt: skip
-
-
-def noisy_session(sid: str = "s-noisy") -> list[dict[str, Any]]:
-    """Errors in a row, a fix, the same error again, a crash loop."""
-    rows = [ev(sid, "session_start", 0, "session_start")]
-    for i in range(4):
-        rows.append(ev(sid, f"e{i}", 100 + i * 5, "error", "system", error_type="KeyError",
-                       message="'user_id' at line 7"))  # fmt: skip
-    rows.append(ev(sid, "pass1", 200, "test_run", "ci", status="passed"))
-    rows.append(ev(sid, "e9", 260, "error", "system", error_type="KeyError",
-                   message="'user_id' at line 9"))  # fmt: skip
-    for i, status in enumerate(["crashed", "restarted", "crashed", "restarted"]):
-        rows.append(ev(sid, f"p{i}", 300 + i * 20, "process", "system", actor="worker",
-                       status=status))  # fmt: skip
-    return rows
-
-
-def stalled_session(sid: str = "s-stalled") -> list[dict[str, Any]]:
-    """An agent editing the same file 22 times with no passing test."""
-    return [
-        ev(sid, f"a{i:02d}", i * 30, "agent_action", actor="codex", file_path="src/loop.py")
-        for i in range(22)
-    ]
 
 
 # ---------------------------------------------------------------- detector units
@@ -320,12 +268,22 @@ def test_high_error_density_needs_both_density_and_size() -> None:
 
 def corr(action: str, error: str, confidence: float, rank: int, **kw: Any) -> Correlation:
     defaults: dict[str, Any] = dict(
-        correlation_id=f"{action}-{error}", method="time_window", action_event_id=action,
-        error_event_id=error, agent="claude-code", action_file_path="src/app.py",
-        error_file_path="src/app.py", error_cluster_id="c1", action_timestamp=at(0),
-        error_timestamp=at(3), lag_s=3.0, same_file=confidence >= 0.7,
-        confidence=confidence, attribution_rank=rank, error_type="TypeError",
-    )  # fmt: skip
+        correlation_id=f"{action}-{error}",
+        method="time_window",
+        action_event_id=action,
+        error_event_id=error,
+        agent="claude-code",
+        action_file_path="src/app.py",
+        error_file_path="src/app.py",
+        error_cluster_id="c1",
+        action_timestamp=at(0),
+        error_timestamp=at(3),
+        lag_s=3.0,
+        same_file=confidence >= 0.7,
+        confidence=confidence,
+        attribution_rank=rank,
+        error_type="TypeError",
+    )
     return Correlation(**{**defaults, **kw})
 
 
@@ -369,8 +327,11 @@ def test_break_fix_cycle_counts_an_error_that_stopped_for_a_while() -> None:
     timeline = [err("e1", 0), tl("a1", 100, "agent_action"), err("e2", 700)]
     [f] = detect_break_fix_cycles("s", timeline, CFG)
     assert f.evidence["counts"] == {
-        "cycles": 1, "occurrences": 2, "fixed_by_passing_run": 0, "fixed_by_quiet_period": 1,
-    }  # fmt: skip
+        "cycles": 1,
+        "occurrences": 2,
+        "fixed_by_passing_run": 0,
+        "fixed_by_quiet_period": 1,
+    }
     strict = CFG.model_copy(update={"break_fix_quiet_s": None})
     assert detect_break_fix_cycles("s", timeline, strict) == []
 
@@ -393,12 +354,18 @@ def test_repeated_error_trips_after_n_in_a_row() -> None:
 
 
 def test_repeated_error_streak_broken_by_passing_test_or_other_cluster() -> None:
-    assert detect_repeated_errors(
-        "s", [err("e1", 0), err("e2", 5), passed("p", 6), err("e3", 10)], CFG
-    ) == []  # fmt: skip
-    assert detect_repeated_errors(
-        "s", [err("e1", 0), err("x", 3, cluster="c2"), err("e2", 5), err("e3", 10)], CFG
-    ) == []  # fmt: skip
+    assert (
+        detect_repeated_errors(
+            "s", [err("e1", 0), err("e2", 5), passed("p", 6), err("e3", 10)], CFG
+        )
+        == []
+    )
+    assert (
+        detect_repeated_errors(
+            "s", [err("e1", 0), err("x", 3, cluster="c2"), err("e2", 5), err("e3", 10)], CFG
+        )
+        == []
+    )
 
 
 def crash(event_id: str, seconds: float, status: str = "crashed") -> TimelineEvent:
@@ -467,14 +434,17 @@ def test_insight_id_is_a_stable_hash_of_session_kind_key() -> None:
 
 # ---------------------------------------------------------------- the graph on DuckDB
 
+slow = pytest.mark.slow  # the first test to need a landing round waits for its dbt build
+
 
 @pytest.fixture
 def wh(tmp_path: Path) -> Path:
     return tmp_path / "build.duckdb"
 
 
-def test_acceptance_scenario_writes_agent_caused_error(wh: Path) -> None:
-    build_warehouse(wh, refactor_session())
+@slow
+def test_acceptance_scenario_writes_agent_caused_error(builds: ScenarioBuilds, wh: Path) -> None:
+    load_marts(wh, builds.after(1), ["s-refactor"])
     counts = run(wh)
     assert counts["sessions_evaluated"] == 1
     assert counts["by_kind"]["agent_caused_error"] == 1
@@ -490,8 +460,11 @@ def test_acceptance_scenario_writes_agent_caused_error(wh: Path) -> None:
     assert first_at == NOW
 
 
-def test_rerun_changes_nothing_and_keeps_first_computed_at(wh: Path) -> None:
-    build_warehouse(wh, refactor_session() + noisy_session())
+@slow
+def test_rerun_changes_nothing_and_keeps_first_computed_at(
+    builds: ScenarioBuilds, wh: Path
+) -> None:
+    load_marts(wh, builds.after(1), ["s-refactor", "s-noisy"])
     first = run(wh)
     assert first["new"] == first["detected"] >= 5
     before = insights_table(wh)
@@ -508,44 +481,52 @@ def test_rerun_changes_nothing_and_keeps_first_computed_at(wh: Path) -> None:
     assert insights_table(wh) == before
 
 
-def test_noisy_session_kinds_and_evidence(wh: Path) -> None:
-    build_warehouse(wh, noisy_session())
+@slow
+def test_noisy_session_kinds_and_evidence(builds: ScenarioBuilds, wh: Path) -> None:
+    load_marts(wh, builds.after(1), ["s-noisy"])
     counts = run(wh)
     assert {k for k, n in counts["by_kind"].items() if n} == {
-        "high_error_density", "repeated_error", "break_fix_cycle", "crash_loop",
-    }  # fmt: skip
+        "high_error_density",
+        "repeated_error",
+        "break_fix_cycle",
+        "crash_loop",
+    }
     with duckdb.connect(str(wh)) as con:
         evidence = con.execute(
             "select evidence from insights where kind = 'break_fix_cycle'"
         ).fetchone()[0]
     assert json.loads(evidence)["passing_run_ids"] == ["pass1"]
+    # "at line 7" and "at line 9" normalize to one cluster, so e9 is the refail
     assert json.loads(evidence)["event_ids"] == ["e0", "e1", "e2", "e3", "e9"]
 
 
-def test_row_order_in_the_warehouse_does_not_matter(tmp_path: Path) -> None:
-    rows = refactor_session() + noisy_session() + stalled_session()
-    results = []
+@slow
+def test_row_order_in_the_warehouse_does_not_matter(builds: ScenarioBuilds, tmp_path: Path) -> None:
+    results, stored_orders = [], set()
     for seed in range(3):
-        path = tmp_path / f"w{seed}.duckdb"
-        build_warehouse(path, random.Random(seed).sample(rows, len(rows)))
+        path = load_marts(
+            tmp_path / f"w{seed}.duckdb",
+            builds.after(1),
+            ["s-refactor", "s-noisy", "s-stalled"],
+            shuffle_seed=seed,
+        )
+        with duckdb.connect(str(path)) as con:  # no order by: the order rows are stored in
+            stored_orders.add(
+                tuple(con.execute("select session_id, event_id from events").fetchall())
+            )
         counts = run(path)
         assert all(counts["by_kind"].values())  # every kind is exercised
         results.append(insights_table(path))
+    assert len(stored_orders) == 3  # the seeds really stored the rows differently
     assert results[0] == results[1] == results[2]
 
 
-def test_condition_gone_marks_resolved_not_deleted(wh: Path) -> None:
-    sid = "s-dense"
-    dense = [ev(sid, f"e{i}", i, "error", "system", error_type=f"E{i}", message=f"m{i}")
-             for i in range(4)]  # fmt: skip
-    dense += [ev(sid, f"a{i}", 10 + i, "agent_action", file_path=f"f{i}.py") for i in range(8)]
-    build_warehouse(wh, dense)
+@slow
+def test_condition_gone_marks_resolved_not_deleted(builds: ScenarioBuilds, wh: Path) -> None:
+    load_marts(wh, builds.after(1), [DENSE])
     assert run(wh)["by_kind"]["high_error_density"] == 1
 
-    calmer = dense + [
-        ev(sid, f"b{i}", 100 + i, "agent_action", file_path=f"g{i}.py") for i in range(20)
-    ]
-    build_warehouse(wh, calmer)  # 4 errors in 32 events: 12.5 per 100
+    load_marts(wh, builds.after(2), [DENSE])  # 4 errors in 32 events: 12.5 per 100
     counts = run(wh, now=NOW + timedelta(hours=1))
     assert counts["resolved"] == 1 and counts["sessions_evaluated"] == 1
     rows = insights_table(wh)
@@ -561,12 +542,10 @@ def test_condition_gone_marks_resolved_not_deleted(wh: Path) -> None:
     assert run(wh, now=NOW + timedelta(hours=2))["sessions_evaluated"] == 0
     assert insights_table(wh) == rows
 
-    # The condition comes back: same row reopens, first_computed_at still the first run's
-    worse = calmer + [
-        ev(sid, f"x{i}", 200 + i, "error", "system", error_type=f"X{i}") for i in range(10)
-    ]
-    build_warehouse(wh, worse)
-    counts = run(wh, now=NOW + timedelta(hours=3))
+    # The condition holds again (a stricter threshold: 12.5 >= 10, and no third build):
+    # the same row reopens, first_computed_at still the first run's
+    stricter = CFG.model_copy(update={"error_density_threshold": 10.0})
+    counts = run(wh, stricter, now=NOW + timedelta(hours=3))
     assert counts["reopened"] == 1 and counts["new"] == 0
     with duckdb.connect(str(wh)) as con:
         assert con.execute(
@@ -574,38 +553,45 @@ def test_condition_gone_marks_resolved_not_deleted(wh: Path) -> None:
         ).fetchone() == (1, "open", NOW, None)
 
 
-def test_only_sessions_with_new_data_are_evaluated(wh: Path) -> None:
-    build_warehouse(wh, refactor_session("s1") + noisy_session("s2"))
-    run(wh)
-    grown = (
-        refactor_session("s1")
-        + noisy_session("s2")
-        + [
-            ev("s2", "late", 50, "agent_action", file_path="late.py")  # older than last_event_at
-        ]
-    )
-    build_warehouse(wh, grown)
-    counts = run(wh, now=NOW + timedelta(hours=1))
-    assert counts["sessions_evaluated"] == 1  # s2 only: its event_count changed
+def evaluated_at(path: Path) -> dict[str, datetime]:
+    with duckdb.connect(str(path)) as con:
+        rows = con.execute("select session_id, evaluated_at from insight_watermarks").fetchall()
+    return dict(rows)
 
 
-def test_unevaluated_sessions_keep_their_insights(wh: Path) -> None:
-    build_warehouse(wh, noisy_session("s1") + noisy_session("s2"))
+@slow
+def test_only_sessions_with_new_data_are_evaluated(builds: ScenarioBuilds, wh: Path) -> None:
+    load_marts(wh, builds.after(1), ["s-refactor", LATE])
     run(wh)
-    # s1 gets a new harmless event; s2 is untouched and must not be resolved
-    build_warehouse(wh, noisy_session("s1") + noisy_session("s2")
-                    + [ev("s1", "z", 999, "llm_call")])  # fmt: skip
+    # LATE got an event older than its last_event_at: only its event_count changed
+    load_marts(wh, builds.after(2), ["s-refactor", LATE])
+    later = NOW + timedelta(hours=1)
+    counts = run(wh, now=later)
+    assert counts["sessions_evaluated"] == 1
+    assert evaluated_at(wh) == {"s-refactor": NOW, LATE: later}
+
+
+@slow
+def test_unevaluated_sessions_keep_their_insights(builds: ScenarioBuilds, wh: Path) -> None:
+    load_marts(wh, builds.after(1), [GROWS, "s-noisy"])
+    run(wh)
+    # GROWS gets a new harmless event; s-noisy is untouched and must not be resolved
+    load_marts(wh, builds.after(2), [GROWS, "s-noisy"])
     counts = run(wh, now=NOW + timedelta(hours=1))
     assert counts["sessions_evaluated"] == 1 and counts["resolved"] == 0
     with duckdb.connect(str(wh)) as con:
+        assert con.execute(
+            "select session_id, count(*) from insights where status = 'open' "
+            "group by all order by all"
+        ).fetchall() == [("s-noisy", 4), (GROWS, 4)]
         assert con.execute("select count(distinct status) from insights").fetchone() == (1,)
 
 
-def test_batches_give_the_same_result(tmp_path: Path) -> None:
-    rows = refactor_session("s1") + noisy_session("s2") + noisy_session("s3")
-    one, many = tmp_path / "one.duckdb", tmp_path / "many.duckdb"
-    build_warehouse(one, rows)
-    build_warehouse(many, rows)
+@slow
+def test_batches_give_the_same_result(builds: ScenarioBuilds, tmp_path: Path) -> None:
+    sessions = ["s-refactor", "s-noisy", LATE]
+    one = load_marts(tmp_path / "one.duckdb", builds.after(1), sessions)
+    many = load_marts(tmp_path / "many.duckdb", builds.after(1), sessions)
     run(one)
     counts = run(many, CFG.model_copy(update={"session_batch_size": 1}))
     assert counts["sessions_evaluated"] == 3
@@ -636,10 +622,12 @@ class CountingProvider:
         return self.reply
 
 
-def test_narrative_from_fake_chat_model_leaves_insight_unchanged(tmp_path: Path) -> None:
-    plain, narrated = tmp_path / "plain.duckdb", tmp_path / "narrated.duckdb"
-    build_warehouse(plain, refactor_session())
-    build_warehouse(narrated, refactor_session())
+@slow
+def test_narrative_from_fake_chat_model_leaves_insight_unchanged(
+    builds: ScenarioBuilds, tmp_path: Path
+) -> None:
+    plain = load_marts(tmp_path / "plain.duckdb", builds.after(1), ["s-refactor"])
+    narrated = load_marts(tmp_path / "narrated.duckdb", builds.after(1), ["s-refactor"])
     run(plain)
     fake = FakeListChatModel(responses=["  The refactor of parse_config broke\n the tests.  "])
     counts = run(narrated, provider=LangChainChatProvider(fake))
@@ -655,8 +643,11 @@ def test_narrative_from_fake_chat_model_leaves_insight_unchanged(tmp_path: Path)
         )
 
 
-def test_narration_only_for_new_insights_and_prompt_carries_evidence(wh: Path) -> None:
-    build_warehouse(wh, refactor_session())
+@slow
+def test_narration_only_for_new_insights_and_prompt_carries_evidence(
+    builds: ScenarioBuilds, wh: Path
+) -> None:
+    load_marts(wh, builds.after(1), ["s-refactor"])
     provider = CountingProvider()
     run(wh, provider=provider)
     assert len(provider.calls) == 1
@@ -672,12 +663,13 @@ def test_narration_only_for_new_insights_and_prompt_carries_evidence(wh: Path) -
     assert len(provider.calls) == 1  # nothing new: not narrated again
 
 
-def test_narration_failure_does_not_fail_the_run(wh: Path) -> None:
+@slow
+def test_narration_failure_does_not_fail_the_run(builds: ScenarioBuilds, wh: Path) -> None:
     class Broken(CountingProvider):
         def complete(self, messages: Sequence[BaseMessage]) -> str:
             raise httpx.ConnectError("no route")
 
-    build_warehouse(wh, refactor_session())
+    load_marts(wh, builds.after(1), ["s-refactor"])
     counts = run(wh, provider=Broken())
     assert counts["new"] >= 1 and counts["narration_failed"] == counts["new"]
     with duckdb.connect(str(wh)) as con:
@@ -687,9 +679,10 @@ def test_narration_failure_does_not_fail_the_run(wh: Path) -> None:
         )
 
 
-def test_without_provider_narration_is_skipped(wh: Path) -> None:
+@slow
+def test_without_provider_narration_is_skipped(builds: ScenarioBuilds, wh: Path) -> None:
     assert make_provider(InsightConfig()) is None
-    build_warehouse(wh, refactor_session())
+    load_marts(wh, builds.after(1), [REFACTOR_GROWS])
     counts = run(wh)
     assert counts["narrated"] == 0 and counts["narration_failed"] == 0
     with duckdb.connect(str(wh)) as con:
@@ -699,7 +692,7 @@ def test_without_provider_narration_is_skipped(wh: Path) -> None:
         )
 
     # the graph invoked directly: no provider, the run ends after write_insights
-    build_warehouse(wh, refactor_session() + [ev("s-refactor", "late", 500, "llm_call")])
+    load_marts(wh, builds.after(2), [REFACTOR_GROWS])  # one llm_call more
     with duckdb.connect(str(wh)) as con:
         out = build_graph().invoke({}, context=InsightContext(con=con, now=NOW))
     assert out["counts"]["sessions_evaluated"] == 1
@@ -714,10 +707,11 @@ def test_openai_compatible_provider_request_and_reply() -> None:
         return httpx.Response(200, json={"choices": [{"message": {"content": "Summary."}}]})
 
     provider = OpenAICompatibleProvider(
-        "http://llm.test/v1/", "gpt-x", api_key="k", client=httpx.Client(
-            transport=httpx.MockTransport(handler)
-        ),
-    )  # fmt: skip
+        "http://llm.test/v1/",
+        "gpt-x",
+        api_key="k",
+        client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
     reply = provider.complete([SystemMessage("sys"), HumanMessage("hi")])
     assert reply == "Summary."
     body = json.loads(seen[0].content)
@@ -725,8 +719,9 @@ def test_openai_compatible_provider_request_and_reply() -> None:
     assert seen[0].headers["authorization"] == "Bearer k"
     assert body["model"] == "gpt-x" and body["temperature"] == 0
     assert body["messages"] == [
-        {"role": "system", "content": "sys"}, {"role": "user", "content": "hi"},
-    ]  # fmt: skip
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": "hi"},
+    ]
 
 
 def test_ollama_provider_request_and_reply() -> None:
