@@ -14,7 +14,7 @@ final as (
         session_id,
         event_type,
         source_type,
-        "timestamp",
+        {{ adapter.quote("timestamp") }},
         actor,
         file_path,
         message,
