@@ -31,6 +31,7 @@ SELECT
     received_at, batch_id, batch_index
 FROM read_parquet('{landing_glob}', union_by_name = true);
 
+-- The dedupe (tests/test_dedupe_parity.py holds it to dbt's int_events_deduplicated).
 -- Rule 1: one row per (session_id, event_id), the lowest (timestamp, event_hash,
 -- received_at, batch_index, batch_id).
 CREATE TEMP TABLE repeated_ids AS

@@ -1,11 +1,17 @@
-"""Deduplication on arrival, per session.
+"""Deduplication on arrival, per session: what the ingestor does not land.
 
-The rule (the same one staging applies again in SQL, see dbt `stg_events`):
+The check, against the rows the session has landed:
 - an event whose client `event_id` was seen before in the session is a duplicate;
 - an event without a client id is a duplicate when an event of the same session
   with the same content hash (also without a client id) lies within the window
   of its timestamp, inclusive. A repeat outside the window is a new event:
   repeats are the signal for break-fix cycles.
+
+The warehouse applies the contract's rule again over every landed row, order-free
+(dbt `int_events_deduplicated`, docs/warehouse-contract.md). This check sees one
+event at a time and keeps no dropped row, so it does not chain through a dropped
+retry and keeps the first-landed of two copies; tests/test_dedupe_parity.py runs it
+beside the SQL copies on the same edge cases and records those differences.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Writes: validate → hash → dedupe against the session's landed events → land one
 durable file per session in the batch. A per-session lock serialises check and
 write inside one process; a retry racing through another worker process is
-caught again by staging, which applies the same rule.
+caught again by the warehouse's dedupe (dbt `int_events_deduplicated`), and by
+`deduplicated_events_sql` on reads.
 
 Reads (`session_events`, `session_overview`) come from the published snapshot's
 `events` table when the snapshot saw exactly the files the session's landing folder
@@ -63,7 +64,8 @@ def _sql_list(files: list[Path]) -> str:
 
 
 def deduplicated_events_sql(files: list[Path], window_us: int) -> str:
-    """The dedupe rule as SQL over landing files (mirrors dbt's stg_events)."""
+    """The dedupe rule as SQL over landing files: dbt's int_events_deduplicated for
+    one session's files (tests/test_dedupe_parity.py holds the two to the same cases)."""
     return f"""
         with raw as (
             select * from read_parquet({_sql_list(files)}, union_by_name = true)

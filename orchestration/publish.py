@@ -59,7 +59,15 @@ def publish(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
         str(settings.build_db), config={"memory_limit": settings.duckdb_memory_limit}
     )
     try:
-        existing = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        # Thin marts (events, event_correlations, landing_sessions) are views in the
+        # build warehouse; the snapshot holds tables.
+        existing = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() "
+                "union all select view_name from duckdb_views() where not internal"
+            ).fetchall()
+        }
         con.execute(f"attach '{tmp}' as pub")
         for table, order in PUBLISHED_TABLES.items():
             if table not in existing:

@@ -19,7 +19,7 @@
 
     current_errors as materialized (
         select session_id, event_id, event_hash, "timestamp"
-        from {{ ref('events') }}
+        from {{ ref('int_events_deduplicated') }}
         where event_type = 'error' and {{ in_sessions(sessions) }}
     )
 

@@ -64,10 +64,10 @@
     {%- if not execute -%}
         {{ return(true) }}
     {%- endif -%}
-    {#- landing_sessions (built just before) has listed the files already; a glob of
+    {#- stg_landing_sessions (built just before) has listed the files already; a glob of
         the whole zone is the fallback when it is not there. -#}
     {%- set listed = adapter.get_relation(
-        database=this.database, schema=this.schema, identifier='landing_sessions'
+        database=this.database, schema=this.schema, identifier='stg_landing_sessions'
     ) -%}
     {%- if listed is not none -%}
         {%- set result = run_query("select count(*) > 0 from " ~ listed) -%}

@@ -23,8 +23,11 @@ def test_asset_keys_and_groups(defs):
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups == {
         "landing/events": "landing",
+        "stg_landing_sessions": "staging",
         "stg_events": "staging",
+        "int_events_deduplicated": "intermediate",
         "int_errors_normalized": "intermediate",
+        "int_action_error_correlations": "intermediate",
         "int_agent_session_performance": "intermediate",
         "landing_sessions": "marts",
         "events": "marts",

@@ -4,7 +4,7 @@
 --   induced_error_count = errors whose attribution_rank = 1 correlation (any method in
 --                         event_correlations) points at one of those actions
 -- Only agents with at least one action get rows. Incremental by session
--- (macros/incremental_sessions.sql).
+-- (macros/session_scoped_incremental.sql).
 {%- set sessions = session_scoped_incremental() %}
 with
 
@@ -13,7 +13,7 @@ actions as (
         session_id,
         coalesce(actor, 'unknown') as agent,
         "timestamp"
-    from {{ ref('events') }}
+    from {{ ref('int_events_deduplicated') }}
     where
         event_type = 'agent_action'
         and source_type = 'agent'
@@ -22,7 +22,7 @@ actions as (
 
 attributed_errors as (
     select distinct session_id, method, error_event_id, agent
-    from {{ ref('event_correlations') }}
+    from {{ ref('int_action_error_correlations') }}
     where attribution_rank = 1 and {{ in_sessions(sessions) }}
 ),
 

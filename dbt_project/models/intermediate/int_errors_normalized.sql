@@ -1,13 +1,13 @@
 -- Every error event with its normalized message and cluster key (grain: session_id +
 -- event_id). The regex chain in normalize_error_message is the costly step of the
--- error path, so this model is incremental by session (macros/incremental_sessions.sql):
+-- error path, so this model is incremental by session (macros/session_scoped_incremental.sql):
 -- a run normalizes only the errors of the sessions it re-derives.
 {%- set sessions = session_scoped_incremental() %}
 with
 
 errors as (
     select *
-    from {{ ref('events') }}
+    from {{ ref('int_events_deduplicated') }}
     where event_type = 'error' and {{ in_sessions(sessions) }}
 ),
 

@@ -1,5 +1,5 @@
 -- One row per error event (grain: session_id + event_id) with its cluster.
--- Incremental by session (macros/incremental_sessions.sql): a run re-derives only
+-- Incremental by session (macros/session_scoped_incremental.sql): a run re-derives only
 -- the sessions with new landing files.
 {%- set sessions = session_scoped_incremental() %}
 with

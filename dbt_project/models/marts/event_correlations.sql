@@ -1,138 +1,30 @@
--- Which agent action may have caused which error (grain: correlation_id, i.e.
--- method + session + action + error). Method 'time_window' (the first correlator;
--- later correlators add rows with their own `method`):
---   an agent action (event_type 'agent_action', source_type 'agent') at most
---   correlation_window_s seconds before an error of the same session
---   (0 <= lag <= window, compared in exact microseconds);
---   confidence 0.7 when both name the same file, else 0.4;
---   attribution_rank 1 = the action the error is attributed to: highest confidence,
---   then smallest lag, then action_event_id.
---
--- Join strategy: time buckets, not a per-session cross join. With W the window,
--- every timestamp gets bucket = floor(epoch_us / W). An action within W before an
--- error is in the error's bucket or the one before, so each action is listed under
--- its own bucket and the next one, and actions and errors meet in an equi hash join
--- on (session_id, bucket); the exact lag test then runs on the few candidates.
--- Work grows with (events + errors x actions per 2W of session time), i.e. linearly
--- in session length, where a session-level cross join grows with its square.
--- Incremental by session (macros/incremental_sessions.sql): a run re-derives only
--- the sessions with new landing files.
-{%- set sessions = session_scoped_incremental() %}
+-- Which agent action may have caused which error (grain: correlation_id). The
+-- correlators are int_action_error_correlations's (see there); this view publishes them.
+{{ session_scoped_view('int_action_error_correlations') }}
 with
 
-events as (
-    select * from {{ ref('events') }}
-    where {{ in_sessions(sessions) }}
-),
-
-actions as (
-    select
-        session_id,
-        event_id as action_event_id,
-        coalesce(actor, 'unknown') as agent,
-        file_path as action_file_path,
-        "timestamp" as action_timestamp,
-        epoch_us("timestamp") as action_us
-    from events
-    where event_type = 'agent_action' and source_type = 'agent'
-),
-
-action_buckets as (
-    select
-        actions.*,
-        cast(floor(actions.action_us / {{ correlation_window_us() }}) as bigint)
-        + bucket_shift.shift as bucket
-    from actions
-    cross join (values (0), (1)) as bucket_shift (shift)
-),
-
-errors as (
-    select
-        events.session_id,
-        events.event_id as error_event_id,
-        events.file_path as error_file_path,
-        events."timestamp" as error_timestamp,
-        epoch_us(events."timestamp") as error_us,
-        coalesce(events.message, '') as error_message,
-        coalesce(json_extract_string(events.attributes, '$.stack'), '')
-        || chr(10)
-        || coalesce(json_extract_string(events.attributes, '$.stacktrace'), '') as error_stack,
-        cast(floor(epoch_us(events."timestamp") / {{ correlation_window_us() }}) as bigint) as bucket
-    from events
-    where events.event_type = 'error'
-),
-
-error_clusters as (
-    select session_id, event_id, cluster_id from {{ ref('error_occurrences') }}
-    where {{ in_sessions(sessions) }}
-),
-
-candidates as (
-    select
-        errors.*,
-        action_buckets.action_event_id,
-        action_buckets.agent,
-        action_buckets.action_file_path,
-        action_buckets.action_timestamp,
-        errors.error_us - action_buckets.action_us as lag_us
-    from errors
-    inner join action_buckets
-        on
-            errors.session_id = action_buckets.session_id
-            and errors.bucket = action_buckets.bucket
-    where
-        errors.error_us - action_buckets.action_us between 0 and {{ correlation_window_us() }}
-),
-
-scored as (
-    select
-        *,
-        coalesce(action_file_path <> '' and (
-            replace(action_file_path, '\', '/') = replace(error_file_path, '\', '/')
-            or ends_with(replace(action_file_path, '\', '/'), '/' || replace(error_file_path, '\', '/'))
-            or ends_with(replace(error_file_path, '\', '/'), '/' || replace(action_file_path, '\', '/'))
-            or contains(error_message, action_file_path)
-            or contains(error_stack, action_file_path)
-        ), false) as same_file
-    from candidates
-),
-
-ranked as (
-    select
-        *,
-        case when same_file then 0.7 else 0.4 end as confidence,
-        row_number() over (
-            partition by session_id, error_event_id
-            order by same_file desc, lag_us asc, action_event_id asc
-        ) as attribution_rank
-    from scored
+correlations as (
+    select * from {{ ref('int_action_error_correlations') }}
 ),
 
 final as (
     select
-        md5(
-            'time_window' || '|' || ranked.session_id || '|' || ranked.action_event_id
-            || '|' || ranked.error_event_id
-        ) as correlation_id,
-        ranked.session_id,
-        'time_window' as method,
-        ranked.action_event_id,
-        ranked.error_event_id,
-        ranked.agent,
-        ranked.action_file_path,
-        ranked.error_file_path,
-        error_clusters.cluster_id as error_cluster_id,
-        ranked.action_timestamp,
-        ranked.error_timestamp,
-        cast(ranked.lag_us as double) / 1000000 as lag_s,
-        ranked.same_file,
-        cast(ranked.confidence as double) as confidence,
-        ranked.attribution_rank
-    from ranked
-    left join error_clusters
-        on
-            ranked.session_id = error_clusters.session_id
-            and ranked.error_event_id = error_clusters.event_id
+        correlation_id,
+        session_id,
+        method,
+        action_event_id,
+        error_event_id,
+        agent,
+        action_file_path,
+        error_file_path,
+        error_cluster_id,
+        action_timestamp,
+        error_timestamp,
+        lag_s,
+        same_file,
+        confidence,
+        attribution_rank
+    from correlations
 )
 
 select * from final

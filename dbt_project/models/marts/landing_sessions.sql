@@ -1,40 +1,20 @@
--- One row per session folder of the landing zone (grain: session_id): the landing
--- files this build saw. Read from the directory listing only (no Parquet is opened):
--- a file's name starts with its batch's received time in microseconds, and a
--- compacted file keeps the name of its newest input, so the newest name of a folder
--- is the newest received_at of its rows.
---   landed_through  newest received time among the session's files
---   landing_files   the files' names, sorted
--- Incremental models re-derive the sessions whose files changed since they last
--- derived them (macros/incremental_sessions.sql); the read API answers a session
--- from the published snapshot while its folder still holds exactly these files.
--- depends_on: {{ source('landing', 'events') }}
+-- The landing files each session had when this build ran (grain: session_id):
+-- stg_landing_sessions, published so the read API can tell whether the snapshot saw
+-- exactly the files a session's folder holds now (ingest_api/service.py).
+{{ config(materialized='view') }}
 with
 
-files as (
-    select
-        parse_filename(parse_dirpath(file)) as session_id,
-        parse_filename(file) as file_name
-    from glob('{{ landing_events_glob() | replace("'", "''") }}')
-),
-
-stamped as (
-    select
-        session_id,
-        file_name,
-        cast(make_timestamp(cast(left(file_name, 20) as bigint)) as timestamptz) as received_at
-    from files
-    where regexp_full_match(file_name, '[0-9]{20}-.+\.parquet')
+listed as (
+    select * from {{ ref('stg_landing_sessions') }}
 ),
 
 final as (
     select
         session_id,
-        max(received_at) as landed_through,
-        list(file_name order by file_name) as landing_files,
-        count(*) as file_count
-    from stamped
-    group by session_id
+        landed_through,
+        landing_files,
+        file_count
+    from listed
 )
 
 select * from final

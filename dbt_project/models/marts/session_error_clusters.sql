@@ -1,7 +1,7 @@
 -- One row per session and error cluster (grain: session_id + cluster_id).
 -- first_event_id and sample_message come from the session's earliest occurrence
 -- (timestamp, event_id); error_clusters picks its sample among these.
--- Incremental by session (macros/incremental_sessions.sql): a run re-derives only
+-- Incremental by session (macros/session_scoped_incremental.sql): a run re-derives only
 -- the sessions with new landing files.
 {%- set sessions = session_scoped_incremental() %}
 with

@@ -4,13 +4,13 @@
 -- Counts exclude session_start/session_end; first_event_at/last_event_at span the
 -- same counted events (null when there are none). Sums go through decimal so they
 -- do not depend on the order rows are added in.
--- Incremental by session (macros/incremental_sessions.sql): a run re-derives only
+-- Incremental by session (macros/session_scoped_incremental.sql): a run re-derives only
 -- the sessions with new landing files.
 {%- set sessions = session_scoped_incremental() %}
 with
 
 events as (
-    select * from {{ ref('events') }}
+    select * from {{ ref('int_events_deduplicated') }}
     where {{ in_sessions(sessions) }}
 ),
 

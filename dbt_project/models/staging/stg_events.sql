@@ -1,10 +1,10 @@
 -- Landed events as they are in the landing zone: one row per landed row (duplicates
 -- included), columns typed and named as the warehouse uses them. No logic here:
--- deduplication is in the `events` mart (see events.sql).
+-- deduplication is in int_events_deduplicated.
 -- With no landing file yet, a typed empty relation stands in for the source so a
 -- build on a fresh data dir succeeds with empty marts.
 {%- set landing = source('landing', 'events') %}
--- depends_on: {{ ref('landing_sessions') }}
+-- depends_on: {{ ref('stg_landing_sessions') }}
 
 with
 

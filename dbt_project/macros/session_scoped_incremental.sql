@@ -5,8 +5,8 @@
   per-session counts), so an incremental run re-derives whole sessions: those whose
   landing files are not the ones the model last derived them from. Landing files are
   immutable and only ever added (compaction replaces several by one new name), so a
-  session whose file list is unchanged has the same rows. `landing_sessions` lists
-  the files from a directory listing, without reading any Parquet.
+  session whose file list is unchanged has the same rows. `stg_landing_sessions`
+  lists the files from a directory listing, without reading any Parquet.
 
   Each session-scoped model keeps `<model>__build_scope` (session_id, landing_files,
   rederived), written by its post-hook in the same transaction as its rows: the files
@@ -14,6 +14,17 @@
   that fails keeps its old state, so the next run re-derives its sessions again,
   whatever other models did meanwhile. No clock is involved: a batch stamped long
   before it landed is picked up like any other new file.
+
+  Why not dbt's own `delete+insert` strategy with unique_key session_id: it deletes
+  and re-inserts the sessions present in the new rows only. Which sessions to
+  re-derive has to be known before the model's SQL runs (to read only their landing
+  folders), a re-derived session that now yields no row (say an error that became
+  a duplicate) would keep its old rows, and the record of which files each session
+  was derived from would have to be kept apart from the rows anyway.
+
+  Thin marts over a session-scoped model are views (`session_scoped_view`); they
+  share its build scope so their data tests are scoped the same way. Generic data
+  tests are scoped by the get_where_subquery override (macros/get_where_subquery.sql).
 #}
 
 {% macro build_scope_relation(relation) -%}
@@ -27,7 +38,7 @@
 
 {% macro landing_sessions_relation(relation) -%}
     {{ return(api.Relation.create(
-        database=relation.database, schema=relation.schema, identifier='landing_sessions'
+        database=relation.database, schema=relation.schema, identifier='stg_landing_sessions'
     )) }}
 {%- endmacro %}
 
@@ -79,7 +90,7 @@
         pre_hook="{{ delete_changed_sessions() }}",
         post_hook="{{ record_build_scope() }}",
     ) }}
-    {%- set _ = ref('landing_sessions') -%}
+    {%- set _ = ref('stg_landing_sessions') -%}
     {{ return(changed_sessions()) }}
 {%- endmacro %}
 
@@ -144,7 +155,8 @@
 
 
 {#- `relation` restricted by scope_filter. Data tests use it (generic ones through
-    get_where_subquery), so an incremental run tests what it changed. -#}
+    get_where_subquery, macros/get_where_subquery.sql), so an incremental run tests
+    what it changed. -#}
 {% macro scoped(relation, alias='scoped') -%}
     {%- set predicate = scope_filter(relation) -%}
     {%- if predicate == 'true' -%}
@@ -154,23 +166,11 @@
 {%- endmacro %}
 
 
-{#- dbt calls this for every generic data test; scope it as above, then apply the
-    test's own `where` config as dbt does. -#}
-{% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where', '') -%}
-    {%- set base = scoped(relation, 'dbt_scoped') if relation is not string else relation -%}
-    {%- if where -%}
-        {{ return("(select * from " ~ base ~ " where " ~ where ~ ") dbt_subquery") }}
-    {%- endif -%}
-    {{ return(base) }}
-{%- endmacro %}
-
-
-{#- The landed rows (typed like stg_events) of the sessions `events` re-derived in
-    its last build: only their folders are read, so testing them stays cheap on an
-    incremental run. -#}
+{#- The landed rows (typed like stg_events) of the sessions int_events_deduplicated
+    re-derived in its last build: only their folders are read, so testing them stays
+    cheap on an incremental run. -#}
 {% macro scoped_landing_rows() -%}
-    {%- set events = ref('events') -%}
+    {%- set events = ref('int_events_deduplicated') -%}
     {%- set predicate = scope_filter(events) -%}
     {%- if predicate == 'true' -%}
         {{ return(ref('stg_events')) }}
@@ -179,4 +179,27 @@
         "select session_id from " ~ build_scope_relation(events) ~ " where rederived order by 1"
     ).columns[0].values() | list -%}
     {{ return("(select " ~ typed_landing_columns() ~ " from " ~ landing_events_of(sessions) ~ ")") }}
+{%- endmacro %}
+
+
+{#- Config of a thin mart over the session-scoped model named `parent`: a view,
+    whose post-hook gives it the parent's build scope, so its data tests (scoped by
+    scope_filter) check the sessions the parent re-derived. -#}
+{% macro session_scoped_view(parent) -%}
+    {{ config(
+        materialized='view',
+        post_hook="{{ share_build_scope(ref('" ~ parent ~ "')) }}",
+    ) }}
+{%- endmacro %}
+
+
+{#- post_hook of session_scoped_view: this view's scope is the parent's. -#}
+{% macro share_build_scope(parent) -%}
+    {%- set state = build_scope_relation(parent) if execute else none -%}
+    {%- if state is none -%}
+    drop table if exists {{ this.schema }}.{{ this.identifier }}__build_scope
+    {%- else -%}
+    create or replace table {{ this.schema }}.{{ this.identifier }}__build_scope as
+    select * from {{ state }}
+    {%- endif %}
 {%- endmacro %}
