@@ -45,8 +45,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ingest_api.contract import to_micros
-from ingest_api.landing import SCHEMA, LandingZone
+from achilles_core.contract import to_micros
+from achilles_core.landing import SCHEMA, LandingZone
 
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CHUNK_ROWS = 50_000

@@ -298,7 +298,7 @@ class Bench:
                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
         code = (
             "import sys\n"
-            "from ingest_api.settings import Settings\n"
+            "from achilles_core.settings import Settings\n"
             "from orchestration.pipeline import run_pipeline\n"
             "ok = run_pipeline(Settings(data_dir=sys.argv[1]), quiet=True)\n"
             "sys.exit(0 if ok else 1)\n"
@@ -721,7 +721,7 @@ def run_bench(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ingest_api.settings import Settings
+    from achilles_core.settings import Settings
 
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip

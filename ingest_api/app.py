@@ -6,10 +6,10 @@ import logging
 
 from fastapi import Depends, FastAPI
 
+from achilles_core.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api.deps import require_api_key
 from ingest_api.routers import events, health, insights, sessions
 from ingest_api.service import IngestService
-from ingest_api.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api.warehouse import WarehouseReader
 
 log = logging.getLogger("achilles.api")

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from achilles_core.settings import Settings
 from ingest_api.service import IngestService
-from ingest_api.settings import Settings
 from ingest_api.warehouse import WarehouseReader
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")

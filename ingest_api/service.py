@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from ingest_api.contract import (
+from achilles_core.contract import (
     Event,
     EventValidationError,
     Limits,
@@ -36,9 +36,9 @@ from ingest_api.contract import (
     to_micros,
     validate_event,
 )
+from achilles_core.landing import LandedEvent, LandingZone
+from achilles_core.settings import Settings
 from ingest_api.dedupe import SessionDedupeState
-from ingest_api.landing import LandedEvent, LandingZone
-from ingest_api.settings import Settings
 from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"

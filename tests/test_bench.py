@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from achilles_core.settings import Settings
 from benchmarks.bench import REPORT_KEYS, TARGETS, _get, run_bench
-from ingest_api.settings import Settings
 
 pytestmark = pytest.mark.slow
 

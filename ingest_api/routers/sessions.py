@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from achilles_core.contract import SESSION_ID_PATTERN, EventValidationError
 from ingest_api import reads
-from ingest_api.contract import SESSION_ID_PATTERN, EventValidationError
 from ingest_api.deps import Service, Warehouse
 from ingest_api.schemas import (
     AgentPerformanceOut,

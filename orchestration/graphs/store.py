@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from orchestration.graphs.config import InsightConfig
+from achilles_core.insight_config import InsightConfig
+from achilles_core.vocab import INSIGHT_SEVERITIES, INSIGHT_STATUSES
 from orchestration.graphs.detectors import (
     Correlation,
     Finding,
@@ -29,16 +30,21 @@ from orchestration.graphs.detectors import (
 )
 from orchestration.graphs.state import RecentEvent, SessionContext, StoredInsight
 
-INSIGHTS_DDL = """
+
+def _sql_in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+INSIGHTS_DDL = f"""
 create table if not exists insights (
     insight_id        varchar primary key,
     session_id        varchar not null,
     kind              varchar not null,
-    severity          varchar not null check (severity in ('info', 'warning', 'critical')),
+    severity          varchar not null check (severity in ({_sql_in(INSIGHT_SEVERITIES)})),
     title             varchar not null,
     detail            varchar not null,
     evidence          varchar not null,
-    status            varchar not null check (status in ('open', 'resolved')),
+    status            varchar not null check (status in ({_sql_in(INSIGHT_STATUSES)})),
     detected_at       timestamptz not null,
     first_computed_at timestamptz not null,
     resolved_at       timestamptz,

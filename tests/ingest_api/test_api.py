@@ -3,8 +3,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from achilles_core.settings import Settings
 from ingest_api.app import create_app
-from ingest_api.settings import Settings
 
 
 def event(ts="2026-11-21T10:00:00Z", **over):

@@ -2,7 +2,7 @@
 
 import pyarrow.parquet as pq
 
-from ingest_api.landing import SCHEMA, LandingZone
+from achilles_core.landing import SCHEMA, LandingZone
 from ingest_api.service import IngestService
 
 

@@ -18,9 +18,9 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
+from achilles_core.landing import LandingZone
+from achilles_core.settings import Settings
 from ingest_api.app import create_app
-from ingest_api.landing import LandingZone
-from ingest_api.settings import Settings
 from tests.conftest import AUTH
 
 pytestmark = pytest.mark.slow

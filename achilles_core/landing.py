@@ -25,7 +25,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest_api.contract import CONTENT_FIELDS, Event, to_micros
+from achilles_core.contract import CONTENT_FIELDS, Event, to_micros
 
 SCHEMA = pa.schema(
     [
