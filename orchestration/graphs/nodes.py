@@ -12,11 +12,11 @@ from langgraph.runtime import Runtime
 from achilles_core.vocab import INSIGHT_KINDS
 from orchestration.graphs.detectors import detect_all
 from orchestration.graphs.llm import ChatProvider, clean_narrative, narration_messages
+from orchestration.graphs.marts import load_contexts
 from orchestration.graphs.state import InsightContext, InsightState
 from orchestration.graphs.store import (
     apply_merge,
     ensure_store,
-    load_contexts,
     load_insights,
     plan_merge,
     sessions_to_evaluate,
@@ -106,7 +106,7 @@ def narrate(
         )
         try:
             text = clean_narrative(provider.complete(messages))
-        except Exception:  # noqa: BLE001 - a model outage must not fail the insight step
+        except Exception:  # a model outage must not fail the insight step
             log.warning("narration failed for insight %s", iid, exc_info=True)
             failed += 1
             continue

@@ -44,8 +44,8 @@ from orchestration.graphs.detectors import (
     detect_repeated_errors,
     make_insight_id,
 )
+from orchestration.graphs.marts import MissingWarehouseTable
 from orchestration.graphs.state import InsightContext
-from orchestration.graphs.store import MissingWarehouseTable
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
