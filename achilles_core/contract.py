@@ -23,28 +23,6 @@ _SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
 EVENT_ID_MAX = 128
 SHORT_TEXT_MAX = 256
 PATH_MAX = 4096
-
-
-# Fields that make up an event's content, in landing-file column order.
-CONTENT_FIELDS = (
-    "session_id",
-    "event_type",
-    "source_type",
-    "actor",
-    "file_path",
-    "message",
-    "error_type",
-    "severity",
-    "status",
-    "parent_id",
-    "trace_id",
-    "span_id",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-    "attributes",
-)
 # Identity and time are not content: a retry may be re-stamped or re-numbered.
 HASH_EXCLUDED = {"session_id", "event_id", "timestamp"}
 
@@ -130,6 +108,11 @@ class Event(BaseModel):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("must carry a UTC offset, e.g. 2026-01-31T12:00:00Z or +02:00")
         return value.astimezone(UTC)
+
+
+# The fields that make up an event's content, in landing-file column order: every
+# field of Event but its id and its time.
+CONTENT_FIELDS = tuple(f for f in Event.model_fields if f not in ("event_id", "timestamp"))
 
 
 class EventValidationError(ValueError):

@@ -123,3 +123,16 @@ def test_full_refresh_rederives_every_session(tmp_path):
     assert moved not in published_sessions()
     assert len(published_sessions()) == len(wh.sessions) - 1
     assert dict(os.environ) == environ  # runs get their environment, never change this one
+
+
+def test_definitions_read_the_environment_not_a_dotenv_in_the_current_folder(
+    built, tmp_path, monkeypatch
+):
+    from orchestration.definitions import defs
+
+    (tmp_path / ".env").write_text("ACHILLES_PIPELINE_CRON=0 3 * * *\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ACHILLES_PIPELINE_CRON", raising=False)
+    assert defs().resolve_schedule_def("recompute_schedule").cron_schedule == "*/15 * * * *"
+    monkeypatch.setenv("ACHILLES_PIPELINE_CRON", "0 4 * * *")
+    assert defs().resolve_schedule_def("recompute_schedule").cron_schedule == "0 4 * * *"
