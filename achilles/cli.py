@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ingest_api.settings import DEV_API_KEY, Settings
+from achilles_core.settings import DEV_API_KEY, Settings
 
 app = typer.Typer(
     help="Achilles: analytics for AI coding-agent sessions.",
@@ -27,8 +27,7 @@ DataDir = Annotated[
 
 def _settings(data_dir: Path | None) -> Settings:
     settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
-    # Child processes (server, dbt, Dagster) read the same directory.
-    os.environ["ACHILLES_DATA_DIR"] = str(settings.data_dir.resolve())
+    # Absolute, so child processes (server, dbt, Dagster), given it explicitly, agree.
     return settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
 
 
@@ -194,24 +193,25 @@ def ui(
     data_dir: DataDir = None,
 ) -> None:
     """Start the Dagster UI (schedule and sensor on) with DAGSTER_HOME under the data dir."""
-    from orchestration.pipeline import prepare_dagster_home
+    from orchestration.pipeline import dagster_env
     from orchestration.project import prepare_manifest
 
     settings = _settings(data_dir)
-    prepare_dagster_home(settings)
     prepare_manifest(settings)
+    # Dagster and the dbt it starts read every setting from this environment.
+    env = dagster_env(settings)
     dagster = Path(sys.executable).parent / "dagster"
-    typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
     # exec, so that signals reach `dagster dev` directly and stop it cleanly.
     args = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
     sys.stdout.flush()
-    os.execv(args[0], args)
+    os.execve(args[0], args, env)
 
 
 @app.command()
 def compact(data_dir: DataDir = None) -> None:
     """Merge each session's small landing files into one (the pipeline does this too)."""
-    from ingest_api.landing import LandingZone
+    from achilles_core.landing import LandingZone
 
     settings = _settings(data_dir)
     sessions, files = LandingZone(settings.events_dir).compact(settings.compact_min_files)

@@ -47,7 +47,7 @@ def print_report(reader: WarehouseReader, console: Console | None = None, top: i
                 "agent_activity_score",
                 "outcome",
             ],
-        )  # fmt: skip
+        )
     )
     clusters, _ = q(
         "select error_type, occurrences, sessions_affected, normalized_message from error_clusters "

@@ -317,7 +317,7 @@ class Bench:
         }
         code = (
             "import sys\n"
-            "from ingest_api.settings import Settings\n"
+            "from achilles_core.settings import Settings\n"
             "from orchestration.pipeline import run_pipeline\n"
             "ok = run_pipeline(Settings(data_dir=sys.argv[1]), quiet=True)\n"
             "sys.exit(0 if ok else 1)\n"
@@ -772,7 +772,7 @@ def run_bench(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ingest_api.settings import Settings
+    from achilles_core.settings import Settings
 
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.bench",

@@ -17,8 +17,8 @@ import httpx
 import orjson
 
 from achilles.server import ServerProcess
+from achilles_core.settings import Settings
 from ingest_api.service import IngestService
-from ingest_api.settings import Settings
 
 BATCH = 500
 TYPES = [

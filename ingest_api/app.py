@@ -6,10 +6,11 @@ import logging
 
 from fastapi import Depends, FastAPI
 
+from achilles_core.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api.deps import require_api_key
 from ingest_api.routers import events, health, insights, sessions
 from ingest_api.service import IngestService
-from ingest_api.settings import DEV_API_KEY, Settings, get_settings
+from ingest_api.session_reads import SessionReader
 from ingest_api.warehouse import WarehouseReader
 
 log = logging.getLogger("achilles.api")
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Achilles", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.service = IngestService(settings)
+    app.state.session_reader = SessionReader(settings)
     app.state.warehouse = WarehouseReader(settings.published_db)
     auth = [Depends(require_api_key)]
     app.include_router(health.router)

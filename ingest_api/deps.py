@@ -1,4 +1,4 @@
-"""Shared FastAPI dependencies: the service object and API-key auth."""
+"""Shared FastAPI dependencies: the write service, the readers and API-key auth."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from achilles_core.settings import Settings
 from ingest_api.service import IngestService
-from ingest_api.settings import Settings
+from ingest_api.session_reads import SessionReader
 from ingest_api.warehouse import WarehouseReader
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
@@ -21,6 +22,10 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_service(request: Request) -> IngestService:
     return request.app.state.service
+
+
+def get_session_reader(request: Request) -> SessionReader:
+    return request.app.state.session_reader
 
 
 def get_warehouse(request: Request) -> WarehouseReader:
@@ -48,5 +53,6 @@ def require_api_key(
 
 
 Service = Annotated[IngestService, Depends(get_service)]
+SessionReads = Annotated[SessionReader, Depends(get_session_reader)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 Warehouse = Annotated[WarehouseReader, Depends(get_warehouse)]

@@ -7,11 +7,12 @@ from typing import Any
 
 from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
 
-Rows = list[dict[str, Any]]
+# Rows as column -> value dicts.
+Records = list[dict[str, Any]]
 
 
-def _safe(reader: WarehouseReader, sql: str, params: list[Any]) -> tuple[Rows, datetime | None]:
-    """Rows, or nothing when no snapshot has been published yet."""
+def _safe(reader: WarehouseReader, sql: str, params: list[Any]) -> tuple[Records, datetime | None]:
+    """Records, or nothing when no snapshot has been published yet."""
     try:
         return reader.query(sql, params)
     except WarehouseNotPublished:
@@ -32,7 +33,7 @@ def session_in_warehouse(reader: WarehouseReader, session_id: str) -> bool:
 
 def session_errors(
     reader: WarehouseReader, session_id: str, limit: int, offset: int
-) -> tuple[Rows, int, datetime | None]:
+) -> tuple[Records, int, datetime | None]:
     rows, computed_at = _safe(
         reader,
         """
@@ -53,7 +54,7 @@ def session_errors(
 
 def session_correlations(
     reader: WarehouseReader, session_id: str, limit: int, offset: int, min_confidence: float
-) -> tuple[Rows, int, datetime | None]:
+) -> tuple[Records, int, datetime | None]:
     rows, computed_at = _safe(
         reader,
         """
@@ -70,7 +71,7 @@ def session_correlations(
 
 def session_agent_performance(
     reader: WarehouseReader, session_id: str
-) -> tuple[Rows, Rows, datetime | None]:
+) -> tuple[Records, Records, datetime | None]:
     rows, computed_at = _safe(
         reader,
         """
@@ -87,7 +88,7 @@ def session_agent_performance(
     return per_session, overall, computed_at
 
 
-def _page(rows: Rows, computed_at: datetime | None) -> tuple[Rows, int, datetime | None]:
+def _page(rows: Records, computed_at: datetime | None) -> tuple[Records, int, datetime | None]:
     total = rows[0]["_total"] if rows else 0
     for r in rows:
         del r["_total"]
@@ -102,12 +103,15 @@ def recent_insights(
     status: str | None,
     since: datetime | None,
     limit: int,
-) -> tuple[Rows, datetime | None]:
+) -> tuple[Records, datetime | None]:
     filters: list[str] = []
     params: list[Any] = []
     for column, value in (
-        ("session_id", session_id), ("kind", kind), ("severity", severity), ("status", status),
-    ):  # fmt: skip
+        ("session_id", session_id),
+        ("kind", kind),
+        ("severity", severity),
+        ("status", status),
+    ):
         if value is not None:
             filters.append(f"{column} = ?")
             params.append(value)

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ingest_api.contract import SESSION_ID_PATTERN
+from achilles_core.contract import SESSION_ID_PATTERN
+from achilles_core.vocab import InsightSeverity, InsightStatus
 
 EXAMPLE_EVENT = {
     "event_type": "agent_action",
@@ -233,11 +234,11 @@ class InsightOut(BaseModel):
     insight_id: str = Field(description="Deterministic: same inputs, same id.")
     session_id: str
     kind: str
-    severity: Literal["info", "warning", "critical"]
+    severity: InsightSeverity
     title: str
     detail: str
     evidence: dict[str, Any] = Field(description="Event ids, cluster ids, counts.")
-    status: Literal["open", "resolved"]
+    status: InsightStatus
     detected_at: datetime = Field(description="Time of the data that raised it.")
     first_computed_at: datetime = Field(description="When a pipeline run first wrote it.")
     resolved_at: datetime | None = None

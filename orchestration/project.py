@@ -7,7 +7,6 @@ first; loading the definitions never runs dbt by itself.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from ingest_api.settings import Settings
+from achilles_core.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -24,27 +23,23 @@ DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment for a dbt subprocess: absolute data dir, no usage pings."""
+def dbt_settings_vars(settings: Settings) -> dict[str, str]:
+    """What dbt reads of the settings (profiles.yml, macros): from its environment."""
     return {
-        **os.environ,
         "ACHILLES_DATA_DIR": str(Path(settings.data_dir).resolve()),
         "ACHILLES_DBT_THREADS": str(settings.dbt_threads),
         "ACHILLES_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
     }
 
 
-def lower_priority(nice: int, pid: int = 0) -> None:
-    """Lower a build's CPU priority (raise its nice value to `nice`), so the API keeps
-    answering quickly while it runs. pid 0 is the calling thread (Linux keeps nice per
-    thread); threads and processes it starts later inherit it, DuckDB's included."""
-    if nice <= 0:
-        return
-    # OSError: the process is gone; AttributeError: no setpriority on this platform.
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, pid, max(os.getpriority(os.PRIO_PROCESS, pid), nice))
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment for a dbt subprocess: the settings it reads, no usage pings."""
+    return {
+        **os.environ,
+        **dbt_settings_vars(settings),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+    }
 
 
 def _newest_source_mtime() -> float:

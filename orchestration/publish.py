@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from ingest_api.settings import Settings
+from achilles_core.settings import Settings
 
 # Table -> the key its rows are ordered by: a total order, so the snapshot is
 # byte-for-byte repeatable, led by session_id where the API reads one session, so

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from achilles_core.settings import Settings
 from ingest_api.app import create_app
-from ingest_api.settings import Settings
 
 AUTH = {"Authorization": "Bearer dev-key"}
 

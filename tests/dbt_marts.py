@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from achilles_core.settings import Settings
 from ingest_api.service import ACCEPTED, IngestService
-from ingest_api.settings import Settings
 from orchestration.project import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env
 
 

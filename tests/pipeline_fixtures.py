@@ -7,12 +7,11 @@ that only reads the result shares this one.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from achilles_core.settings import Settings
 from ingest_api.service import IngestService
-from ingest_api.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples" / "sessions.json"
 
@@ -45,10 +44,4 @@ def build_warehouse(root: Path, sessions: list[dict] | None = None) -> BuiltWare
     settings = Settings(data_dir=root, _env_file=None)
     sessions = sessions if sessions is not None else json.loads(SAMPLES.read_text())
     land_sessions(settings, sessions)
-    saved = dict(os.environ)
-    try:
-        ok = run_pipeline(settings, quiet=True)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return BuiltWarehouse(settings, sessions, ok)
+    return BuiltWarehouse(settings, sessions, run_pipeline(settings, quiet=True))

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 import achilles.cli
+from achilles_core.settings import Settings
 from benchmarks.bench import REPORT_KEYS, TARGETS, _get, run_bench
-from ingest_api.settings import Settings
 
 
 def test_the_cli_does_not_import_the_harness():

@@ -26,11 +26,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from achilles_core.contract import compute_event_hash, derived_event_id, to_micros, validate_event
+from achilles_core.landing import LandedEvent, LandingZone, to_table
 from benchmarks.hand_sql import run_hand_sql
-from ingest_api.contract import compute_event_hash, derived_event_id, to_micros, validate_event
 from ingest_api.dedupe import SessionDedupeState
-from ingest_api.landing import LandedEvent, LandingZone, to_table
-from ingest_api.service import deduplicated_events_sql
+from ingest_api.session_reads import deduplicated_events_sql
 
 pytestmark = pytest.mark.slow  # runs the real dbt once
 

@@ -12,18 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from achilles.generate import ERROR_KINDS, generate
-from ingest_api.contract import (
+from achilles_core.contract import (
     CONTENT_FIELDS,
-    PROCESS_STATUSES,
-    TEST_RUN_STATUSES,
-    EventType,
-    Severity,
-    SourceType,
     compute_event_hash,
     derived_event_id,
     validate_event,
 )
-from ingest_api.landing import SCHEMA
+from achilles_core.landing import SCHEMA
+from achilles_core.vocab import PROCESS_STATUSES, TEST_RUN_STATUSES, EventType, Severity, SourceType
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)  # everything generated lies before this
 

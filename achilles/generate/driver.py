@@ -18,8 +18,8 @@ from achilles.generate.catalogue import AGENTS, BRANCH_TOPICS, HUMAN_SESSION_SHA
 from achilles.generate.sampling import SECOND, pick, weighted_table
 from achilles.generate.session import SimulatedSession
 from achilles.generate.sink import SessionSink
-from ingest_api.contract import to_micros
-from ingest_api.landing import LandingZone
+from achilles_core.contract import to_micros
+from achilles_core.landing import LandingZone
 
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CHUNK_ROWS = 50_000

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ingest_api.landing import COLUMNS, SCHEMA, LandingZone
+from achilles_core.landing import COLUMNS, SCHEMA, LandingZone
 
 # Module-level aliases: emit() runs once per event, tens of millions of times.
 _SORT = orjson.OPT_SORT_KEYS

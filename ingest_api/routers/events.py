@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from ingest_api.contract import check_session_id
+from achilles_core.contract import check_session_id
 from ingest_api.deps import Service, SettingsDep
 from ingest_api.schemas import EXAMPLE_EVENT, BatchIn, BatchOut, EventResultOut
 from ingest_api.service import ACCEPTED, DUPLICATE, REJECTED

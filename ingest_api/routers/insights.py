@@ -3,32 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from achilles_core.contract import SESSION_ID_PATTERN
+from achilles_core.vocab import InsightKind, InsightSeverity, InsightStatus
 from ingest_api import reads
-from ingest_api.contract import SESSION_ID_PATTERN
 from ingest_api.deps import Warehouse
 from ingest_api.schemas import InsightOut, InsightsOut
 
 router = APIRouter(prefix="/v1/insights", tags=["insights"])
-
-KINDS = Literal[
-    "high_error_density", "agent_caused_error", "break_fix_cycle", "repeated_error",
-    "crash_loop", "no_progress",
-]  # fmt: skip
 
 
 @router.get("/recent", response_model=InsightsOut, summary="Recent insights, newest first")
 async def recent_insights(
     warehouse: Warehouse,
     session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
-    kind: KINDS | None = None,
-    severity: Literal["info", "warning", "critical"] | None = None,
-    status: Literal["open", "resolved"] | None = None,
+    kind: InsightKind | None = None,
+    severity: InsightSeverity | None = None,
+    status: InsightStatus | None = None,
     since: Annotated[datetime | None, Query(description="Detected at or after (RFC 3339).")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> InsightsOut:

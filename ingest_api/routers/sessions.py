@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from achilles_core.contract import SESSION_ID_PATTERN, EventValidationError
 from ingest_api import reads
-from ingest_api.contract import SESSION_ID_PATTERN, EventValidationError
-from ingest_api.deps import Service, Warehouse
+from ingest_api.deps import Service, SessionReads, Warehouse
 from ingest_api.schemas import (
     AgentPerformanceOut,
     CorrelationOut,
@@ -26,7 +26,7 @@ from ingest_api.schemas import (
     SessionStartOut,
     SessionSummaryOut,
 )
-from ingest_api.service import IngestService, UnknownSession
+from ingest_api.session_reads import SessionReader, UnknownSession
 from ingest_api.warehouse import WarehouseReader
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -94,19 +94,19 @@ async def end_session(body: SessionEndIn, service: Service) -> SessionEndOut:
     responses=NOT_FOUND,
 )
 async def get_session(
-    session_id: SessionId, service: Service, warehouse: Warehouse
+    session_id: SessionId, sessions: SessionReads, warehouse: Warehouse
 ) -> SessionDetailOut:
     try:
-        return await run_in_threadpool(_session_detail, session_id, service, warehouse)
+        return await run_in_threadpool(_session_detail, session_id, sessions, warehouse)
     except UnknownSession:
         raise not_found(session_id) from None
 
 
 def _session_detail(
-    session_id: str, service: IngestService, warehouse: WarehouseReader
+    session_id: str, sessions: SessionReader, warehouse: WarehouseReader
 ) -> SessionDetailOut:
     # One thread hop for both reads rather than two.
-    overview = service.session_overview(session_id, warehouse)
+    overview = sessions.session_overview(session_id, warehouse)
     summary = reads.session_summary(warehouse, session_id)
     return SessionDetailOut(**overview, summary=SessionSummaryOut(**summary) if summary else None)
 
@@ -119,14 +119,14 @@ def _session_detail(
 )
 async def get_session_events(
     session_id: SessionId,
-    service: Service,
+    sessions: SessionReads,
     warehouse: Warehouse,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SessionEventsOut:
     try:
         events, total = await run_in_threadpool(
-            service.session_events, session_id, limit, offset, warehouse
+            sessions.session_events, session_id, limit, offset, warehouse
         )
     except UnknownSession:
         raise not_found(session_id) from None
@@ -142,13 +142,13 @@ async def get_session_events(
 
 
 def _page(offset: int, count: int, total: int) -> dict[str, int | None]:
-    return {"offset": offset, "total": total,
-            "next_offset": offset + count if offset + count < total else None}  # fmt: skip
+    next_offset = offset + count if offset + count < total else None
+    return {"offset": offset, "total": total, "next_offset": next_offset}
 
 
-async def _known(session_id: str, service: Service, warehouse: Warehouse) -> None:
+async def _known(session_id: str, sessions: SessionReader, warehouse: WarehouseReader) -> None:
     """404 unless the landing zone or the warehouse knows the session."""
-    if await run_in_threadpool(service.session_exists, session_id):
+    if await run_in_threadpool(sessions.session_exists, session_id):
         return
     if not await run_in_threadpool(reads.session_in_warehouse, warehouse, session_id):
         raise not_found(session_id)
@@ -165,17 +165,23 @@ Offset = Annotated[int, Query(ge=0)]
     responses=NOT_FOUND,
 )
 async def get_session_errors(
-    session_id: SessionId, service: Service, warehouse: Warehouse,
-    limit: Limit = 100, offset: Offset = 0,
-) -> SessionErrorsOut:  # fmt: skip
-    await _known(session_id, service, warehouse)
+    session_id: SessionId,
+    sessions: SessionReads,
+    warehouse: Warehouse,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> SessionErrorsOut:
+    await _known(session_id, sessions, warehouse)
     rows, total, computed_at = await run_in_threadpool(
         reads.session_errors, warehouse, session_id, limit, offset
     )
     return SessionErrorsOut(
-        session_id=session_id, computed_at=computed_at, limit=limit,
-        clusters=[SessionClusterOut(**r) for r in rows], **_page(offset, len(rows), total),
-    )  # fmt: skip
+        session_id=session_id,
+        computed_at=computed_at,
+        limit=limit,
+        clusters=[SessionClusterOut(**r) for r in rows],
+        **_page(offset, len(rows), total),
+    )
 
 
 @router.get(
@@ -185,18 +191,24 @@ async def get_session_errors(
     responses=NOT_FOUND,
 )
 async def get_session_correlations(
-    session_id: SessionId, service: Service, warehouse: Warehouse,
-    limit: Limit = 100, offset: Offset = 0,
+    session_id: SessionId,
+    sessions: SessionReads,
+    warehouse: Warehouse,
+    limit: Limit = 100,
+    offset: Offset = 0,
     min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.0,
-) -> SessionCorrelationsOut:  # fmt: skip
-    await _known(session_id, service, warehouse)
+) -> SessionCorrelationsOut:
+    await _known(session_id, sessions, warehouse)
     rows, total, computed_at = await run_in_threadpool(
         reads.session_correlations, warehouse, session_id, limit, offset, min_confidence
     )
     return SessionCorrelationsOut(
-        session_id=session_id, computed_at=computed_at, limit=limit,
-        correlations=[CorrelationOut(**r) for r in rows], **_page(offset, len(rows), total),
-    )  # fmt: skip
+        session_id=session_id,
+        computed_at=computed_at,
+        limit=limit,
+        correlations=[CorrelationOut(**r) for r in rows],
+        **_page(offset, len(rows), total),
+    )
 
 
 @router.get(
@@ -206,9 +218,9 @@ async def get_session_correlations(
     responses=NOT_FOUND,
 )
 async def get_session_agent_performance(
-    session_id: SessionId, service: Service, warehouse: Warehouse
+    session_id: SessionId, sessions: SessionReads, warehouse: Warehouse
 ) -> SessionAgentPerformanceOut:
-    await _known(session_id, service, warehouse)
+    await _known(session_id, sessions, warehouse)
     per_session, overall, computed_at = await run_in_threadpool(
         reads.session_agent_performance, warehouse, session_id
     )

@@ -8,13 +8,14 @@ from dagster import (
     RunRequest,
     RunsFilter,
     ScheduleDefinition,
+    SensorDefinition,
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
     sensor,
 )
 
-from ingest_api.settings import Settings
+from achilles_core.settings import Settings
 from orchestration.defs.landing import newest_landed_file_mtime
 
 pipeline_job = define_asset_job(
@@ -41,7 +42,7 @@ def build_schedule(settings: Settings) -> ScheduleDefinition:
     )
 
 
-def build_sensor(settings: Settings):  # noqa: ANN201 - dagster's decorated type
+def build_sensor(settings: Settings) -> SensorDefinition:
     @sensor(
         name="new_landing_files",
         job=pipeline_job,
@@ -49,8 +50,8 @@ def build_sensor(settings: Settings):  # noqa: ANN201 - dagster's decorated type
         default_status=DefaultSensorStatus.RUNNING,
         description="Start a run when files land after the last run started.",
     )
-    def new_landing_files(context: SensorEvaluationContext):  # noqa: ANN202
-        newest = newest_landed_file_mtime(Settings())
+    def new_landing_files(context: SensorEvaluationContext) -> SkipReason | RunRequest:
+        newest = newest_landed_file_mtime(settings)
         if newest is None:
             return SkipReason("landing zone is empty")
         if context.cursor and newest <= float(context.cursor):

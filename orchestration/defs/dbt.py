@@ -5,7 +5,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, Config, ResourceParam
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -13,9 +13,10 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ingest_api.settings import Settings
+from achilles_core.settings import Settings
 from orchestration.defs.landing import LANDING_KEY
-from orchestration.project import DBT_EXECUTABLE, dbt_env, dbt_project, lower_priority
+from orchestration.priority import lower_priority
+from orchestration.project import DBT_EXECUTABLE, dbt_project, dbt_settings_vars
 
 
 class AchillesTranslator(DagsterDbtTranslator):
@@ -31,6 +32,11 @@ class AchillesTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "marts"
 
 
+class DbtBuildConfig(Config):
+    full_refresh: bool = False
+    """Re-derive every session, not only those with new landing files (dbt --full-refresh)."""
+
+
 def dbt_vars(settings: Settings) -> str:
     return json.dumps(
         {
@@ -40,22 +46,38 @@ def dbt_vars(settings: Settings) -> str:
     )
 
 
+def check_dbt_environment(settings: Settings) -> None:
+    """dagster-dbt hands dbt this process's environment (it takes no env of its own), so
+    the process must start with the settings' dbt variables, as run_pipeline and
+    `achilles ui` arrange. Anything else would build some other warehouse: refuse it."""
+    wrong = sorted(k for k, v in dbt_settings_vars(settings).items() if os.environ.get(k) != v)
+    if wrong:
+        raise RuntimeError(
+            f"this process's {', '.join(wrong)} disagree with the settings, and dbt reads "
+            "them from here: start Dagster with `achilles ui` or `achilles run`, or export "
+            "them (ACHILLES_DATA_DIR as an absolute path)"
+        )
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=AchillesTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
 )
-def achilles_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    settings = Settings()
+def achilles_dbt_models(
+    context: AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    settings: ResourceParam[Settings],
+) -> Iterator[Any]:
+    check_dbt_environment(settings)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    # dbt reads the data dir (absolute) and thread count from its environment.
-    os.environ.update(
-        {k: v for k, v in dbt_env(settings).items() if k.startswith(("ACHILLES_", "DBT_"))}
-    )
     # Unit tests check the SQL on fixed inputs, not the data: `make test` runs them,
     # the recurring build skips them (dbt's advice for production runs).
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(settings)]
+    if config.full_refresh:
+        args.append("--full-refresh")
     invocation = dbt.cli(args, context=context)
     lower_priority(settings.build_nice, invocation.process.pid)
     yield from invocation.stream()

@@ -10,12 +10,13 @@ from dagster import (
     AssetKey,
     MaterializeResult,
     MetadataValue,
+    ResourceParam,
     asset,
     asset_check,
 )
 
-from ingest_api.landing import LandingZone
-from ingest_api.settings import Settings
+from achilles_core.landing import LandingZone
+from achilles_core.settings import Settings
 
 LANDING_KEY = AssetKey(["landing", "events"])
 FRESHNESS_MAX_AGE_S = 24 * 3600
@@ -36,8 +37,9 @@ def newest_landed_file_mtime(settings: Settings) -> float | None:
         "Materializing compacts folders with many small files into one."
     ),
 )
-def landing_events(context: AssetExecutionContext) -> MaterializeResult:
-    settings = Settings()
+def landing_events(
+    context: AssetExecutionContext, settings: ResourceParam[Settings]
+) -> MaterializeResult:
     zone = LandingZone(settings.events_dir)
     sessions, merged = zone.compact(settings.compact_min_files)
     files = list(zone.all_files())
@@ -55,8 +57,8 @@ def landing_events(context: AssetExecutionContext) -> MaterializeResult:
 
 
 @asset_check(asset=LANDING_KEY, description="New events landed within the last 24 hours.")
-def landing_freshness() -> AssetCheckResult:
-    newest = newest_landed_file_mtime(Settings())
+def landing_freshness(settings: ResourceParam[Settings]) -> AssetCheckResult:
+    newest = newest_landed_file_mtime(settings)
     if newest is None:
         return AssetCheckResult(
             passed=False, severity=AssetCheckSeverity.WARN, metadata={"reason": "no files"}

@@ -1,9 +1,16 @@
 """The published snapshot: the last step of every run."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    ResourceParam,
+    asset,
+)
 
-from ingest_api.settings import Settings
-from orchestration.project import lower_priority
+from achilles_core.settings import Settings
+from orchestration.priority import lower_priority
 from orchestration.publish import PUBLISHED_TABLES, publish
 
 PUBLISHED_KEY = AssetKey(["warehouse", "published"])
@@ -20,8 +27,9 @@ PUBLISH_DEPS = [AssetKey([t]) for t in PUBLISHED_TABLES]
         "read; swapped in atomically after a successful build."
     ),
 )
-def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
-    settings = Settings()
+def published_warehouse(
+    context: AssetExecutionContext, settings: ResourceParam[Settings]
+) -> MaterializeResult:
     lower_priority(settings.build_nice)
     result = publish(settings)
     context.log.info(f"published {result['path']}")

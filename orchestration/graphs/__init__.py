@@ -3,7 +3,7 @@
 Entry point: `run_insights(con, config, provider=None, now=None)`.
 """
 
-from orchestration.graphs.config import InsightConfig
+from achilles_core.insight_config import InsightConfig
 from orchestration.graphs.graph import build_graph, run_insights
 from orchestration.graphs.llm import (
     ChatProvider,

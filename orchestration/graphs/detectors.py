@@ -25,16 +25,8 @@ from typing import Any
 
 import orjson
 
-from orchestration.graphs.config import InsightConfig
+from achilles_core.insight_config import InsightConfig
 
-KINDS = (
-    "high_error_density",
-    "agent_caused_error",
-    "break_fix_cycle",
-    "repeated_error",
-    "crash_loop",
-    "no_progress",
-)
 CRASH_STATUSES = frozenset({"crashed", "restarted"})
 PASSED = "passed"
 

@@ -14,8 +14,8 @@ import duckdb
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from orchestration.graphs.config import InsightConfig
-from orchestration.graphs.detectors import KINDS
+from achilles_core.insight_config import InsightConfig
+from achilles_core.vocab import INSIGHT_KINDS
 from orchestration.graphs.llm import ChatProvider, make_provider
 from orchestration.graphs.nodes import (
     detect_basic_insights,
@@ -83,7 +83,7 @@ def run_insights(
         "unchanged": 0,
         "narrated": 0,
         "narration_failed": 0,
-        "by_kind": dict.fromkeys(KINDS, 0),
+        "by_kind": dict.fromkeys(INSIGHT_KINDS, 0),
     }
     pending = sessions_to_evaluate(con, config)
     size = config.session_batch_size
@@ -97,5 +97,5 @@ def run_insights(
                 totals[key] += value
         totals["narrated"] += out.get("narrated", 0)
         totals["narration_failed"] += out.get("narration_failed", 0)
-    totals["open_by_kind"] = {**dict.fromkeys(KINDS, 0), **open_counts_by_kind(con)}
+    totals["open_by_kind"] = {**dict.fromkeys(INSIGHT_KINDS, 0), **open_counts_by_kind(con)}
     return totals

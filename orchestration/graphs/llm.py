@@ -16,7 +16,7 @@ import orjson
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from orchestration.graphs.config import InsightConfig
+from achilles_core.insight_config import InsightConfig
 from orchestration.graphs.state import RecentEvent, StoredInsight
 
 NARRATIVE_MAX_CHARS = 1200

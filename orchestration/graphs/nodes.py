@@ -9,13 +9,14 @@ from typing import Any
 from langgraph.graph import END
 from langgraph.runtime import Runtime
 
-from orchestration.graphs.detectors import KINDS, detect_all
+from achilles_core.vocab import INSIGHT_KINDS
+from orchestration.graphs.detectors import detect_all
 from orchestration.graphs.llm import ChatProvider, clean_narrative, narration_messages
+from orchestration.graphs.marts import load_contexts
 from orchestration.graphs.state import InsightContext, InsightState
 from orchestration.graphs.store import (
     apply_merge,
     ensure_store,
-    load_contexts,
     load_insights,
     plan_merge,
     sessions_to_evaluate,
@@ -60,7 +61,7 @@ def write_insights(state: InsightState, runtime: Runtime[InsightContext]) -> dic
     evaluated = {c.session_id: c.summary.last_event_at or now for c in contexts}
     plan = plan_merge(state.get("existing", {}), findings, evaluated, now)
     apply_merge(ctx.con, plan, [c.summary for c in contexts], ctx.config, now)
-    by_kind = dict.fromkeys(KINDS, 0)
+    by_kind = dict.fromkeys(INSIGHT_KINDS, 0)
     for f in findings:
         by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
     counts = {
@@ -105,7 +106,7 @@ def narrate(
         )
         try:
             text = clean_narrative(provider.complete(messages))
-        except Exception:  # noqa: BLE001 - a model outage must not fail the insight step
+        except Exception:  # a model outage must not fail the insight step
             log.warning("narration failed for insight %s", iid, exc_info=True)
             failed += 1
             continue

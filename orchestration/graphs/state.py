@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 
 import duckdb
 
-from orchestration.graphs.config import InsightConfig
+from achilles_core.insight_config import InsightConfig
 from orchestration.graphs.detectors import (
     Correlation,
     Finding,

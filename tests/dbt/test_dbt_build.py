@@ -23,13 +23,13 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from ingest_api.contract import (
+from achilles_core.contract import (
     compute_event_hash,
     derived_event_id,
     to_micros,
     validate_event,
 )
-from ingest_api.landing import LandedEvent, LandingZone, to_table
+from achilles_core.landing import LandedEvent, LandingZone, to_table
 
 # Every test here runs the real dbt (seconds per build).
 pytestmark = pytest.mark.slow

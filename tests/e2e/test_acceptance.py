@@ -7,7 +7,6 @@ the error, the agent's performance reflecting it, and the monitoring agent's
 insights. Every response must validate against its documented schema.
 """
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from achilles.client import AchillesClient
 from achilles.scenarios import break_fix_session, refactor_session
 from achilles.server import ServerProcess
+from achilles_core.settings import Settings
 from ingest_api.schemas import (
     InsightsOut,
     SessionAgentPerformanceOut,
@@ -23,7 +23,6 @@ from ingest_api.schemas import (
     SessionErrorsOut,
     SessionEventsOut,
 )
-from ingest_api.settings import Settings
 from orchestration.pipeline import run_pipeline
 
 pytestmark = pytest.mark.slow
@@ -43,12 +42,7 @@ def scenario(tmp_path_factory):
         client.end_session("acc-refactor")
         assert client.send_batch(breakfix, "acc-breakfix")["accepted"] == len(breakfix)
 
-        saved = dict(os.environ)
-        try:
-            assert run_pipeline(Settings(data_dir=data, _env_file=None), quiet=True)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        assert run_pipeline(Settings(data_dir=data, _env_file=None), quiet=True)
         # The same server answers derived reads as soon as the snapshot is published.
         yield client, {"acc-refactor": refactor, "acc-breakfix": breakfix}
 

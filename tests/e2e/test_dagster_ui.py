@@ -35,8 +35,11 @@ def test_ui_serves_the_asset_graph(tmp_path):
     env = {**os.environ, "ACHILLES_DATA_DIR": str(tmp_path / "data")}
     proc = subprocess.Popen(
         [ACHILLES, "ui", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         data = None
         deadline = time.monotonic() + 120

@@ -19,12 +19,15 @@ def test_demo_round_trip_against_a_running_server(tmp_path):
     with ServerProcess(data, env={"ACHILLES_API_KEYS": "secret-1"}) as server:
         wrong = subprocess.run(
             [ACHILLES, "demo", "--url", server.url, "--api-key", "nope"],
-            capture_output=True, text=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+        )
         out = subprocess.run(
             [ACHILLES, "demo", "--url", server.url, "--api-key", "secret-1"],
-            capture_output=True, text=True, env={**os.environ, "ACHILLES_DATA_DIR": "/nonexistent"},
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            env={**os.environ, "ACHILLES_DATA_DIR": "/nonexistent"},
+        )
     assert wrong.returncode != 0 and "401" in (wrong.stderr + wrong.stdout)
     assert out.returncode == 0, out.stderr
     assert "Round trip OK" in out.stdout

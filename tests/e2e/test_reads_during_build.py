@@ -1,6 +1,5 @@
 """Read endpoints keep answering while a build runs, and then serve the new snapshot."""
 
-import os
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +9,7 @@ import pytest
 from achilles.client import AchillesClient
 from achilles.scenarios import break_fix_session
 from achilles.server import ServerProcess
-from ingest_api.settings import Settings
+from achilles_core.settings import Settings
 from orchestration.pipeline import run_pipeline
 from tests.pipeline_fixtures import build_warehouse
 
@@ -53,14 +52,11 @@ def test_reads_during_a_build(tmp_path):
         threads = [threading.Thread(target=loop) for _ in range(2)]
         for t in threads:
             t.start()
-        saved = dict(os.environ)
         try:
             ok = run_pipeline(
                 Settings(data_dir=built.settings.data_dir, _env_file=None), quiet=True
             )
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
             done.set()
             for t in threads:
                 t.join()

@@ -3,8 +3,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from achilles_core.settings import Settings
 from ingest_api.app import create_app
-from ingest_api.settings import Settings
 
 
 def event(ts="2026-11-21T10:00:00Z", **over):
@@ -152,9 +152,12 @@ def test_batch_mixes_good_and_bad_events(client):
     assert res[1]["field"] == "event_type" and "must be one of" in res[1]["reason"]
     assert res[2]["field"] == "timestamp" and "UTC offset" in res[2]["reason"]
     assert res[3] == {
-        "index": 3, "status": "rejected", "event_id": None, "field": "event",
+        "index": 3,
+        "status": "rejected",
+        "event_id": None,
+        "field": "event",
         "reason": "must be a JSON object",
-    }  # fmt: skip
+    }
     assert client.get("/v1/sessions/other").json()["event_count"] == 1
 
 
@@ -225,14 +228,24 @@ def test_events_ordered_by_timestamp_then_event_id_and_paginated(client):
     tie = "2026-11-21T10:00:03Z"
     client.post(
         "/v1/events/batch",
-        json={"session_id": "s", "events": [event(tie, event_id="z", message="c"),
-                                            event("2026-11-21T10:00:01Z", message="a")]},
-    )  # fmt: skip
+        json={
+            "session_id": "s",
+            "events": [
+                event(tie, event_id="z", message="c"),
+                event("2026-11-21T10:00:01Z", message="a"),
+            ],
+        },
+    )
     client.post(
         "/v1/events/batch",
-        json={"session_id": "s", "events": [event(tie, event_id="m", message="d"),
-                                            event("2026-11-21T10:00:02Z", message="b")]},
-    )  # fmt: skip
+        json={
+            "session_id": "s",
+            "events": [
+                event(tie, event_id="m", message="d"),
+                event("2026-11-21T10:00:02Z", message="b"),
+            ],
+        },
+    )
     page1 = client.get("/v1/sessions/s/events", params={"limit": 3}).json()
     page2 = client.get("/v1/sessions/s/events", params={"limit": 3, "offset": 3}).json()
     assert [e["message"] for e in page1["events"] + page2["events"]] == ["a", "b", "d", "c"]
@@ -243,11 +256,22 @@ def test_events_ordered_by_timestamp_then_event_id_and_paginated(client):
 
 def test_events_round_trip_every_field(client):
     full = event(
-        event_id="e-full", actor="claude-code", file_path="src/a.py", message="Edit",
-        error_type="None", severity="warning", status="ok", parent_id="turn-1",
-        trace_id="t1", span_id="sp1", model="m", input_tokens=10, output_tokens=5,
-        cost_usd=0.25, attributes={"tool": "Edit", "nested": {"n": [1, 2]}},
-    )  # fmt: skip
+        event_id="e-full",
+        actor="claude-code",
+        file_path="src/a.py",
+        message="Edit",
+        error_type="None",
+        severity="warning",
+        status="ok",
+        parent_id="turn-1",
+        trace_id="t1",
+        span_id="sp1",
+        model="m",
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=0.25,
+        attributes={"tool": "Edit", "nested": {"n": [1, 2]}},
+    )
     client.post("/v1/events/batch", json={"session_id": "s", "events": [full]})
     got = client.get("/v1/sessions/s/events").json()["events"][0]
     for key, value in full.items():

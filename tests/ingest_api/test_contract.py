@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingest_api.contract import (
+from achilles_core.contract import (
     EventValidationError,
     Limits,
     compute_event_hash,
@@ -146,18 +146,21 @@ def test_hash_changes_with_content():
 def test_hash_is_stable_across_processes():
     code = (
         "from datetime import datetime, UTC;"
-        "from ingest_api.contract import validate_event, compute_event_hash;"
+        "from achilles_core.contract import validate_event, compute_event_hash;"
         "print(compute_event_hash(validate_event({'session_id': 's', 'event_type': 'error',"
         "'source_type': 'ci', 'timestamp': '2026-01-01T00:00:00Z', 'message': 'm',"
         "'attributes': {'z': 1, 'a': [1, 2]}})))"
     )
     outs = {
         subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
             env={"PYTHONHASHSEED": seed},
         ).stdout.strip()
         for seed in ("1", "2")
-    }  # fmt: skip
+    }
     assert len(outs) == 1
     raw = {
         "session_id": "s",

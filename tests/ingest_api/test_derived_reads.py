@@ -63,9 +63,18 @@ def test_unknown_session_is_404_on_every_derived_endpoint(built_client):
 def test_session_not_yet_built_has_empty_derived_reads(built_client):
     built_client.post(
         "/v1/events/batch",
-        json={"session_id": "fresh", "events": [{"event_type": "error", "source_type": "ci",
-              "timestamp": "2026-11-21T10:00:00Z", "message": "boom"}]},
-    )  # fmt: skip
+        json={
+            "session_id": "fresh",
+            "events": [
+                {
+                    "event_type": "error",
+                    "source_type": "ci",
+                    "timestamp": "2026-11-21T10:00:00Z",
+                    "message": "boom",
+                }
+            ],
+        },
+    )
     assert built_client.get("/v1/sessions/fresh").json()["summary"] is None
     errors = built_client.get("/v1/sessions/fresh/errors").json()
     assert errors["clusters"] == [] and errors["total"] == 0

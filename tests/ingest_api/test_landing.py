@@ -2,8 +2,9 @@
 
 import pyarrow.parquet as pq
 
-from ingest_api.landing import SCHEMA, LandingZone
+from achilles_core.landing import SCHEMA, LandingZone
 from ingest_api.service import IngestService
+from ingest_api.session_reads import SessionReader
 
 
 def _batch(service, session_id, n, start=0):
@@ -36,7 +37,7 @@ def test_temp_files_are_never_read(settings):
     service = IngestService(settings)
     _batch(service, "s", 2)
     (settings.events_dir / "s" / ".tmp-abc.partial").write_bytes(b"half a file")
-    events, total = service.session_events("s", 100, 0)
+    events, total = SessionReader(settings).session_events("s", 100, 0)
     assert total == 2
 
 
@@ -44,11 +45,11 @@ def test_compaction_keeps_every_event_and_order(settings):
     service = IngestService(settings)
     for k in range(5):
         _batch(service, "s", 3, start=10 * k)
-    before, _ = service.session_events("s", 100, 0)
+    before, _ = SessionReader(settings).session_events("s", 100, 0)
     zone = LandingZone(settings.events_dir)
     assert zone.compact(min_files=3) == (1, 5)
     assert len(zone.session_files("s")) == 1
-    after, _ = service.session_events("s", 100, 0)
+    after, _ = SessionReader(settings).session_events("s", 100, 0)
     assert after == before
     # Dedupe state is rebuilt after compaction: a retry is still caught, new events land.
     assert _batch(service, "s", 1)[0].status == "duplicate"
@@ -67,4 +68,4 @@ def test_compaction_leftovers_are_read_once(settings):
     for path, data in originals.items():  # as if the deletes never happened
         path.write_bytes(data)
     assert len(zone.session_files("s")) == 3
-    assert service.session_events("s", 100, 0)[1] == 6
+    assert SessionReader(settings).session_events("s", 100, 0)[1] == 6

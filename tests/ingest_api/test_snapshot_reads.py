@@ -18,18 +18,21 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
+from achilles_core.landing import LandingZone
+from achilles_core.settings import Settings
 from ingest_api.app import create_app
-from ingest_api.landing import LandingZone
-from ingest_api.settings import Settings
 from tests.conftest import AUTH
 
 pytestmark = pytest.mark.slow
 
 # Pages that cover the first, a middle, the last and a past-the-end page.
 PAGES: list[dict[str, int]] = [
-    {"limit": 1000}, {"limit": 5}, {"limit": 5, "offset": 5},
-    {"limit": 7, "offset": 14}, {"limit": 5, "offset": 100},
-]  # fmt: skip
+    {"limit": 1000},
+    {"limit": 5},
+    {"limit": 5, "offset": 5},
+    {"limit": 7, "offset": 14},
+    {"limit": 5, "offset": 100},
+]
 
 
 def _copy(built, dest: Path, *, landing: bool = True, warehouse: bool = True) -> Settings:
@@ -80,8 +83,12 @@ def test_snapshot_answers_equal_the_landing_scan(built, tmp_path):
 def test_event_landed_after_the_snapshot_is_read_at_once(built, tmp_path):
     settings = _copy(built, tmp_path / "data")
     session_id = _sample_ids(built)[0]
-    late = {"event_type": "error", "source_type": "ci", "message": "late one",
-            "timestamp": datetime.now(UTC).isoformat()}  # fmt: skip
+    late = {
+        "event_type": "error",
+        "source_type": "ci",
+        "message": "late one",
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
     with _client(settings) as client:
         before = _reads(client, session_id)
         r = client.post("/v1/events/batch", json={"session_id": session_id, "events": [late]})

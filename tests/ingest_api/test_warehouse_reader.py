@@ -12,7 +12,7 @@ import threading
 
 import duckdb
 
-from ingest_api.settings import Settings
+from achilles_core.settings import Settings
 from ingest_api.warehouse import WarehouseReader
 from orchestration.publish import publish
 

@@ -46,8 +46,8 @@ from orchestration.graphs.detectors import (
     detect_repeated_errors,
     make_insight_id,
 )
+from orchestration.graphs.marts import INPUT_TABLES, MissingWarehouseTable
 from orchestration.graphs.state import InsightContext
-from orchestration.graphs.store import INPUT_TABLES, MissingWarehouseTable
 from tests.dbt_marts import DbtMarts
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def defs(built):
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
 
-    return defs
+    return build_definitions(built.settings)
 
 
 def test_asset_keys_and_groups(defs):
@@ -68,12 +68,11 @@ def test_schedule_and_sensor_are_on_by_default(defs):
     assert sensor.default_status == DefaultSensorStatus.RUNNING
 
 
-def test_sensor_requests_a_run_for_new_files_once(built, monkeypatch):
+def test_sensor_requests_a_run_for_new_files_once(built):
     from dagster import DagsterInstance, build_sensor_context
 
     from orchestration.defs.automation import build_sensor
 
-    monkeypatch.setenv("ACHILLES_DATA_DIR", str(built.settings.data_dir))
     sensor = build_sensor(built.settings)
     with DagsterInstance.ephemeral() as instance:
         first = sensor.evaluate_tick(build_sensor_context(instance=instance))
@@ -120,14 +119,23 @@ def test_full_refresh_rederives_every_session(tmp_path):
         finally:
             con.close()
 
-    saved = dict(os.environ)  # run_pipeline points the environment at its data dir
-    try:
-        assert run_pipeline(wh.settings, quiet=True)
-        assert moved in published_sessions()
-        assert run_pipeline(wh.settings, quiet=True, full_refresh=True)
-        assert moved not in published_sessions()
-        assert len(published_sessions()) == len(wh.sessions) - 1
-        assert "DBT_FULL_REFRESH" not in os.environ
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    environ = dict(os.environ)
+    assert run_pipeline(wh.settings, quiet=True)
+    assert moved in published_sessions()
+    assert run_pipeline(wh.settings, quiet=True, full_refresh=True)
+    assert moved not in published_sessions()
+    assert len(published_sessions()) == len(wh.sessions) - 1
+    assert dict(os.environ) == environ  # runs get their environment, never change this one
+
+
+def test_definitions_read_the_environment_not_a_dotenv_in_the_current_folder(
+    built, tmp_path, monkeypatch
+):
+    from orchestration.definitions import defs
+
+    (tmp_path / ".env").write_text("ACHILLES_PIPELINE_CRON=0 3 * * *\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ACHILLES_PIPELINE_CRON", raising=False)
+    assert defs().resolve_schedule_def("recompute_schedule").cron_schedule == "*/15 * * * *"
+    monkeypatch.setenv("ACHILLES_PIPELINE_CRON", "0 4 * * *")
+    assert defs().resolve_schedule_def("recompute_schedule").cron_schedule == "0 4 * * *"

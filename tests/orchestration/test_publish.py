@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from ingest_api.settings import Settings
+from achilles_core.settings import Settings
 from orchestration.pipeline import run_pipeline
 from tests.pipeline_fixtures import build_warehouse
 

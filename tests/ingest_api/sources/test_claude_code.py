@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ingest_api.contract import SESSION_ID_PATTERN, validate_event
+from achilles_core.contract import SESSION_ID_PATTERN, validate_event
 from ingest_api.sources.base import AGENT_FIELDS, ParseResult
 from ingest_api.sources.claude_code import parse_claude_code
 

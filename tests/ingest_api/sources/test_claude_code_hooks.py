@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ingest_api.contract import validate_event
+from achilles_core.contract import validate_event
 from ingest_api.sources.base import AGENT_FIELDS
 from ingest_api.sources.claude_code import parse_claude_code
 from ingest_api.sources.claude_code_hooks import parse_hook

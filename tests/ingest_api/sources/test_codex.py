@@ -155,7 +155,7 @@ def test_prompts_keep_only_their_length_unless_asked() -> None:
 
 
 def test_every_event_has_a_timestamp_with_offset_and_fits_the_contract() -> None:
-    from ingest_api.contract import validate_event
+    from achilles_core.contract import validate_event
 
     for name in (TDD, READER):
         for e in parse_fixture(name).events:

@@ -115,7 +115,7 @@ def test_prompts_length_only_unless_asked() -> None:
 
 
 def test_events_fit_the_contract() -> None:
-    from ingest_api.contract import validate_event
+    from achilles_core.contract import validate_event
 
     for name in (LEAD, FILE_OPS):
         for e in parse_fixture(name).events:

@@ -1,8 +1,10 @@
 """Knobs of the insight step, with their defaults.
 
-The Dagster asset builds an `InsightConfig` from the project settings; nothing
-here reads the environment. `rules_fingerprint` covers every knob that changes
-what the detectors find, so changing a threshold re-evaluates every session.
+Settings nests one (`Settings.insight`) and fills each knob from its own
+variable (ACHILLES_INSIGHT_<KNOB>, ACHILLES_LLM_<...>); this model itself never
+reads the environment, so the graph and its tests get exactly what they pass.
+`rules_fingerprint` covers every knob that changes what the detectors find, so
+changing a threshold re-evaluates every session.
 """
 
 from __future__ import annotations

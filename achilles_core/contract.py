@@ -11,76 +11,18 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from achilles_core.vocab import STATUS_RULES, EventType, Severity, SourceType
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 _SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
 EVENT_ID_MAX = 128
 SHORT_TEXT_MAX = 256
 PATH_MAX = 4096
-
-
-class EventType(StrEnum):
-    agent_action = "agent_action"
-    human_action = "human_action"
-    test_run = "test_run"
-    error = "error"
-    llm_call = "llm_call"
-    session_start = "session_start"
-    session_end = "session_end"
-    process = "process"
-    alert = "alert"
-
-
-class SourceType(StrEnum):
-    agent = "agent"
-    human = "human"
-    system = "system"
-    ci = "ci"
-    external = "external"
-
-
-class Severity(StrEnum):
-    debug = "debug"
-    info = "info"
-    warning = "warning"
-    error = "error"
-    critical = "critical"
-    fatal = "fatal"
-
-
-TEST_RUN_STATUSES = ("passed", "failed", "error", "skipped")
-PROCESS_STATUSES = ("spawned", "exited", "crashed", "restarted", "rolled_back")
-# Only these event types constrain `status`; elsewhere it is a short free label.
-STATUS_RULES: dict[str, tuple[str, ...]] = {
-    EventType.test_run: TEST_RUN_STATUSES,
-    EventType.process: PROCESS_STATUSES,
-}
-
-# Fields that make up an event's content, in landing-file column order.
-CONTENT_FIELDS = (
-    "session_id",
-    "event_type",
-    "source_type",
-    "actor",
-    "file_path",
-    "message",
-    "error_type",
-    "severity",
-    "status",
-    "parent_id",
-    "trace_id",
-    "span_id",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-    "attributes",
-)
 # Identity and time are not content: a retry may be re-stamped or re-numbered.
 HASH_EXCLUDED = {"session_id", "event_id", "timestamp"}
 
@@ -166,6 +108,11 @@ class Event(BaseModel):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("must carry a UTC offset, e.g. 2026-01-31T12:00:00Z or +02:00")
         return value.astimezone(UTC)
+
+
+# The fields that make up an event's content, in landing-file column order: every
+# field of Event but its id and its time.
+CONTENT_FIELDS = tuple(f for f in Event.model_fields if f not in ("event_id", "timestamp"))
 
 
 class EventValidationError(ValueError):

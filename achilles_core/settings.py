@@ -8,17 +8,51 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from achilles_core.insight_config import InsightConfig
 
 DEV_API_KEY = "dev-key"
+ENV_PREFIX = "ACHILLES_"
+# The variable of each insight knob: narration under ACHILLES_LLM_*, the rest under
+# ACHILLES_INSIGHT_* (e.g. ACHILLES_INSIGHT_ERROR_DENSITY_THRESHOLD).
+INSIGHT_ENV = {
+    name: ENV_PREFIX + ("" if name.startswith("llm_") else "INSIGHT_") + name.upper()
+    for name in InsightConfig.model_fields
+}
+
+
+class _InsightKnobs(PydanticBaseSettingsSource):
+    """Collects the flat insight variables of one env or .env source under `insight`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], source: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self.source = source
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the variables directly
+
+    def __call__(self) -> dict[str, Any]:
+        if not isinstance(self.source, EnvSettingsSource):  # also covers the .env source
+            return {}
+        found = {knob: self.source.env_vars.get(var.lower()) for knob, var in INSIGHT_ENV.items()}
+        knobs = {k: v for k, v in found.items() if v is not None}
+        return {"insight": knobs} if knobs else {}
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ACHILLES_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     data_dir: Path = Field(Path("./data"), description="Root of landing zone and warehouse.")
@@ -76,26 +110,29 @@ class Settings(BaseSettings):
         "while a build runs (0 = same priority as the API).",
     )
 
-    # Insight step (monitoring agent); see orchestration/graphs/config.py for all knobs.
-    insight_error_density_threshold: float = Field(
-        20.0, ge=0, description="high_error_density: errors per 100 events above this."
+    # Every knob of the insight step, each read from its flat variable: thresholds as
+    # ACHILLES_INSIGHT_<KNOB>, narration as ACHILLES_LLM_<...> (see INSIGHT_ENV).
+    insight: InsightConfig = Field(
+        default_factory=InsightConfig, description="Insight detectors and narration."
     )
-    insight_repeated_error_threshold: int = Field(
-        3, ge=2, description="repeated_error: the same cluster this many times in a row."
-    )
-    insight_crash_loop_min_events: int = Field(
-        3, ge=2, description="crash_loop: this many crashed/restarted process events..."
-    )
-    insight_crash_loop_window_s: float = Field(300.0, gt=0, description="...within this span.")
-    insight_no_progress_actions: int = Field(
-        20, ge=2, description="no_progress: agent actions without a passing test or new file."
-    )
-    llm_provider: Literal["none", "openai", "ollama"] = Field(
-        "none", description="Insight narration: none (default), openai or ollama."
-    )
-    llm_base_url: str | None = Field(None, description="OpenAI-compatible or Ollama base URL.")
-    llm_api_key: str | None = Field(None, description="Key for the LLM provider, if it needs one.")
-    llm_model: str | None = Field(None, description="Model name for narration.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _InsightKnobs(settings_cls, env_settings),
+            dotenv_settings,
+            _InsightKnobs(settings_cls, dotenv_settings),
+            file_secret_settings,
+        )
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -140,3 +177,29 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Cached settings; tests override the FastAPI dependency or pass their own."""
     return Settings()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as ACHILLES_* variables, for a child process (Dagster, dbt) that must
+    build the same Settings from its environment alone, without reading any .env file."""
+    env: dict[str, str] = {}
+    values = [
+        (ENV_PREFIX + name.upper(), getattr(settings, name), field)
+        for name, field in Settings.model_fields.items()
+        if name != "insight"
+    ]
+    values += [
+        (INSIGHT_ENV[name], getattr(settings.insight, name), field)
+        for name, field in InsightConfig.model_fields.items()
+    ]
+    for var, value, field in values:
+        if value is None:
+            if field.get_default(call_default_factory=True) is not None:
+                raise ValueError(f"{var}=None cannot be passed as an environment variable")
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, list):
+            value = ",".join(value)
+        env[var] = str(value)
+    return env

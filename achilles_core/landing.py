@@ -25,7 +25,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest_api.contract import CONTENT_FIELDS, Event, to_micros
+from achilles_core.contract import CONTENT_FIELDS, Event, to_micros
 
 SCHEMA = pa.schema(
     [
@@ -56,6 +56,8 @@ SCHEMA = pa.schema(
     ]
 )
 COLUMNS = tuple(SCHEMA.names)
+# Bookkeeping of the landing files: readers of events (API, warehouse) do not get these.
+LANDING_ONLY_COLUMNS = ("event_id_source", "batch_id", "batch_index")
 _TEXT_ENUMS = ("event_type", "source_type", "severity")
 TMP_PREFIX = ".tmp-"
 
@@ -93,8 +95,11 @@ def to_table(events: Sequence[LandedEvent], received_at: datetime, batch_id: str
                 value = str(value)
             cols[name].append(value)
     n = len(events)
-    arrays = {name: pa.array(values, SCHEMA.field(name).type) for name, values in cols.items()
-              if name != "timestamp"}  # fmt: skip
+    arrays = {
+        name: pa.array(values, SCHEMA.field(name).type)
+        for name, values in cols.items()
+        if name != "timestamp"
+    }
     arrays["timestamp"] = pa.array(cols["timestamp"], pa.int64()).cast(
         SCHEMA.field("timestamp").type
     )
@@ -197,15 +202,6 @@ class LandingZone:
             cols = SCHEMA if columns is None else pa.schema([SCHEMA.field(c) for c in columns])
             return cols.empty_table()
         return pa.concat_tables(tables, promote_options="default")
-
-    def read_session(self, session_id: str, columns: Sequence[str] | None = None) -> pa.Table:
-        """All landed rows of one session; retries if compaction swaps files mid-read."""
-        for _ in range(5):
-            try:
-                return self.read_files(self.session_files(session_id), columns)
-            except FileNotFoundError:
-                continue
-        return self.read_files(self.session_files(session_id), columns)
 
     def compact_session(self, session_id: str, min_files: int = 2) -> int:
         """Merge a session's files into one when it has at least `min_files`.

@@ -1,0 +1,1 @@
+"""Shared core of Achilles: settings, the event contract, the landing zone, vocabularies."""

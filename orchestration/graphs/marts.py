@@ -1,0 +1,189 @@
+"""Reading the dbt marts the insight step evaluates.
+
+Reads use the contract's column names (docs/warehouse-contract.md) and load a
+batch of sessions with one query per table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import duckdb
+
+from achilles_core.insight_config import InsightConfig
+from orchestration.graphs.detectors import (
+    Correlation,
+    SessionCluster,
+    SessionSummary,
+    TimelineEvent,
+)
+from orchestration.graphs.state import RecentEvent, SessionContext
+
+INPUT_TABLES = (
+    "events",
+    "sessions",
+    "session_error_clusters",
+    "error_occurrences",
+    "event_correlations",
+)
+MESSAGE_CHARS = 300
+SESSION_IDS = "(select unnest($ids::varchar[]))"
+
+
+class MissingWarehouseTable(RuntimeError):
+    """The build warehouse lacks a table the insight step reads."""
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """DuckDB gives naive UTC for `timezone('UTC', ts)`; make it aware."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def as_utc_ts(value: datetime) -> datetime:
+    """Like `as_utc` for columns that are never null (event timestamps)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def check_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise MissingWarehouseTable unless every mart the step reads exists."""
+    present = {
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = current_schema()"
+        ).fetchall()
+    }
+    missing = [t for t in INPUT_TABLES if t not in present]
+    if missing:
+        raise MissingWarehouseTable(
+            f"the warehouse has no {', '.join(missing)} (run the dbt build first)"
+        )
+
+
+def load_contexts(
+    con: duckdb.DuckDBPyConnection, session_ids: Sequence[str], config: InsightConfig
+) -> list[SessionContext]:
+    """Load summary, last N events, timeline, clusters and correlations per session."""
+    ids = {"ids": list(session_ids)}
+    summaries = {
+        r[0]: SessionSummary(
+            session_id=r[0],
+            event_count=int(r[1] or 0),
+            error_count=int(r[2] or 0),
+            error_density=float(r[3] or 0.0),
+            first_event_at=as_utc(r[4]),
+            last_event_at=as_utc(r[5]),
+        )
+        for r in con.execute(
+            f"""
+            select session_id, event_count, error_count, error_density,
+                   timezone('UTC', first_event_at), timezone('UTC', last_event_at)
+            from sessions where session_id in {SESSION_IDS}
+            """,
+            ids,
+        ).fetchall()
+    }
+
+    recent: dict[str, list[RecentEvent]] = {}
+    for r in con.execute(
+        f"""
+        with ranked as (
+            select session_id, event_id, event_seq, timestamp, event_type, source_type,
+                   actor, file_path, status, error_type, left(message, {MESSAGE_CHARS}) as message,
+                   row_number() over (
+                       partition by session_id order by timestamp desc, event_id desc
+                   ) as rn
+            from events where session_id in {SESSION_IDS}
+        )
+        select session_id, event_id, event_seq, timezone('UTC', timestamp), event_type,
+               source_type, actor, file_path, status, error_type, message
+        from ranked where rn <= $n
+        order by session_id, timestamp, event_id
+        """,
+        {**ids, "n": config.context_events},
+    ).fetchall():
+        recent.setdefault(r[0], []).append(
+            RecentEvent(r[1], r[2], as_utc_ts(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+        )
+
+    timeline: dict[str, list[TimelineEvent]] = {}
+    for r in con.execute(
+        f"""
+        select e.session_id, e.event_id, timezone('UTC', e.timestamp), e.event_type,
+               e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
+               coalesce(o.error_type, e.error_type)
+        from events e
+        left join error_occurrences o
+               on o.session_id = e.session_id and o.event_id = e.event_id
+        where e.session_id in {SESSION_IDS}
+          and e.event_type not in ('session_start', 'session_end')
+        order by e.session_id, e.timestamp, e.event_id
+        """,
+        ids,
+    ).fetchall():
+        timeline.setdefault(r[0], []).append(
+            TimelineEvent(r[1], as_utc_ts(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+        )
+
+    clusters: dict[str, list[SessionCluster]] = {}
+    for r in con.execute(
+        f"""
+        select session_id, cluster_id, error_type, normalized_message, occurrences
+        from session_error_clusters where session_id in {SESSION_IDS}
+        order by session_id, cluster_id
+        """,
+        ids,
+    ).fetchall():
+        clusters.setdefault(r[0], []).append(SessionCluster(r[1], r[2], r[3], int(r[4] or 0)))
+
+    correlations: dict[str, list[Correlation]] = {}
+    for r in con.execute(
+        f"""
+        select c.session_id, c.correlation_id, c.method, c.action_event_id, c.error_event_id,
+               c.agent, c.action_file_path, c.error_file_path, c.error_cluster_id,
+               timezone('UTC', c.action_timestamp), timezone('UTC', c.error_timestamp),
+               c.lag_s, c.same_file, c.confidence, c.attribution_rank,
+               left(a.message, {MESSAGE_CHARS}), left(e.message, {MESSAGE_CHARS}), e.error_type
+        from event_correlations c
+        left join events a on a.session_id = c.session_id and a.event_id = c.action_event_id
+        left join events e on e.session_id = c.session_id and e.event_id = c.error_event_id
+        where c.session_id in {SESSION_IDS}
+        order by c.session_id, c.correlation_id
+        """,
+        ids,
+    ).fetchall():
+        correlations.setdefault(r[0], []).append(
+            Correlation(
+                correlation_id=r[1],
+                method=r[2],
+                action_event_id=r[3],
+                error_event_id=r[4],
+                agent=r[5],
+                action_file_path=r[6],
+                error_file_path=r[7],
+                error_cluster_id=r[8],
+                action_timestamp=as_utc_ts(r[9]),
+                error_timestamp=as_utc_ts(r[10]),
+                lag_s=float(r[11] or 0.0),
+                same_file=bool(r[12]),
+                confidence=float(r[13] or 0.0),
+                attribution_rank=int(r[14] or 0),
+                action_message=r[15],
+                error_message=r[16],
+                error_type=r[17],
+            )
+        )
+
+    return [
+        SessionContext(
+            summary=summaries[sid],
+            recent_events=recent.get(sid, []),
+            timeline=timeline.get(sid, []),
+            clusters=clusters.get(sid, []),
+            correlations=correlations.get(sid, []),
+        )
+        for sid in sorted(set(session_ids))
+        if sid in summaries
+    ]
