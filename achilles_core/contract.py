@@ -16,13 +16,19 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from achilles_core.vocab import STATUS_RULES, EventType, Severity, SourceType
+from achilles_core.vocab import STATUS_RULES, ActionKind, EventType, Severity, SourceType
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 _SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
 EVENT_ID_MAX = 128
 SHORT_TEXT_MAX = 256
 PATH_MAX = 4096
+# Bounds on numbers, so no accepted value can overflow a warehouse column
+# (cost_usd is a decimal(38,12) there): far above any real call or session.
+MAX_TOKENS = 10**12
+MAX_COST_USD = 10.0**9
+MAX_DURATION_MS = 10**12
+MAX_REVISION = 10**6
 # Identity and time are not content: a retry may be re-stamped or re-numbered.
 HASH_EXCLUDED = {"session_id", "event_id", "timestamp"}
 
@@ -70,20 +76,38 @@ class Event(BaseModel):
     trace_id: str | None = None
     span_id: str | None = None
     model: str | None = None
-    input_tokens: int | None = Field(None, ge=0)
-    output_tokens: int | None = Field(None, ge=0)
-    cost_usd: float | None = Field(None, ge=0)
+    input_tokens: int | None = Field(None, ge=0, le=MAX_TOKENS)
+    output_tokens: int | None = Field(None, ge=0, le=MAX_TOKENS)
+    cost_usd: float | None = Field(None, ge=0, le=MAX_COST_USD)
     attributes: dict[str, Any] | None = None
+    # What agent logs add (docs/agent-logs.md).
+    tool_name: str | None = None
+    action_kind: ActionKind | None = None
+    duration_ms: int | None = Field(None, ge=0, le=MAX_DURATION_MS)
+    cache_read_tokens: int | None = Field(None, ge=0, le=MAX_TOKENS)
+    cache_write_tokens: int | None = Field(None, ge=0, le=MAX_TOKENS)
+    cache_write_1h_tokens: int | None = Field(None, ge=0, le=MAX_TOKENS)
+    reasoning_tokens: int | None = Field(None, ge=0, le=MAX_TOKENS)
+    parent_session_id: str | None = None
+    # Completeness order of one event_id: the highest revision wins (0 when absent).
+    revision: int | None = Field(None, ge=0, le=MAX_REVISION)
 
     @field_validator("session_id")
     @classmethod
     def _session_id(cls, value: str) -> str:
         return _check_session_id(value)
 
-    @field_validator("actor", "error_type", "status", "parent_id", "trace_id", "span_id", "model")
+    @field_validator(
+        "actor", "error_type", "status", "parent_id", "trace_id", "span_id", "model", "tool_name"
+    )
     @classmethod
     def _short_text(cls, value: str | None) -> str | None:
         return _short(value)
+
+    @field_validator("parent_session_id")
+    @classmethod
+    def _parent_session_id(cls, value: str | None) -> str | None:
+        return None if value is None else _check_session_id(value)
 
     @field_validator("file_path")
     @classmethod
@@ -142,7 +166,7 @@ def _pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
             msg = "required"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        elif err["type"] == "enum":
+        elif err["type"] in ("enum", "literal_error"):
             msg = f"must be one of: {err['ctx']['expected']}".replace("'", "")
         out.append((field, msg))
     return out

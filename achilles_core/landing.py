@@ -49,6 +49,15 @@ SCHEMA = pa.schema(
         ("output_tokens", pa.int64()),
         ("cost_usd", pa.float64()),
         ("attributes", pa.string()),  # compact JSON text
+        ("tool_name", pa.string()),
+        ("action_kind", pa.string()),
+        ("duration_ms", pa.int64()),
+        ("cache_read_tokens", pa.int64()),
+        ("cache_write_tokens", pa.int64()),
+        ("cache_write_1h_tokens", pa.int64()),
+        ("reasoning_tokens", pa.int64()),
+        ("parent_session_id", pa.string()),
+        ("revision", pa.int32()),
         ("event_hash", pa.string()),
         ("received_at", pa.timestamp("us", tz="UTC")),
         ("batch_id", pa.string()),
@@ -106,6 +115,16 @@ def to_table(events: Sequence[LandedEvent], received_at: datetime, batch_id: str
     arrays["received_at"] = pa.array([received_at] * n, SCHEMA.field("received_at").type)
     arrays["batch_id"] = pa.array([batch_id] * n, pa.string())
     return pa.table([arrays[name] for name in COLUMNS], schema=SCHEMA)
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` with exactly `schema`'s columns, in its order: absent ones as nulls."""
+    n = table.num_rows
+    columns = [
+        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(n, f.type)
+        for f in schema
+    ]
+    return pa.table(columns, schema=schema)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -196,12 +215,26 @@ class LandingZone:
             yield from self.session_files(sid)
 
     def read_files(self, files: Sequence[Path], columns: Sequence[str] | None = None) -> pa.Table:
-        """Read whole files; missing ones (just compacted away) raise FileNotFoundError."""
-        tables = [pq.read_table(f, columns=list(columns) if columns else None) for f in files]
+        """Read whole files in today's schema; missing ones (just compacted away) raise
+        FileNotFoundError. Files written before a column existed give nulls for it."""
+        wanted = list(columns) if columns else list(COLUMNS)
+        target = pa.schema([SCHEMA.field(c) for c in wanted])
+        tables = []
+        for f in files:
+            present = set(pq.read_schema(f).names)
+            table = pq.read_table(f, columns=[c for c in wanted if c in present])
+            tables.append(conform(table, target))
         if not tables:
-            cols = SCHEMA if columns is None else pa.schema([SCHEMA.field(c) for c in columns])
-            return cols.empty_table()
-        return pa.concat_tables(tables, promote_options="default")
+            return target.empty_table()
+        return pa.concat_tables(tables)
+
+    def upgrade_file(self, path: Path) -> None:
+        """Rewrite a file landed before today's columns existed, in today's schema.
+
+        Same rows, same name, written durably: the warehouse reads every file with
+        one schema. The added columns are null, as they were for those events.
+        """
+        write_durably(conform(pq.read_table(path), SCHEMA), path)
 
     def compact_session(self, session_id: str, min_files: int = 2) -> int:
         """Merge a session's files into one when it has at least `min_files`.

@@ -20,6 +20,7 @@ class EventType(StrEnum):
     agent_action = "agent_action"
     human_action = "human_action"
     test_run = "test_run"
+    check_run = "check_run"  # linters, type checkers, builds, pre-commit hooks
     error = "error"
     llm_call = "llm_call"
     session_start = "session_start"
@@ -45,13 +46,25 @@ class Severity(StrEnum):
     fatal = "fatal"
 
 
-TEST_RUN_STATUSES = ("passed", "failed", "error", "skipped")
+# test_run and check_run; unknown = the output does not show the outcome (cut, never read).
+RUN_STATUSES = ("passed", "failed", "error", "skipped", "unknown")
 PROCESS_STATUSES = ("spawned", "exited", "crashed", "restarted", "rolled_back")
 # Only these event types constrain `status`; elsewhere it is a short free label.
 STATUS_RULES: dict[str, tuple[str, ...]] = {
-    EventType.test_run: TEST_RUN_STATUSES,
+    EventType.test_run: RUN_STATUSES,
+    EventType.check_run: RUN_STATUSES,
     EventType.process: PROCESS_STATUSES,
 }
+# What an agent_action (a tool call) or human_action did.
+ActionKind = Literal[
+    "edit", "command", "read", "search", "web", "delegate", "plan", "prompt", "other"
+]
+ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
+# The status of a tool call: rejected = the user refused it; cancelled = it never ran
+# (e.g. Claude Code's "Sibling tool call errored"). Neither is an error.
+ACTION_STATUSES = ("ok", "error", "rejected", "cancelled")
+# The agents whose own logs Achilles reads.
+AGENTS = ("claude-code", "codex", "gemini")
 
 InsightKind = Literal[
     "high_error_density",

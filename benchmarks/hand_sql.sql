@@ -27,8 +27,10 @@ CREATE TEMP TABLE landed AS
 SELECT
     event_id, event_id_source, session_id, event_type, source_type, "timestamp",
     actor, file_path, message, error_type, severity, status, parent_id, trace_id,
-    span_id, model, input_tokens, output_tokens, cost_usd, attributes, event_hash,
-    received_at, batch_id, batch_index
+    span_id, model, input_tokens, output_tokens, cost_usd, attributes, tool_name,
+    action_kind, duration_ms, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
+    reasoning_tokens, parent_session_id, revision, event_hash, received_at, batch_id,
+    batch_index
 FROM read_parquet('{landing_glob}', union_by_name = true);
 
 -- The dedupe (tests/test_dedupe_parity.py holds it to dbt's int_events_deduplicated).
@@ -44,7 +46,8 @@ SELECT * FROM (
     SELECT landed.* FROM landed SEMI JOIN repeated_ids USING (session_id, event_id)
 ) QUALIFY row_number() OVER (
     PARTITION BY session_id, event_id
-    ORDER BY "timestamp", event_hash, received_at, batch_index, batch_id) = 1;
+    ORDER BY coalesce(revision, 0) DESC, "timestamp", event_hash, received_at, batch_index,
+        batch_id) = 1;
 
 -- Rule 2: derived ids, same (session_id, event_hash), chained within the window.
 CREATE TEMP TABLE repeated_content AS
@@ -76,8 +79,9 @@ CREATE TABLE events AS
 SELECT
     event_id, session_id, event_type, source_type, "timestamp", actor, file_path,
     message, error_type, severity, status, parent_id, trace_id, span_id, model,
-    input_tokens, output_tokens, cost_usd, attributes, event_hash, received_at,
-    kept_seq.event_seq
+    input_tokens, output_tokens, cost_usd, attributes, tool_name, action_kind, duration_ms,
+    cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens,
+    parent_session_id, revision, event_hash, received_at, kept_seq.event_seq
 FROM unique_ids JOIN kept_seq USING (session_id, event_id);
 
 DROP TABLE landed;

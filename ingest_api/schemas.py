@@ -104,6 +104,15 @@ class EventOut(BaseModel):
     output_tokens: int | None = None
     cost_usd: float | None = None
     attributes: dict[str, Any] | None = None
+    tool_name: str | None = None
+    action_kind: str | None = None
+    duration_ms: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    cache_write_1h_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    parent_session_id: str | None = None
+    revision: int | None = None
     event_hash: str
     received_at: datetime
 

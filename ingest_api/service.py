@@ -78,7 +78,7 @@ class IngestService:
         if new:
             try:
                 table = self.landing.read_files(
-                    new, ["event_id", "event_id_source", "event_hash", "timestamp"]
+                    new, ["event_id", "event_id_source", "event_hash", "timestamp", "revision"]
                 )
             except FileNotFoundError:  # compaction swapped files: start over
                 return self._state(session_id)
@@ -89,6 +89,7 @@ class IngestService:
                     table.column("event_id_source").to_pylist(),
                     table.column("event_hash").to_pylist(),
                     micros,
+                    table.column("revision").to_pylist(),
                     strict=True,
                 )
             )
@@ -138,10 +139,12 @@ class IngestService:
                     source = "derived"
                 micros = to_micros(event.timestamp)
                 results[index].event_id = event_id
-                if state.is_duplicate(event_id, source, event_hash, micros, self.window_us):
+                if state.is_duplicate(
+                    event_id, source, event_hash, micros, self.window_us, event.revision
+                ):
                     results[index].status = DUPLICATE
                     continue
-                state.add(event_id, source, event_hash, micros)
+                state.add(event_id, source, event_hash, micros, event.revision or 0)
                 accepted.append(LandedEvent(event, event_id, source, event_hash, micros))
                 results[index].status = ACCEPTED
             if not accepted:

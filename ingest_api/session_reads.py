@@ -48,7 +48,8 @@ def deduplicated_events_sql(files: list[Path], window_us: int) -> str:
             select * from raw
             qualify row_number() over (
                 partition by session_id, event_id
-                order by timestamp, event_hash, received_at, batch_index, batch_id
+                order by coalesce(revision, 0) desc, timestamp, event_hash, received_at,
+                    batch_index, batch_id
             ) = 1
         ),
         with_prev as (

@@ -50,6 +50,7 @@ class Row:
     content: str
     at_s: float
     client_id: str | None = None
+    revision: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,32 @@ CASES = [
         [Row("first", "edit", 3, "c-1"), Row("changed", "edit v2", 4, "c-1")],
         {"first"},
     ),
+    # Revisions: a fuller version of one event id (a tool call with its result) wins
+    # whatever the arrival order. The arrival check lands every version that might
+    # win; the readers keep one.
+    case(
+        "higher_revision_arriving_first_wins",
+        [Row("done", "call ok", 5, "t-1", 1), Row("started", "call", 3, "t-1", 0)],
+        {"done"},
+    ),
+    case(
+        "higher_revision_arriving_later_replaces",
+        [Row("started", "call", 3, "t-2", 0), Row("done", "call ok", 5, "t-2", 1)],
+        {"done"},
+        arrival_kept={"started", "done"},
+    ),
+    case(
+        # A hook's copy and a transcript's copy of one finished call.
+        "same_revision_other_content_keeps_the_earliest",
+        [Row("hook", "call ok", 6, "t-3", 1), Row("transcript", "call ok v2", 5, "t-3", 1)],
+        {"transcript"},
+        arrival_kept={"hook", "transcript"},
+    ),
+    case(
+        "same_revision_same_content_is_a_duplicate",
+        [Row("first", "call ok", 6, "t-4", 1), Row("again", "call ok", 9, "t-4", 1)],
+        {"first"},
+    ),
     case(
         "client_ids_with_the_same_content_are_never_merged",
         [Row("m1", "ok", 40, "m-1"), Row("m2", "ok", 41, "m-2")],
@@ -143,6 +170,8 @@ def landed(session_id: str, row: Row) -> LandedEvent:
     }
     if row.client_id is not None:
         raw["event_id"] = row.client_id
+    if row.revision is not None:
+        raw["revision"] = row.revision
     event = validate_event(raw, now=datetime(2030, 1, 1, tzinfo=UTC))
     event_hash = compute_event_hash(event)
     micros = to_micros(event.timestamp)
@@ -241,8 +270,11 @@ def arrival(c: Case) -> frozenset[str]:
     kept = set()
     for row in c.rows:
         e = landed(session_of(c), row)
-        if not state.is_duplicate(e.event_id, e.event_id_source, e.event_hash, e.micros, WINDOW_US):
-            state.add(e.event_id, e.event_id_source, e.event_hash, e.micros)
+        revision = e.event.revision
+        if not state.is_duplicate(
+            e.event_id, e.event_id_source, e.event_hash, e.micros, WINDOW_US, revision
+        ):
+            state.add(e.event_id, e.event_id_source, e.event_hash, e.micros, revision or 0)
             kept.add(row.label)
     return frozenset(kept)
 

@@ -27,7 +27,7 @@ WAREHOUSE_EVENT_COLUMNS = [*EVENT_COLUMNS, "event_seq"]
 def named_in_order(text: str, names: tuple[str, ...] | list[str]) -> list[str]:
     """The names (whole words) in the order they first appear in `text`."""
     seen: list[str] = []
-    for word in re.findall(r"[a-z_]+", text):
+    for word in re.findall(r"[a-z_][a-z0-9_]*", text):
         if word in names and word not in seen:
             seen.append(word)
     return seen

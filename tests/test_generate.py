@@ -19,7 +19,7 @@ from achilles_core.contract import (
     validate_event,
 )
 from achilles_core.landing import SCHEMA
-from achilles_core.vocab import PROCESS_STATUSES, TEST_RUN_STATUSES, EventType, Severity, SourceType
+from achilles_core.vocab import PROCESS_STATUSES, RUN_STATUSES, EventType, Severity, SourceType
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)  # everything generated lies before this
 
@@ -104,7 +104,7 @@ def test_every_row_is_valid_under_the_contract(run50):
         assert r["source_type"] in sources
         assert r["severity"] is None or r["severity"] in severities
         if r["event_type"] == "test_run":
-            assert r["status"] in TEST_RUN_STATUSES
+            assert r["status"] in RUN_STATUSES
         if r["event_type"] == "process":
             assert r["status"] in PROCESS_STATUSES
         assert r["timestamp"] < NOW

@@ -45,7 +45,19 @@ ROW_FIELDS = (
 )
 # Columns that are one value per file, filled in flush().
 PER_FILE_COLUMNS = ("session_id", "received_at", "batch_id", "batch_index")
-if sorted(ROW_FIELDS + PER_FILE_COLUMNS) != sorted(COLUMNS):
+# What only agent logs carry (tool names, cache tokens, revisions): null here.
+AGENT_LOG_COLUMNS = (
+    "tool_name",
+    "action_kind",
+    "duration_ms",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "parent_session_id",
+    "revision",
+)
+if sorted(ROW_FIELDS + PER_FILE_COLUMNS + AGENT_LOG_COLUMNS) != sorted(COLUMNS):
     raise RuntimeError("the generator's row fields no longer match the landing SCHEMA")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -186,7 +198,11 @@ class SessionSink:
             "batch_index": range(n),
         }
         arrays = [
-            pa.array(cols[name] if name in cols else per_file[name], type=SCHEMA.field(name).type)
+            pa.nulls(n, SCHEMA.field(name).type)
+            if name in AGENT_LOG_COLUMNS
+            else pa.array(
+                cols[name] if name in cols else per_file[name], type=SCHEMA.field(name).type
+            )
             for name in COLUMNS
         ]
         table = pa.Table.from_arrays(arrays, schema=SCHEMA)

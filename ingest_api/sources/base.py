@@ -12,50 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-# Fields agent logs add to the contract (all optional):
-#   tool_name               the tool's raw name ("Bash", "Edit", "exec_command", "apply_patch")
-#   action_kind             ACTION_KINDS
-#   duration_ms             how long the call or run took, where the log says
-#   cache_read_tokens       input tokens read from the prompt cache
-#   cache_write_tokens      input tokens written to the cache (all of them)
-#   cache_write_1h_tokens   the part of cache_write_tokens written with a 1-hour TTL
-#   reasoning_tokens        reasoning/thinking tokens (already inside output_tokens? see below)
-#   parent_session_id       for a subagent's session: the session that delegated to it
-#   revision                completeness order of one event_id: a later, fuller form of the
-#                           same event (PostToolUse after PreToolUse, a response whose usage
-#                           grew, a background run whose result arrived) has a higher revision;
-#                           the highest revision of an event_id wins, whatever the arrival order.
-# Token meaning is normalised across agents: input_tokens is UNCACHED input only (Codex and
-# Gemini count cached input inside their input figure: subtract it); output_tokens includes
-# reasoning tokens (reasoning_tokens is the part of it that was reasoning).
-AGENT_FIELDS = (
-    "tool_name",
-    "action_kind",
-    "duration_ms",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "parent_session_id",
-    "revision",
-)
-ACTION_KINDS = ("edit", "command", "read", "search", "web", "delegate", "plan", "prompt", "other")
-# status of an agent_action (a tool call): rejected = the user refused it; cancelled = it
-# never ran (e.g. Claude Code's "Sibling tool call errored"). Neither is an error.
-ACTION_STATUSES = ("ok", "error", "rejected", "cancelled")
-# status of a test_run or check_run; unknown = the output does not show the outcome.
-RUN_STATUSES = ("passed", "failed", "error", "skipped", "unknown")
-# event types agent logs produce (check_run is new: linters, type checkers, builds, hooks)
-AGENT_EVENT_TYPES = (
-    "session_start",
-    "session_end",
-    "agent_action",
-    "human_action",
-    "llm_call",
-    "test_run",
-    "check_run",
-    "error",
-)
+# The fields agent logs add to the contract (tool_name, action_kind, duration_ms, the
+# cache and reasoning token counts, parent_session_id, revision) are defined with the
+# rest of it in achilles_core/contract.py and explained in docs/agent-logs.md. Token
+# meaning is normalised across agents: input_tokens is uncached input only (Codex and
+# Gemini count cached input inside their input figure); output_tokens includes reasoning.
 
 
 @dataclass
@@ -75,3 +36,62 @@ class ParseResult:
 def iso(ts: datetime) -> str:
     """RFC 3339 with offset, as the contract wants."""
     return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# The id every session's start event has, whoever lands it (API, importer, hooks).
+SESSION_START_ID = "session_start"
+# Session facts that never change while a log grows; models and last activity do,
+# and are derived from the events instead.
+STABLE_FACTS = (
+    "agent",
+    "project",
+    "git_branch",
+    "version",
+    "cli_version",
+    "originator",
+    "parent_session_id",
+)
+
+
+def _parse_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def with_session_starts(result: ParseResult) -> list[dict[str, Any]]:
+    """The parsed events with one `session_start` per session, carrying its facts.
+
+    Parsers mark where a session started (Codex's session_meta, Gemini's startTime,
+    a SessionStart hook) with a `session_start` of their own; those are replaced by
+    one built here, at that time or else at the session's first event, so the API,
+    the importer and the hooks land the same start. Its content is only the facts a
+    growing log cannot change, so re-importing a longer file lands no second version.
+    """
+    starts: dict[str, datetime] = {}
+    first: dict[str, datetime] = {}
+    body: list[dict[str, Any]] = []
+    for event in result.events:
+        sid, ts = event["session_id"], _parse_ts(event["timestamp"])
+        if event["event_type"] == "session_start":
+            starts[sid] = min(ts, starts.get(sid, ts))
+            continue
+        first[sid] = min(ts, first.get(sid, ts))
+        body.append(event)
+    out = []
+    for sid in sorted(first.keys() | starts.keys()):
+        facts = result.sessions.get(sid, {})
+        attributes = {k: facts[k] for k in STABLE_FACTS if facts.get(k) is not None}
+        event: dict[str, Any] = {
+            "session_id": sid,
+            "event_id": SESSION_START_ID,
+            "event_type": "session_start",
+            "source_type": "system",
+            "timestamp": iso(starts.get(sid) or first[sid]),
+            "actor": facts.get("agent"),
+            "attributes": attributes or None,
+            # Hooks and transcripts may state other facts: both land, one is kept.
+            "revision": 0,
+        }
+        if facts.get("parent_session_id"):
+            event["parent_session_id"] = facts["parent_session_id"]
+        out.append(event)
+    return out + body

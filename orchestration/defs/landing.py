@@ -15,7 +15,7 @@ from dagster import (
     asset_check,
 )
 
-from achilles_core.landing import LandingZone
+from achilles_core.landing import COLUMNS, LandingZone
 from achilles_core.settings import Settings
 
 LANDING_KEY = AssetKey(["landing", "events"])
@@ -43,14 +43,24 @@ def landing_events(
     zone = LandingZone(settings.events_dir)
     sessions, merged = zone.compact(settings.compact_min_files)
     files = list(zone.all_files())
-    rows = sum(pq.read_metadata(f).num_rows for f in files)
-    context.log.info(f"compacted {merged} files in {sessions} sessions; {len(files)} files remain")
+    rows, upgraded = 0, 0
+    for f in files:
+        meta = pq.read_metadata(f)
+        rows += meta.num_rows
+        if tuple(meta.schema.names) != COLUMNS:  # landed by an older version
+            zone.upgrade_file(f)
+            upgraded += 1
+    context.log.info(
+        f"compacted {merged} files in {sessions} sessions; {len(files)} files remain; "
+        f"{upgraded} files upgraded to the current columns"
+    )
     return MaterializeResult(
         metadata={
             "sessions": len(zone.session_ids()),
             "files": len(files),
             "landed_rows": rows,
             "files_compacted": merged,
+            "files_upgraded": upgraded,
             "path": MetadataValue.path(str(zone.events_dir)),
         }
     )

@@ -46,7 +46,9 @@ def test_required_fields(field):
 
 def test_unknown_event_type_names_the_choices():
     reason = errors_of(ev(event_type="deploy"))["event_type"]
-    assert reason.startswith("must be one of: agent_action, human_action, test_run, error")
+    assert reason.startswith(
+        "must be one of: agent_action, human_action, test_run, check_run, error"
+    )
 
 
 def test_unknown_source_type():
@@ -75,7 +77,7 @@ def test_session_id_cannot_name_a_path(sid):
 def test_test_run_status_is_required_and_constrained():
     assert "required for test_run" in errors_of(ev(event_type="test_run"))["status"]
     reason = errors_of(ev(event_type="test_run", status="green"))["status"]
-    assert reason == "must be one of passed, failed, error, skipped for test_run"
+    assert reason == "must be one of passed, failed, error, skipped, unknown for test_run"
     validate_event(ev(event_type="test_run", status="failed"), now=NOW)
 
 
@@ -181,3 +183,30 @@ def test_derived_event_id_depends_on_timestamp_and_session():
     assert first != derived_event_id("t", hash_, event.timestamp)
     later = validate_event(ev(timestamp="2026-11-21T11:59:01+02:00"), now=NOW)
     assert first != derived_event_id("s", hash_, later.timestamp)
+
+
+def test_agent_log_fields_are_validated_by_name():
+    validate_event(
+        ev(
+            event_type="agent_action",
+            tool_name="Edit",
+            action_kind="edit",
+            status="ok",
+            duration_ms=1200,
+            revision=1,
+            parent_session_id="parent-1",
+        ),
+        now=NOW,
+    )
+    errors = errors_of(
+        ev(action_kind="refactor", cache_read_tokens=-1, parent_session_id="a/b", revision=-2)
+    )
+    assert errors["action_kind"].startswith("must be one of: edit, command, read")
+    assert set(errors) == {"action_kind", "cache_read_tokens", "parent_session_id", "revision"}
+    assert "check_run" in errors_of(ev(event_type="check_run"))["status"]
+
+
+def test_numbers_are_bounded_on_arrival():
+    # A value no warehouse column could hold never reaches a build.
+    errors = errors_of(ev(input_tokens=2**63, cost_usd=1e26, reasoning_tokens=10**13))
+    assert set(errors) == {"input_tokens", "cost_usd", "reasoning_tokens"}

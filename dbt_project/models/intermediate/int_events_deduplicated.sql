@@ -4,8 +4,9 @@
 -- (the API's arrival check and landing scan, benchmarks/hand_sql.sql) to it.
 --
 -- Dedup rule, applied per session so the result does not depend on file arrival order:
---   1. same (session_id, event_id) -> keep the lowest
---      (timestamp, event_hash, received_at, batch_index), batch_id as last tie-break;
+--   1. same (session_id, event_id) -> keep the highest revision (a fuller version of
+--      the same event: a tool call with its result, a response's final usage), then
+--      the lowest (timestamp, event_hash, received_at, batch_index), batch_id last;
 --   2. among derived-id rows, within (session_id, event_hash) ordered by
 --      (timestamp, event_id), a row at most dedupe_window_s after the immediately
 --      previous row is a duplicate (chained).
@@ -38,7 +39,9 @@ ranked_by_event_id as (
         *,
         row_number() over (
             partition by session_id, event_id
-            order by "timestamp", event_hash, received_at, batch_index, batch_id
+            order by
+                coalesce(revision, 0) desc, "timestamp", event_hash, received_at, batch_index,
+                batch_id
         ) as event_id_rank
     from scoped
 ),
@@ -91,6 +94,15 @@ final as (
         output_tokens,
         cost_usd,
         attributes,
+        tool_name,
+        action_kind,
+        duration_ms,
+        cache_read_tokens,
+        cache_write_tokens,
+        cache_write_1h_tokens,
+        reasoning_tokens,
+        parent_session_id,
+        revision,
         event_hash,
         received_at,
         row_number() over (

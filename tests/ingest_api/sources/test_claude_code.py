@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from achilles_core.contract import SESSION_ID_PATTERN, validate_event
-from ingest_api.sources.base import AGENT_FIELDS, ParseResult
+from ingest_api.sources.base import ParseResult
 from ingest_api.sources.claude_code import parse_claude_code
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "claude-code"
@@ -74,9 +74,7 @@ def test_real_files_parse_whole_and_tokens_equal_ccusage(name: str) -> None:
         assert event["source_type"] == (
             "human" if event["event_type"] == "human_action" else "agent"
         )
-        # what the contract already knows validates; the agent fields come with the contract change
-        if event["event_type"] != "check_run" and event.get("status") != "unknown":
-            validate_event({k: v for k, v in event.items() if k not in AGENT_FIELDS})
+        validate_event(event)
 
 
 @pytest.mark.parametrize("name", sorted(CCUSAGE))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest_api.sources.base import RUN_STATUSES
+from achilles_core.vocab import RUN_STATUSES
 from ingest_api.sources.runners import (
     CommandClass,
     classify_command,
