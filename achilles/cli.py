@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -290,3 +291,106 @@ def _bench_harness() -> Callable[..., dict[str, Any]]:
 
 def main() -> None:
     app()
+
+
+@app.command("import")
+def import_(
+    agent: Annotated[str, typer.Argument(help="claude-code, codex or gemini.")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or folders (recursive). Default: the agent's own folder "
+            "($CLAUDE_CONFIG_DIR/projects or ~/.claude/projects; $CODEX_HOME/sessions or "
+            "~/.codex/sessions; ~/.gemini/tmp/*/chats)."
+        ),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Send to this running server instead of ./data.")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="Key for --url (default: $ACHILLES_API_KEY).")
+    ] = None,
+    include_prompts: Annotated[
+        bool, typer.Option("--include-prompts", help="Store prompt text, not only its length.")
+    ] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep following the files as the agent writes them.")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between --watch rounds.")] = 2.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Import an agent's own session logs (idempotent; only new events land)."""
+    from achilles.import_report import import_with_progress, print_summary
+    from achilles.importer import AGENTS, Cursors, ImportFailed, LocalSink, RemoteSink, watch_files
+
+    if agent not in AGENTS:
+        typer.echo(f"Unknown agent {agent!r}: choose one of {', '.join(AGENTS)}.", err=True)
+        raise typer.Exit(2)
+    settings = _settings(data_dir)
+    if url:
+        key = api_key or os.environ.get("ACHILLES_API_KEY")
+        if not key:
+            typer.echo("--url needs --api-key (or $ACHILLES_API_KEY).", err=True)
+            raise typer.Exit(2)
+        sink: RemoteSink | LocalSink = RemoteSink(url, key)
+        cursor_name = "cursors-" + hashlib.sha256(url.encode()).hexdigest()[:12] + ".json"
+    else:
+        sink = LocalSink(settings)
+        cursor_name = "cursors.json"
+    cursors = Cursors.load(settings.data_dir / "import" / cursor_name)
+    try:
+        if watch:
+            typer.echo(f"Watching {agent} logs every {interval:g} s; Ctrl-C stops.")
+            watch_files(
+                agent,
+                list(paths or []),
+                sink,
+                cursors,
+                interval_s=interval,
+                include_prompts=include_prompts,
+                on_round=lambda s: print_summary(s, as_json=as_json, quiet_when_idle=True),
+            )
+            return
+        summary = import_with_progress(
+            agent, list(paths or []), sink, cursors, include_prompts=include_prompts
+        )
+    except ImportFailed as exc:
+        typer.echo(f"Import failed: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    print_summary(summary, as_json=as_json)
+    if summary.files_failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def hooks(
+    agent: Annotated[str, typer.Argument(help="claude-code")],
+    url: Annotated[str, typer.Option(help="The Achilles server the hooks post to.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Key written into the hook; default: read $ACHILLES_API_KEY at run time."
+        ),
+    ] = None,
+) -> None:
+    """Print the settings.json block that installs live capture for an agent."""
+    import orjson
+
+    from achilles.hook_config import claude_code_settings
+
+    if agent != "claude-code":
+        typer.echo("Live capture through hooks exists for claude-code only.", err=True)
+        raise typer.Exit(2)
+    typer.echo(
+        orjson.dumps(claude_code_settings(url, api_key), option=orjson.OPT_INDENT_2).decode()
+    )
+    typer.echo(
+        "\n# Merge this into ~/.claude/settings.json (all projects) or .claude/settings.json"
+        " (one project).",
+        err=True,
+    )

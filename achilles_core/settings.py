@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         16 * 1024, gt=0, description="Largest `attributes` object, as compact JSON."
     )
     max_message_chars: int = Field(64 * 1024, gt=0, description="Longest `message`.")
+    hooks_include_prompts: bool = Field(
+        False,
+        description="Store prompt text from Claude Code hooks; by default only its length.",
+    )
 
     compact_min_files: int = Field(
         8, ge=2, description="A session folder with this many landed files gets compacted."

@@ -99,3 +99,30 @@ def test_readme_lists_the_event_fields():
     readme = (ROOT / "README.md").read_text()
     paragraph = readme[readme.index("Required: `session_id`") :].split("\n\n", 1)[0]
     assert named_in_order(paragraph, tuple(Event.model_fields)) == list(Event.model_fields)
+
+
+def test_dbt_accepted_values_are_the_vocabularies():
+    """The events mart's accepted_values tests list exactly the contract's words."""
+    from achilles_core.vocab import ACTION_KINDS, EventType, Severity, SourceType
+
+    models = yaml.safe_load((DBT / "models" / "marts" / "_marts.yml").read_text())["models"]
+    (events,) = [m for m in models if m["name"] == "events"]
+    accepted = {
+        c["name"]: t["accepted_values"]["arguments"]["values"]
+        for c in events["columns"]
+        for t in c.get("data_tests", [])
+        if isinstance(t, dict) and "accepted_values" in t
+    }
+    assert accepted == {
+        "event_type": [e.value for e in EventType],
+        "source_type": [e.value for e in SourceType],
+        "severity": [e.value for e in Severity],
+        "action_kind": list(ACTION_KINDS),
+    }
+
+
+@pytest.mark.parametrize("model", ["intermediate/int_events_deduplicated.sql", "marts/events.sql"])
+def test_dbt_event_models_select_the_read_columns(model):
+    sql = (DBT / "models" / model).read_text()
+    final = sql[sql.rindex("final as (") :]
+    assert named_in_order(final, WAREHOUSE_EVENT_COLUMNS) == list(WAREHOUSE_EVENT_COLUMNS)

@@ -7,10 +7,13 @@ events: plain dicts with the contract's fields, validated later by the same
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 # The fields agent logs add to the contract (tool_name, action_kind, duration_ms, the
 # cache and reasoning token counts, parent_session_id, revision) are defined with the
@@ -31,6 +34,34 @@ class ParseResult:
     # sessions seen: session_id -> facts (agent, project/cwd, git_branch, models, parent_session_id)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     lines: int = 0
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
+
+
+def load_json(data: bytes | str) -> Any:
+    """Parse JSON as agents write it, raising `ValueError` when it is not JSON.
+
+    Real logs hold escaped lone surrogates (`\\udc90`, half a character cut by a
+    tool). orjson refuses those; the standard parser takes them, and each becomes
+    U+FFFD, so the line keeps its events instead of being dropped.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" not in str(exc):
+            raise ValueError(str(exc)) from None
+    try:
+        return _replace_surrogates(json.loads(data))
+    except json.JSONDecodeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def iso(ts: datetime) -> str:
@@ -80,7 +111,7 @@ def with_session_starts(result: ParseResult) -> list[dict[str, Any]]:
     for sid in sorted(first.keys() | starts.keys()):
         facts = result.sessions.get(sid, {})
         attributes = {k: facts[k] for k in STABLE_FACTS if facts.get(k) is not None}
-        event: dict[str, Any] = {
+        start: dict[str, Any] = {
             "session_id": sid,
             "event_id": SESSION_START_ID,
             "event_type": "session_start",
@@ -92,6 +123,6 @@ def with_session_starts(result: ParseResult) -> list[dict[str, Any]]:
             "revision": 0,
         }
         if facts.get("parent_session_id"):
-            event["parent_session_id"] = facts["parent_session_id"]
-        out.append(event)
+            start["parent_session_id"] = facts["parent_session_id"]
+        out.append(start)
     return out + body

@@ -27,9 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-
-from ingest_api.sources.base import ParseResult, iso
+from ingest_api.sources.base import ParseResult, iso, load_json
 from ingest_api.sources.runners import classify_command, error_lines, read_outcome
 
 AGENT = "claude-code"
@@ -458,8 +456,8 @@ def parse_claude_code(
             res.skipped["blank"] += 1
             continue
         try:
-            rec = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+            rec = load_json(raw)
+        except ValueError as exc:
             res.bad_lines.append((number, f"not JSON: {exc}"))
             continue
         if not isinstance(rec, dict):

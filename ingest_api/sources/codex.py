@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-
-from ingest_api.sources.base import ParseResult, iso
+from ingest_api.sources.base import ParseResult, iso, load_json
 from ingest_api.sources.runners import (
     CommandClass,
     classify_command,
@@ -167,8 +165,8 @@ def parse_codex(
             res.skipped["blank line"] += 1
             continue
         try:
-            rec = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            rec = load_json(raw)
+        except ValueError:
             res.bad_lines.append((n, "not JSON"))
             continue
         if not isinstance(rec, dict):
@@ -236,8 +234,8 @@ def _args(p: dict[str, Any]) -> dict[str, Any]:
         return raw
     if isinstance(raw, str):
         try:
-            val = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            val = load_json(raw)
+        except ValueError:
             return {"_raw": raw}
         return val if isinstance(val, dict) else {"_raw": raw}
     return {}
@@ -398,8 +396,8 @@ def _output_text(out: Any) -> tuple[str, dict[str, Any]]:
         return "", {}
     if out.startswith("{") and '"output"' in out[:200]:
         try:
-            val = orjson.loads(out)
-        except orjson.JSONDecodeError:
+            val = load_json(out)
+        except ValueError:
             return out, {}
         if isinstance(val, dict) and "output" in val:
             meta = val["metadata"] if isinstance(val.get("metadata"), dict) else {}

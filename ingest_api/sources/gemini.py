@@ -14,9 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-import orjson
-
-from ingest_api.sources.base import ParseResult, iso
+from ingest_api.sources.base import ParseResult, iso, load_json
 from ingest_api.sources.runners import classify_command, error_lines, read_outcome
 
 AGENT = "gemini"
@@ -136,8 +134,8 @@ def parse_gemini(data: bytes, *, source: str, include_prompts: bool = False) -> 
     """Events of one Gemini CLI session file. Never raises on bad input."""
     res = ParseResult()
     try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        doc = load_json(data)
+    except ValueError:
         res.bad_lines.append((0, "not JSON"))
         return res
     if not isinstance(doc, dict) or not isinstance(doc.get("messages"), list):

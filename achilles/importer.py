@@ -1,0 +1,383 @@
+"""`achilles import`: read agents' own log folders into the landing zone (or a server).
+
+Each agent's files are parsed by its pure parser in `ingest_api.sources`, and the
+events go through the same validation, dedupe and durable landing as the API's
+(`IngestService.ingest`), or to a running server with `--url`.
+
+Idempotent and incremental: a cursor per file (size, mtime, inode) skips files
+that did not change without reading them. A file that changed is parsed whole
+again; events already landed are duplicates by id, and an event that completed
+since (a tool call's result, a response's final usage) lands as a higher revision
+of the same id, which wins everywhere. So a file imported half-written and then
+whole gives the events of one import of the whole file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+
+from ingest_api.sources.base import ParseResult, with_session_starts
+from ingest_api.sources.claude_code import parse_claude_code
+from ingest_api.sources.codex import parse_codex
+from ingest_api.sources.gemini import parse_gemini
+
+if TYPE_CHECKING:
+    from achilles_core.settings import Settings
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+REMOTE_BATCH = 2000  # events per HTTP batch (the server's default limit is 5000)
+
+
+class ImportFailed(Exception):
+    """A path the importer cannot take; the message says which and why."""
+
+
+class NotThisFormat(ImportFailed):
+    """A file that is not the agent's log."""
+
+
+# -- the agents ---------------------------------------------------------------
+
+
+def _jsonl_sniff(kinds: frozenset[str], key: str = "type") -> Callable[[bytes], bool]:
+    """True when one of the first JSON lines is a record of this agent's kinds."""
+
+    def sniff(head: bytes) -> bool:
+        for line in head.splitlines()[:50]:
+            try:
+                rec = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(rec, dict) and rec.get(key) in kinds:
+                return True
+        return False
+
+    return sniff
+
+
+def _gemini_sniff(head: bytes) -> bool:
+    # A Gemini CLI chat is one JSON object that starts with its sessionId and messages.
+    start = head.lstrip()[:4096]
+    return start.startswith(b"{") and b'"sessionId"' in start
+
+
+def _parse_claude(path: Path, data: bytes, include_prompts: bool) -> ParseResult:
+    parent = None
+    if path.parent.name == "subagents":  # <session>/subagents/agent-*.jsonl
+        parent = path.parent.parent.name
+    return parse_claude_code(
+        data.splitlines(),
+        source=str(path),
+        include_prompts=include_prompts,
+        parent_session_id=parent,
+    )
+
+
+def _parse_codex(path: Path, data: bytes, include_prompts: bool) -> ParseResult:
+    return parse_codex(data.splitlines(), source=str(path), include_prompts=include_prompts)
+
+
+def _parse_gemini(path: Path, data: bytes, include_prompts: bool) -> ParseResult:
+    return parse_gemini(data, source=str(path), include_prompts=include_prompts)
+
+
+@dataclass(frozen=True)
+class AgentFormat:
+    name: str
+    suffix: str  # the files to take when a folder is given
+    parse: Callable[[Path, bytes, bool], ParseResult]
+    sniff: Callable[[bytes], bool]
+    default_roots: Callable[[], list[Path]]
+
+
+def _home() -> Path:
+    return Path(os.environ.get("HOME") or Path.home())
+
+
+def _claude_roots() -> list[Path]:
+    base = os.environ.get("CLAUDE_CONFIG_DIR")
+    return [Path(base) / "projects" if base else _home() / ".claude" / "projects"]
+
+
+def _codex_roots() -> list[Path]:
+    base = os.environ.get("CODEX_HOME")
+    return [Path(base) / "sessions" if base else _home() / ".codex" / "sessions"]
+
+
+def _gemini_roots() -> list[Path]:
+    return sorted((_home() / ".gemini" / "tmp").glob("*/chats"))
+
+
+AGENTS: dict[str, AgentFormat] = {
+    "claude-code": AgentFormat(
+        "claude-code",
+        ".jsonl",
+        _parse_claude,
+        _jsonl_sniff(
+            frozenset(
+                {"user", "assistant", "summary", "system", "progress", "file-history-snapshot"}
+            )
+        ),
+        _claude_roots,
+    ),
+    "codex": AgentFormat(
+        "codex",
+        ".jsonl",
+        _parse_codex,
+        _jsonl_sniff(frozenset({"session_meta", "response_item", "event_msg", "turn_context"})),
+        _codex_roots,
+    ),
+    "gemini": AgentFormat("gemini", ".json", _parse_gemini, _gemini_sniff, _gemini_roots),
+}
+
+
+# -- where events go -------------------------------------------------------------
+
+
+class Sink(Protocol):
+    def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Land events; one result (status, event_id, field, reason) per event."""
+        ...
+
+
+class LocalSink:
+    """The local landing zone, through the API's own write path."""
+
+    def __init__(self, settings: Settings) -> None:
+        from ingest_api.service import IngestService
+
+        self.service = IngestService(settings)
+
+    def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        results = self.service.ingest(events)
+        return [
+            {"status": r.status, "event_id": r.event_id, "field": r.field, "reason": r.reason}
+            for r in results
+        ]
+
+
+class RemoteSink:
+    """A running Achilles server (`--url`, `--api-key`)."""
+
+    def __init__(self, url: str, api_key: str) -> None:
+        from achilles.client import AchillesClient
+
+        self.client = AchillesClient(url, api_key)
+
+    def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(events), REMOTE_BATCH):
+            body = self.client.send_batch(events[start : start + REMOTE_BATCH])
+            out.extend(body["results"])
+        return out
+
+
+# -- cursors ---------------------------------------------------------------------
+
+
+@dataclass
+class Cursors:
+    """Per-file (size, mtime_ns, inode) of the last complete import, in one JSON file."""
+
+    path: Path
+    files: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Cursors:
+        try:
+            return cls(path, orjson.loads(path.read_bytes()))
+        except FileNotFoundError:
+            return cls(path)
+        except orjson.JSONDecodeError:
+            return cls(path)  # a damaged cursor file costs one full re-read, nothing else
+
+    @staticmethod
+    def stamp(st: os.stat_result) -> list[int]:
+        return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def unchanged(self, key: str, st: os.stat_result) -> bool:
+        return self.files.get(key) == self.stamp(st)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp.write_bytes(orjson.dumps(self.files, option=orjson.OPT_SORT_KEYS))
+        os.replace(tmp, self.path)
+
+
+# -- the import ------------------------------------------------------------------
+
+
+@dataclass
+class ImportSummary:
+    files_read: int = 0
+    files_unchanged: int = 0
+    files_failed: list[tuple[str, str]] = field(default_factory=list)
+    files_other: list[str] = field(default_factory=list)
+    lines: int = 0
+    sessions: set[str] = field(default_factory=set)
+    accepted_by_type: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    bad_lines: list[tuple[str, int, str]] = field(default_factory=list)
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def lines_with_events(self) -> int:
+        return self.lines - sum(self.skipped.values()) - len(self.bad_lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files_read": self.files_read,
+            "files_unchanged": self.files_unchanged,
+            "files_failed": [{"file": f, "reason": r} for f, r in self.files_failed],
+            "files_not_this_agent": self.files_other,
+            "lines": self.lines,
+            "lines_with_events": self.lines_with_events,
+            "sessions": len(self.sessions),
+            "events_accepted": dict(sorted(self.accepted_by_type.items())),
+            "duplicates": self.duplicates,
+            "lines_skipped": dict(sorted(self.skipped.items())),
+            "bad_lines": [{"file": f, "line": n, "reason": r} for f, n, r in self.bad_lines],
+            "events_rejected": [
+                {"event_id": e, "field": f, "reason": r} for e, f, r in self.rejected
+            ],
+        }
+
+
+def find_files(fmt: AgentFormat, paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """(file, named): each path as given (a file), or its agent files found
+    recursively (a folder). A named file must be the agent's; a found one may not be."""
+    for path in paths:
+        if path.is_file():
+            yield path, True
+        elif path.is_dir():
+            found = sorted(p for p in path.rglob(f"*{fmt.suffix}") if p.is_file())
+            if not found:
+                raise ImportFailed(f"{path}: no {fmt.name} logs (*{fmt.suffix}) in this folder")
+            for p in found:
+                yield p, False
+        else:
+            raise ImportFailed(f"{path}: no such file or folder")
+
+
+def _without_partial_line(data: bytes, summary: ImportSummary) -> bytes:
+    """Drop a last line the agent is still writing; it is read whole next time."""
+    if data.endswith(b"\n"):
+        return data
+    head, _, last = data.rpartition(b"\n")
+    try:
+        orjson.loads(last)
+    except orjson.JSONDecodeError:
+        summary.skipped["partial last line"] += 1
+        return head + b"\n" if head else b""
+    return data  # complete, just no trailing newline (Codex writes such files)
+
+
+def import_file(
+    fmt: AgentFormat,
+    path: Path,
+    sink: Sink,
+    summary: ImportSummary,
+    *,
+    include_prompts: bool = False,
+) -> None:
+    data = path.read_bytes()
+    if data.strip() and not fmt.sniff(data[:65536]):
+        raise NotThisFormat(f"{path}: not a {fmt.name} log")
+    if fmt.suffix == ".jsonl":
+        data = _without_partial_line(data, summary)
+    result = fmt.parse(path, data, include_prompts)
+    summary.lines += result.lines
+    summary.skipped.update(result.skipped)
+    summary.bad_lines.extend((str(path), n, reason) for n, reason in result.bad_lines)
+    events = with_session_starts(result)
+    if not events:
+        return
+    for event, res in zip(events, sink.send(events), strict=True):
+        if res["status"] == ACCEPTED:
+            summary.accepted_by_type[str(event["event_type"])] += 1
+            summary.sessions.add(str(event["session_id"]))
+        elif res["status"] == DUPLICATE:
+            summary.duplicates += 1
+            summary.sessions.add(str(event["session_id"]))
+        else:
+            summary.rejected.append(
+                (str(event.get("event_id")), str(res.get("field")), str(res.get("reason")))
+            )
+
+
+def run_import(
+    agent: str,
+    paths: list[Path],
+    sink: Sink,
+    cursors: Cursors,
+    *,
+    include_prompts: bool = False,
+    progress: Callable[[int, int, Path], None] | None = None,
+) -> ImportSummary:
+    """Import every changed file under `paths` (the agent's default folders when empty)."""
+    fmt = AGENTS[agent]
+    roots = paths or fmt.default_roots()
+    if not paths and not any(r.is_dir() for r in roots):
+        raise ImportFailed(
+            f"no {agent} logs found at the default location "
+            f"({', '.join(str(r) for r in roots) or '~/.gemini/tmp/*/chats'}); pass a PATH"
+        )
+    files = list(find_files(fmt, [r for r in roots if paths or r.is_dir()]))
+    summary = ImportSummary()
+    for n, (path, named) in enumerate(files, start=1):
+        if progress:
+            progress(n, len(files), path)
+        key = f"{agent}:{path.resolve()}"
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            summary.files_failed.append((str(path), "vanished while importing"))
+            continue
+        if cursors.unchanged(key, st):
+            summary.files_unchanged += 1
+            continue
+        try:
+            import_file(fmt, path, sink, summary, include_prompts=include_prompts)
+        except NotThisFormat as exc:
+            if named:
+                summary.files_failed.append((str(path), str(exc)))
+            else:  # another tool's file in the agent's folder
+                summary.files_other.append(str(path))
+            continue
+        except OSError as exc:
+            summary.files_failed.append((str(path), f"cannot read: {exc}"))
+            continue
+        summary.files_read += 1
+        cursors.files[key] = Cursors.stamp(st)
+        cursors.save()
+    return summary
+
+
+def watch_files(
+    agent: str,
+    paths: list[Path],
+    sink: Sink,
+    cursors: Cursors,
+    *,
+    interval_s: float,
+    include_prompts: bool,
+    on_round: Callable[[ImportSummary], None],
+    rounds: int | None = None,
+) -> None:
+    """Import again every `interval_s` seconds (Ctrl-C stops it); `rounds` bounds it in tests."""
+    done = 0
+    while rounds is None or done < rounds:
+        on_round(run_import(agent, paths, sink, cursors, include_prompts=include_prompts))
+        done += 1
+        if rounds is None or done < rounds:
+            time.sleep(interval_s)
