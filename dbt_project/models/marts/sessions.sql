@@ -1,6 +1,8 @@
 -- One row per session (grain: session_id): every session with at least one kept event.
--- Session facts (actor, agent, repo, branch, started_at) come from its earliest
--- session_start event; ended_at and outcome from its latest session_end event.
+-- Session facts (actor, agent, repo, project, branch, parent_session_id, started_at)
+-- come from its earliest session_start event (the API's start names repo and branch;
+-- an agent log's names project and git_branch); ended_at and outcome from its latest
+-- session_end event; models from its llm_call events.
 -- Counts exclude session_start/session_end; first_event_at/last_event_at span the
 -- same counted events (null when there are none). Sums go through decimal so they
 -- do not depend on the order rows are added in.
@@ -20,7 +22,14 @@ session_starts as (
         actor,
         json_extract_string(attributes, '$.agent') as agent,
         json_extract_string(attributes, '$.repo') as repo,
-        json_extract_string(attributes, '$.branch') as branch,
+        json_extract_string(attributes, '$.project') as project,
+        coalesce(
+            json_extract_string(attributes, '$.branch'),
+            json_extract_string(attributes, '$.git_branch')
+        ) as branch,
+        coalesce(
+            parent_session_id, json_extract_string(attributes, '$.parent_session_id')
+        ) as parent_session_id,
         "timestamp" as started_at,
         row_number() over (partition by session_id order by "timestamp", event_id) as start_rank
     from events
@@ -41,6 +50,15 @@ session_ends as (
 
 all_sessions as (
     select distinct session_id from events
+),
+
+session_models as (
+    select
+        session_id,
+        {{ sorted_distinct_list('model') }} as models
+    from events
+    where event_type = 'llm_call' and model is not null
+    group by session_id
 ),
 
 activity as (
@@ -71,7 +89,10 @@ final as (
         session_starts.actor,
         session_starts.agent,
         session_starts.repo,
+        session_starts.project,
         session_starts.branch,
+        session_starts.parent_session_id,
+        session_models.models,
         session_starts.started_at,
         session_ends.ended_at,
         session_ends.outcome,
@@ -99,6 +120,8 @@ final as (
         on all_sessions.session_id = session_ends.session_id and session_ends.end_rank = 1
     left join activity
         on all_sessions.session_id = activity.session_id
+    left join session_models
+        on all_sessions.session_id = session_models.session_id
 )
 
 select * from final
