@@ -333,7 +333,11 @@ def import_(
         if not key:
             typer.echo("--url needs --api-key (or $ACHILLES_API_KEY).", err=True)
             raise typer.Exit(2)
-        sink: RemoteSink | LocalSink = RemoteSink(url, key)
+        try:
+            sink: RemoteSink | LocalSink = RemoteSink(url, key)
+        except ImportFailed as exc:
+            typer.echo(f"Import failed: {exc}", err=True)
+            raise typer.Exit(2) from None
         cursor_name = "cursors-" + hashlib.sha256(url.encode()).hexdigest()[:12] + ".json"
     else:
         sink = LocalSink(settings)
