@@ -67,6 +67,8 @@ TARGETS: list[tuple[str, str, float, str]] = [
     ("build.incremental_ratio", "<=", 0.1, "<= 0.1"),
     ("read.p95_during_build_ms", "<", 50.0, "< 50 ms"),
     ("scale.ratio", "<=", 11.0, "<= 11 (10x events)"),
+    ("import.ratio", ">=", 0.5, ">= 0.5 (orjson parsing alone = 1)"),
+    ("import.reimport_unchanged_s", "<", 2.0, "< 2 s for ~1,000 unchanged files"),
 ]
 
 # Keys every report has (the test checks them).
@@ -88,6 +90,10 @@ REPORT_KEYS = [
     "scale.small_s",
     "scale.full_s",
     "scale.ratio",
+    "import.lines_per_s",
+    "import.parse_ceiling_lines_per_s",
+    "import.ratio",
+    "import.reimport_unchanged_s",
 ]
 
 
@@ -544,6 +550,7 @@ def run_bench(
     read_idle_s: float = 10.0,
     dagster: bool = True,
     keep: bool = False,
+    import_copies: int = 170,
 ) -> dict[str, Any]:
     """Run every benchmark at `events` events; write the JSON report and return it.
 
@@ -554,7 +561,7 @@ def run_bench(
     fast): `build.dagster_s` is then None and `read.p95_during_build_ms` is measured
     during the incremental dbt build instead.
     """
-    from benchmarks import hand_sql, ingest
+    from benchmarks import hand_sql, import_bench, ingest
     from orchestration.publish import publish
 
     if events < 100:
@@ -626,6 +633,12 @@ def run_bench(
     for d in ("ingest-inprocess", "ingest-http"):
         shutil.rmtree(work / d, ignore_errors=True)
     echo(f"[ingest] http {http['events_per_s']:,.0f}/s, in-process {ip['events_per_s']:,.0f}/s")
+    save()
+
+    # 1b. Import of real agent logs (benchmarks/import_bench.py) ----------
+    report["import"] = import_bench.run_import_bench(work, import_copies, echo)
+    shutil.rmtree(work / "import-corpus", ignore_errors=True)
+    shutil.rmtree(work / "import-data", ignore_errors=True)
     save()
 
     # 2. Scale: N/10 -------------------------------------------------------

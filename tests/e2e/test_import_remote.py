@@ -33,8 +33,7 @@ def test_import_to_a_running_server_equals_a_local_import(tmp_path):
         with AchillesClient(server.url, "dev-key") as api:
             remote = {
                 sid: [
-                    {k: v for k, v in e.items() if k != "received_at"}
-                    for e in api.iter_events(sid)
+                    {k: v for k, v in e.items() if k != "received_at"} for e in api.iter_events(sid)
                 ]
                 for sid in final_events(local)
             }
