@@ -216,8 +216,11 @@ CREATE TABLE sessions AS
 WITH agg AS (
     SELECT
         session_id,
-        arg_min({'actor': actor, 'attributes': attributes, 'ts': "timestamp"},
+        arg_min({'actor': actor, 'attributes': attributes, 'ts': "timestamp",
+                 'parent': parent_session_id},
                 ("timestamp", event_id)) FILTER (WHERE event_type = 'session_start') AS s,
+        string_agg(DISTINCT model, ',' ORDER BY model)
+            FILTER (WHERE event_type = 'llm_call') AS models,
         arg_max({'ts': "timestamp", 'status': status},
                 ("timestamp", event_id)) FILTER (WHERE event_type = 'session_end') AS e,
         min("timestamp") FILTER (WHERE counted) AS first_event_at,
@@ -245,7 +248,12 @@ SELECT
     s.actor,
     json_extract_string(s.attributes, '$.agent') AS agent,
     json_extract_string(s.attributes, '$.repo') AS repo,
-    json_extract_string(s.attributes, '$.branch') AS branch,
+    json_extract_string(s.attributes, '$.project') AS project,
+    coalesce(json_extract_string(s.attributes, '$.branch'),
+        json_extract_string(s.attributes, '$.git_branch')) AS branch,
+    coalesce(s.parent, json_extract_string(s.attributes, '$.parent_session_id'))
+        AS parent_session_id,
+    models,
     s.ts AS started_at,
     e.ts AS ended_at,
     e.status AS outcome,
