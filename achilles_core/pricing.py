@@ -141,7 +141,9 @@ def price_rows(model_ref: str) -> list[PriceRow]:
     try:
         provider, model = _snapshot().find_provider_model(model_ref, None, None, None)
     except LookupError as exc:
-        return [PriceRow(model_ref, UNKNOWN_MODEL, f"genai-prices: {exc}", price_data_version=version)]
+        return [
+            PriceRow(model_ref, UNKNOWN_MODEL, f"genai-prices: {exc}", price_data_version=version)
+        ]
     found = {"provider_id": provider.id, "price_model_id": model.id, "price_data_version": version}
     if _has_time_of_day_prices(model):
         # Off-peak hours (e.g. DeepSeek) would need a time-of-day join; none of the
