@@ -164,7 +164,7 @@ def price_rows(model_ref: str) -> list[PriceRow]:
                     valid_to=valid_to,
                     tier_input_above=tier,
                     **found,  # type: ignore[arg-type]
-                    **rates,
+                    **rates,  # type: ignore[arg-type]
                 )
             )
     return rows

@@ -2,10 +2,8 @@
 -- failed_at). A run's scope is its event type and runner command (attributes.runner,
 -- e.g. 'npm test', 'mix compile'). A fixed failure is a streak of failing runs
 -- (status failed or error) of one scope ended by a passing run of that scope in the
--- same session; it starts at the streak's first failing run. fix_cost_usd is the
--- priced LLM spend of the session's calls (its own, not its subagents') after that
--- run, up to and including the passing run's time. A streak never followed by a pass
--- is not a fixed failure.
+-- same session; it starts at the streak's first failing run. A streak never followed
+-- by a pass is not a fixed failure. agent_performance prices the spend in between.
 with
 
 runs as (
@@ -56,38 +54,15 @@ streaks as (
     group by session_id, run_scope, fixed_at
 ),
 
-spend as (
-    select
-        streaks.session_id,
-        streaks.run_scope,
-        streaks.failed_at,
-        sum(usage.cost_usd_exact) as fix_cost_usd_exact,
-        count(usage.usage_id) as fix_llm_calls
-    from streaks
-    left join {{ ref('llm_usage') }} as usage
-        on
-            streaks.session_id = usage.session_id
-            and usage.{{ adapter.quote('timestamp') }} > streaks.failed_at
-            and usage.{{ adapter.quote('timestamp') }} <= streaks.fixed_at
-    group by streaks.session_id, streaks.run_scope, streaks.failed_at
-),
-
 final as (
     select
-        streaks.session_id,
-        streaks.agent,
-        streaks.run_scope,
-        streaks.failed_at,
-        streaks.fixed_at,
-        cast(streaks.failing_runs as bigint) as failing_runs,
-        cast(spend.fix_llm_calls as bigint) as fix_llm_calls,
-        spend.fix_cost_usd_exact
+        session_id,
+        agent,
+        run_scope,
+        failed_at,
+        fixed_at,
+        cast(failing_runs as bigint) as failing_runs
     from streaks
-    inner join spend
-        on
-            streaks.session_id = spend.session_id
-            and streaks.run_scope = spend.run_scope
-            and streaks.failed_at = spend.failed_at
 )
 
 select * from final

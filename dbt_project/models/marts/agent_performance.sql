@@ -22,13 +22,31 @@ agent_cost as (
     group by session_id, coalesce(actor, 'unknown')
 ),
 
+-- the spend of a fixed failure: the session's own priced calls after its first
+-- failing run, up to and including the green run
+fix_spend as (
+    select
+        fixes.session_id,
+        fixes.agent,
+        fixes.run_scope,
+        fixes.failed_at,
+        sum(usage.cost_usd_exact) as fix_cost_usd_exact
+    from {{ ref('int_fixed_failures') }} as fixes
+    left join {{ ref('llm_usage') }} as usage
+        on
+            fixes.session_id = usage.session_id
+            and usage.{{ adapter.quote('timestamp') }} > fixes.failed_at
+            and usage.{{ adapter.quote('timestamp') }} <= fixes.fixed_at
+    group by fixes.session_id, fixes.agent, fixes.run_scope, fixes.failed_at
+),
+
 agent_fixes as (
     select
         session_id,
         agent,
         count(*) as fixed_failures,
         sum(fix_cost_usd_exact) as fix_cost_usd_exact
-    from {{ ref('int_fixed_failures') }}
+    from fix_spend
     group by session_id, agent
 ),
 
