@@ -289,6 +289,46 @@ def _bench_harness() -> Callable[..., dict[str, Any]]:
     return run_bench
 
 
+# --- Usage and cost (issue #11) -------------------------------------------------------
+
+
+@app.command()
+def usage(
+    by: Annotated[str, typer.Option("--by", help="day, session, model, agent or project.")] = "day",
+    since: Annotated[
+        str | None, typer.Option("--since", help="Calls on or after this UTC day (YYYY-MM-DD).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list of objects.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """What did my agents cost? Tokens and cost per day, session, model, agent or project."""
+    from datetime import date
+
+    from achilles.usage_report import print_table, to_json
+    from ingest_api.usage_reads import UsageBy, usage_report
+    from ingest_api.warehouse import WarehouseReader
+
+    try:
+        grouping = UsageBy(by)
+        day = date.fromisoformat(since) if since else None
+    except ValueError as exc:
+        typer.echo(f"Bad option: {exc} (--by: {', '.join(UsageBy)}; --since: YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings(data_dir)
+    if not settings.published_db.exists():
+        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
+        raise typer.Exit(1)
+    reader = WarehouseReader(settings.published_db)
+    try:
+        rows, _ = usage_report(reader, grouping, day)
+    finally:
+        reader.close()
+    if as_json:
+        sys.stdout.buffer.write(to_json(rows) + b"\n")
+    else:
+        print_table(rows, grouping)
+
+
 def main() -> None:
     app()
 

@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 
 from achilles_core.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api.deps import require_api_key
-from ingest_api.routers import events, health, hooks, insights, sessions
+from ingest_api.routers import events, health, hooks, insights, sessions, usage
 from ingest_api.service import IngestService
 from ingest_api.session_reads import SessionReader
 from ingest_api.warehouse import WarehouseReader
@@ -41,4 +41,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events.router, dependencies=auth)
     app.include_router(insights.router, dependencies=auth)
     app.include_router(hooks.router, dependencies=auth)
+    app.include_router(usage.router, dependencies=auth)
     return app

@@ -257,3 +257,39 @@ class InsightOut(BaseModel):
 class InsightsOut(BaseModel):
     computed_at: datetime | None
     insights: list[InsightOut]
+
+
+# --- Usage and cost (issue #11) -------------------------------------------------------
+
+
+class UsageRowOut(BaseModel):
+    """One group of LLM calls; exactly one of the key fields is set, per `by`."""
+
+    date: str | None = Field(None, description="UTC day (by=day).")
+    session_id: str | None = Field(None, description="by=session.")
+    parent_session_id: str | None = Field(None, description="by=session: a subagent's parent.")
+    model: str | None = Field(None, description="by=model.")
+    agent: str | None = Field(None, description="by=agent.")
+    project: str | None = Field(None, description="by=project.")
+    models: list[str]
+    llm_calls: int
+    input_tokens: int | None = Field(description="Uncached input tokens.")
+    output_tokens: int | None = Field(description="Output tokens, reasoning included.")
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None = Field(description="Cache writes, 1-hour ones included.")
+    cache_write_1h_tokens: int | None
+    reasoning_tokens: int | None
+    total_tokens: int | None
+    cost_usd: float | None = Field(
+        description="Computed cost of the priced calls; null when none could be priced."
+    )
+    unpriced_calls: int = Field(description="Calls with no price (see llm_usage.cost_status).")
+    client_cost_usd: float | None = Field(description="Sum of the costs clients sent.")
+    first_call_at: datetime | None
+    last_call_at: datetime | None
+
+
+class UsageOut(BaseModel):
+    computed_at: datetime | None
+    by: str
+    usage: list[UsageRowOut]

@@ -34,6 +34,10 @@ PUBLISHED_TABLES: dict[str, str] = {
     "agent_performance": "session_id nulls first, agent_performance_id",
     "insights": "insight_id",
     "landing_sessions": "session_id",
+    # Usage and cost (issue #11).
+    "llm_usage": "session_id, usage_id",
+    "session_usage": "session_id",
+    "usage_daily": "usage_date, usage_daily_id",
 }
 # The analytics marts dbt builds: everything published but the insight step's own
 # table and landing_sessions (a listing of landing files, not derived from events).

@@ -48,6 +48,22 @@ session_ends as (
     where event_type = 'session_end'
 ),
 
+-- Usage and cost (issue #11): priced per call in llm_usage; this session's own calls.
+-- llm_cost_usd is the computed cost (null when no call could be priced), cost_usd
+-- above stays the sum of what clients sent.
+llm_usage_totals as (
+    select
+        session_id,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(cache_write_tokens) as cache_write_tokens,
+        sum(reasoning_tokens) as reasoning_tokens,
+        sum(cost_usd_exact) as llm_cost_usd_exact,
+        count(*) filter (where cost_status <> 'priced') as unpriced_llm_calls
+    from {{ ref('llm_usage') }}
+    where {{ in_sessions(sessions) }}
+    group by session_id
+),
+
 all_sessions as (
     select distinct session_id from events
 ),
@@ -112,7 +128,13 @@ final as (
         coalesce(activity.input_tokens, 0) as input_tokens,
         coalesce(activity.output_tokens, 0) as output_tokens,
         coalesce(activity.cost_usd, 0.0) as cost_usd,
-        coalesce(activity.distinct_files, 0) as distinct_files
+        coalesce(activity.distinct_files, 0) as distinct_files,
+        coalesce(try_cast(llm_usage_totals.cache_read_tokens as bigint), 0) as cache_read_tokens,
+        coalesce(try_cast(llm_usage_totals.cache_write_tokens as bigint), 0)
+            as cache_write_tokens,
+        coalesce(try_cast(llm_usage_totals.reasoning_tokens as bigint), 0) as reasoning_tokens,
+        cast(llm_usage_totals.llm_cost_usd_exact as double) as llm_cost_usd,
+        coalesce(cast(llm_usage_totals.unpriced_llm_calls as bigint), 0) as unpriced_llm_calls
     from all_sessions
     left join session_starts
         on all_sessions.session_id = session_starts.session_id and session_starts.start_rank = 1
@@ -122,6 +144,8 @@ final as (
         on all_sessions.session_id = activity.session_id
     left join session_models
         on all_sessions.session_id = session_models.session_id
+    left join llm_usage_totals
+        on all_sessions.session_id = llm_usage_totals.session_id
 )
 
 select * from final
