@@ -2,12 +2,12 @@
 README there says how it was produced): per session, tokens equal exactly and cost is
 within 0.5 %. Gemini differs on purpose (see the README's "What did my agents cost?").
 
-One import and one pipeline run for the module (~40 s)."""
+It reads the warehouse built once per test session from the real logs in
+tests/fixtures (the `real_warehouse` fixture)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,14 +21,7 @@ from ingest_api.app import create_app
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ccusage"
-REPO = Path(__file__).resolve().parent.parent
-CANDIDATES = [
-    Path(os.environ.get("ACHILLES_REALDATA", "/nonexistent")),
-    REPO.parent / "shared" / "realdata",
-    Path("/work/shared/realdata"),
-]
-REALDATA = next((p for p in CANDIDATES if (p / "claude-code").is_dir()), None)
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ccusage"
 
 
 def _cli(*args: str) -> str:
@@ -41,14 +34,14 @@ def _cli(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if REALDATA is None:
-        pytest.skip("real transcripts not found (set ACHILLES_REALDATA)")
-    data = tmp_path_factory.mktemp("realdata")
-    for agent in ("claude-code", "codex", "gemini"):
-        _cli("import", agent, str(REALDATA / agent), "--data-dir", str(data))
-    _cli("run", "--data-dir", str(data))
-    return data
+def real(real_warehouse) -> Path:
+    """The data dir of the shared warehouse built from the real logs in tests/fixtures."""
+    return real_warehouse.settings.data_dir
+
+
+@pytest.fixture(scope="module")
+def claude_logs(real_warehouse) -> Path:
+    return real_warehouse.logs["claude-code"]
 
 
 def _session_usage(data: Path) -> dict[str, dict]:
@@ -61,14 +54,14 @@ def _session_usage(data: Path) -> dict[str, dict]:
         con.close()
 
 
-def _claude_oracle() -> dict[str, dict]:
+def _claude_oracle(logs: Path) -> dict[str, dict]:
     """ccusage's Claude sessions by session id (it names them by file name)."""
     by_file = {
         s["period"]: s
         for s in json.loads((FIXTURES / "claude_session.json").read_text())["session"]
     }
     out = {}
-    for path in (REALDATA or Path()).glob("claude-code/*.jsonl"):
+    for path in logs.glob("*.jsonl"):
         for line in path.read_text().splitlines():
             sid = json.loads(line).get("sessionId") if line.strip() else None
             if sid:
@@ -77,9 +70,9 @@ def _claude_oracle() -> dict[str, dict]:
     return out
 
 
-def test_claude_sessions_match_ccusage(real: Path) -> None:
+def test_claude_sessions_match_ccusage(real: Path, claude_logs: Path) -> None:
     ours = _session_usage(real)
-    oracle = _claude_oracle()
+    oracle = _claude_oracle(claude_logs)
     assert len(oracle) == 6
     for sid, cc in oracle.items():
         row = ours[sid]
