@@ -15,6 +15,7 @@ deduplicates anyway.
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -138,14 +139,28 @@ def _fsync_dir(path: Path) -> None:
 def write_durably(table: pa.Table, final_path: Path) -> None:
     """temp name -> write -> fsync -> rename -> fsync folder."""
     tmp = final_path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}.partial")
-    pq.write_table(table, tmp, compression="zstd")
-    fd = os.open(tmp, os.O_RDONLY)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(tmp, final_path)
+        _write_parquet(table, tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, final_path)
+    except BaseException:
+        # A full disk (or a kill of this thread) must not leave half a file behind.
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(final_path.parent)
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    # Test-only fault injection: ACHILLES_TEST_FAIL_WRITES=enospc makes every landing
+    # write fail as a full disk would, after writing some bytes (tests/e2e/test_disk_full.py).
+    if os.environ.get("ACHILLES_TEST_FAIL_WRITES") == "enospc":
+        path.write_bytes(b"PAR1 partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    pq.write_table(table, path, compression="zstd")
 
 
 class LandingZone:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from achilles_core.contract import SESSION_ID_PATTERN
+from achilles_core.contract import (
+    SESSION_ID_PATTERN,
+    check_rfc3339,
+    json_value_problem,
+    to_utc,
+)
 from achilles_core.vocab import InsightSeverity, InsightStatus
 
 EXAMPLE_EVENT = {
@@ -21,7 +26,25 @@ EXAMPLE_EVENT = {
 }
 
 
+class ErrorItemOut(BaseModel):
+    field: str = Field(description="The offending field, dotted (e.g. `metadata`, `limit`).")
+    reason: str
+    loc: list[str | int] | None = Field(None, description="Where FastAPI found it, if it did.")
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx body: a sentence, or one item per bad field. Never echoes the input."""
+
+    detail: str | list[ErrorItemOut]
+
+
+def _time_or_none(value: object) -> object:
+    return None if value is None else check_rfc3339(value)
+
+
 class SessionStartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     session_id: str | None = Field(
         None,
         pattern=SESSION_ID_PATTERN,
@@ -35,8 +58,28 @@ class SessionStartIn(BaseModel):
     metadata: dict[str, Any] | None = Field(None, description="Free-form, size-capped.")
     started_at: datetime | None = Field(None, description="RFC 3339 with offset; default now.")
 
+    @field_validator("started_at", mode="before")
+    @classmethod
+    def _started_rfc3339(cls, value: object) -> object:
+        return _time_or_none(value)
+
+    @field_validator("started_at")
+    @classmethod
+    def _started_utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else to_utc(value)
+
+    @field_validator("metadata")
+    @classmethod
+    def _storable(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        problem = None if value is None else json_value_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
 
 class SessionEndIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     session_id: str = Field(..., pattern=SESSION_ID_PATTERN)
     outcome: str = Field(
         "completed",
@@ -45,6 +88,16 @@ class SessionEndIn(BaseModel):
         description="How the session ended, e.g. completed, failed, abandoned.",
     )
     ended_at: datetime | None = Field(None, description="RFC 3339 with offset; default now.")
+
+    @field_validator("ended_at", mode="before")
+    @classmethod
+    def _ended_rfc3339(cls, value: object) -> object:
+        return _time_or_none(value)
+
+    @field_validator("ended_at")
+    @classmethod
+    def _ended_utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else to_utc(value)
 
 
 class SessionStartOut(BaseModel):
@@ -61,8 +114,13 @@ class SessionEndOut(BaseModel):
 class BatchIn(BaseModel):
     """Documented shape of `POST /v1/events/batch` (parsed by hand for speed and 413s)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     session_id: str | None = Field(
-        None, description="Default session for events that carry none.", examples=["sess-1"]
+        None,
+        pattern=SESSION_ID_PATTERN,
+        description="Default session for events that carry none.",
+        examples=["sess-1"],
     )
     events: list[dict[str, Any]] = Field(
         description="Events as in the event contract.", examples=[[EXAMPLE_EVENT]]

@@ -13,6 +13,7 @@ from ingest_api.deps import Service, SessionReads, Warehouse
 from ingest_api.schemas import (
     AgentPerformanceOut,
     CorrelationOut,
+    ErrorOut,
     EventOut,
     SessionAgentPerformanceOut,
     SessionClusterOut,
@@ -32,7 +33,16 @@ from ingest_api.warehouse import WarehouseReader
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 SessionId = Annotated[str, Path(pattern=SESSION_ID_PATTERN, description="The session's id.")]
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown session"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "Unknown session"}
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    507: {"model": ErrorOut, "description": "Disk full: nothing was stored; see Retry-After"}
+}
+# Far beyond any session, and well inside the int64 the database takes for OFFSET.
+MAX_OFFSET = 10**9
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def not_found(session_id: str) -> HTTPException:
@@ -50,7 +60,10 @@ def _bad_event(exc: EventValidationError) -> HTTPException:
     response_model=SessionStartOut,
     status_code=status.HTTP_201_CREATED,
     summary="Start a session",
-    responses={200: {"description": "Session already started", "model": SessionStartOut}},
+    responses={
+        200: {"description": "Session already started", "model": SessionStartOut},
+        **WRITE_ERRORS,
+    },
 )
 async def start_session(
     body: SessionStartIn, service: Service, response: Response
@@ -74,7 +87,12 @@ async def start_session(
     return SessionStartOut(session_id=session_id, created=created)
 
 
-@router.post("/end", response_model=SessionEndOut, summary="End a session", responses=NOT_FOUND)
+@router.post(
+    "/end",
+    response_model=SessionEndOut,
+    summary="End a session",
+    responses={**NOT_FOUND, **WRITE_ERRORS},
+)
 async def end_session(body: SessionEndIn, service: Service) -> SessionEndOut:
     try:
         ended = await run_in_threadpool(
@@ -121,8 +139,8 @@ async def get_session_events(
     session_id: SessionId,
     sessions: SessionReads,
     warehouse: Warehouse,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> SessionEventsOut:
     try:
         events, total = await run_in_threadpool(
@@ -152,10 +170,6 @@ async def _known(session_id: str, sessions: SessionReader, warehouse: WarehouseR
         return
     if not await run_in_threadpool(reads.session_in_warehouse, warehouse, session_id):
         raise not_found(session_id)
-
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get(
