@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from achilles_core.contract import (
     SESSION_ID_PATTERN,
@@ -38,8 +45,9 @@ class ErrorOut(BaseModel):
     detail: str | list[ErrorItemOut]
 
 
-def _time_or_none(value: object) -> object:
-    return None if value is None else check_rfc3339(value)
+# A time as the API takes it: an RFC 3339 string with an offset (no bare numbers),
+# converted to UTC, refused (not a 500) when UTC falls outside years 1-9999.
+RFC3339Time = Annotated[datetime, BeforeValidator(check_rfc3339), AfterValidator(to_utc)]
 
 
 class SessionStartIn(BaseModel):
@@ -56,17 +64,7 @@ class SessionStartIn(BaseModel):
     repo: str | None = Field(None, max_length=1024)
     branch: str | None = Field(None, max_length=256)
     metadata: dict[str, Any] | None = Field(None, description="Free-form, size-capped.")
-    started_at: datetime | None = Field(None, description="RFC 3339 with offset; default now.")
-
-    @field_validator("started_at", mode="before")
-    @classmethod
-    def _started_rfc3339(cls, value: object) -> object:
-        return _time_or_none(value)
-
-    @field_validator("started_at")
-    @classmethod
-    def _started_utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else to_utc(value)
+    started_at: RFC3339Time | None = Field(None, description="RFC 3339 with offset; default now.")
 
     @field_validator("metadata")
     @classmethod
@@ -87,17 +85,7 @@ class SessionEndIn(BaseModel):
         max_length=64,
         description="How the session ended, e.g. completed, failed, abandoned.",
     )
-    ended_at: datetime | None = Field(None, description="RFC 3339 with offset; default now.")
-
-    @field_validator("ended_at", mode="before")
-    @classmethod
-    def _ended_rfc3339(cls, value: object) -> object:
-        return _time_or_none(value)
-
-    @field_validator("ended_at")
-    @classmethod
-    def _ended_utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else to_utc(value)
+    ended_at: RFC3339Time | None = Field(None, description="RFC 3339 with offset; default now.")
 
 
 class SessionStartOut(BaseModel):
