@@ -117,6 +117,7 @@ def _run_and_report(settings: Settings, full_refresh: bool = False) -> None:
         raise typer.Exit(1)
     typer.echo(f"Pipeline finished in {time.monotonic() - started:.0f} s")
     print_report(WarehouseReader(settings.published_db))
+    _print_quarantine(settings)
     typer.echo(
         "\nNext: `achilles ui` for the Dagster UI (asset graph, runs, checks); "
         '`achilles sql "select * from sessions"` for ad-hoc SQL; '
@@ -150,8 +151,26 @@ def report(data_dir: DataDir = None) -> None:
     try:
         print_report(WarehouseReader(settings.published_db))
     except WarehouseNotPublished:
+        _print_quarantine(settings)
         typer.echo("Nothing published yet: run `achilles run` first.", err=True)
         raise typer.Exit(1) from None
+    _print_quarantine(settings)
+
+
+def _print_quarantine(settings: Settings) -> None:
+    """Name the landing files set aside as unreadable (issue 13: poison pills)."""
+    from achilles_core.landing import REASON_SUFFIX, LandingZone
+
+    zone = LandingZone(settings.events_dir)
+    bad = zone.quarantined()
+    typer.echo(f"\nQuarantined landing files: {len(bad)}")
+    for f in bad:
+        note = f.with_name(f.name + REASON_SUFFIX)
+        reason = ""
+        if note.exists():
+            lines = [ln for ln in note.read_text().splitlines() if ln.startswith("reason: ")]
+            reason = lines[0].removeprefix("reason: ")[:200] if lines else ""
+        typer.echo(f"  {f.relative_to(zone.quarantine_dir)}  {reason}")
 
 
 @app.command()

@@ -180,6 +180,10 @@ class HealthOut(BaseModel):
     version: str
     data_dir: str
     warehouse_published_at: datetime | None = None
+    disk_free_bytes: int = Field(description="Free space where the data dir lives.")
+    quarantined_files: int = Field(
+        description="Unreadable landing files moved to landing/quarantine/ (see README)."
+    )
 
 
 class SessionOut(BaseModel):

@@ -85,6 +85,11 @@ class IngestService:
                 )
             except FileNotFoundError:  # compaction swapped files: start over
                 return self._state(session_id)
+            except Exception:
+                # A poison file: quarantine it and go on, so the session stays writable.
+                if not self.landing.quarantine_unreadable(new):
+                    raise
+                return self._state(session_id)
             micros = table.column("timestamp").cast("int64").to_pylist()
             state.add_rows(
                 zip(

@@ -150,9 +150,12 @@ class SessionReader:
             try:
                 cur.execute(sql, params)
                 return cur.fetchall(), [d[0] for d in cur.description]
-            except duckdb.IOException:
-                if attempt == 4:  # files kept vanishing under us (compaction)
-                    raise
+            except duckdb.Error as exc:
+                # A poison file: quarantine it and read the rest (the session stays readable).
+                if self.landing.quarantine_unreadable(files):
+                    continue
+                if not isinstance(exc, duckdb.IOException) or attempt == 4:
+                    raise  # files kept vanishing under us (compaction), or a real error
             finally:
                 cur.close()
         raise AssertionError("unreachable")
