@@ -100,16 +100,20 @@ def demo(
         _run_and_report(settings)
 
 
-def _run_and_report(settings: Settings, full_refresh: bool = False) -> None:
+def _run_and_report(settings: Settings, full_refresh: bool = False, wait: bool = False) -> None:
     import time
 
     from achilles.report import print_report
     from ingest_api.warehouse import WarehouseReader
-    from orchestration.pipeline import run_pipeline
+    from orchestration.pipeline import RunInProgress, run_pipeline
 
     typer.echo("Running the pipeline (landing → dbt build → insights → publish)...")
     started = time.monotonic()
-    ok = run_pipeline(settings, quiet=True, full_refresh=full_refresh)
+    try:
+        ok = run_pipeline(settings, quiet=True, full_refresh=full_refresh, wait=wait)
+    except RunInProgress as exc:
+        typer.echo(f"{exc}; wait for it, or pass --wait to queue behind it.", err=True)
+        raise typer.Exit(1) from None
     if not ok:
         typer.echo(
             "Pipeline run FAILED; see the Dagster UI (achilles ui) for the run log.", err=True
@@ -136,9 +140,13 @@ def run(
             "(needed after changing the dedupe or correlation window).",
         ),
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another run holds this data dir, wait for it to end."),
+    ] = False,
 ) -> None:
     """Materialize every asset once (the batch job), then print the report."""
-    _run_and_report(_settings(data_dir), full_refresh=full_refresh)
+    _run_and_report(_settings(data_dir), full_refresh=full_refresh, wait=wait)
 
 
 @app.command()

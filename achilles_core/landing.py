@@ -78,6 +78,8 @@ TMP_PREFIX = ".tmp-"
 # them), each with `<name>.reason.txt` saying why and where it came from.
 QUARANTINE_DIR = "quarantine"
 REASON_SUFFIX = ".reason.txt"
+# A temp file this old is a killed writer's leftover, not a write in flight.
+LEFTOVER_TEMP_AGE_S = 300.0
 
 
 class LandedEvent:

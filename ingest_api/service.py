@@ -28,7 +28,7 @@ from achilles_core.contract import (
     to_micros,
     validate_event,
 )
-from achilles_core.landing import LandedEvent, LandingZone
+from achilles_core.landing import LEFTOVER_TEMP_AGE_S, LandedEvent, LandingZone
 from achilles_core.settings import Settings
 from ingest_api.dedupe import SessionDedupeState
 from ingest_api.session_reads import UnknownSession, session_exists
@@ -54,6 +54,9 @@ class IngestService:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.landing = LandingZone(settings.events_dir)
+        # What a killed server left half-written (old enough not to be another
+        # worker's write in flight).
+        self.landing.remove_leftover_temp_files(LEFTOVER_TEMP_AGE_S)
         self.limits = Limits(
             max_future_skew_s=settings.max_future_skew_s,
             max_attributes_bytes=settings.max_attributes_bytes,

@@ -17,13 +17,11 @@ from dagster import (
     asset_check,
 )
 
-from achilles_core.landing import COLUMNS, LandingZone
+from achilles_core.landing import COLUMNS, LEFTOVER_TEMP_AGE_S, LandingZone
 from achilles_core.settings import Settings
 
 LANDING_KEY = AssetKey(["landing", "events"])
 FRESHNESS_MAX_AGE_S = 24 * 3600
-# Temp files older than this are a killed writer's, not a write in flight.
-LEFTOVER_TEMP_AGE_S = 600.0
 VERIFIED_MARKER = ".verified"
 
 
