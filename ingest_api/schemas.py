@@ -164,10 +164,19 @@ class EventOut(BaseModel):
 
 
 class Page(BaseModel):
-    total: int
+    total: int | None = Field(
+        description="Items in the whole list; null on pages asked for by `cursor`."
+    )
     limit: int
     offset: int
-    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+    next_offset: int | None = Field(
+        description="Offset of the next page; null on the last, and on cursor pages."
+    )
+    next_cursor: str | None = Field(
+        None,
+        description="Pass as `cursor` for the next page (keyset: each page costs the same "
+        "however deep); null on the last.",
+    )
 
 
 class SessionEventsOut(Page):
