@@ -75,6 +75,7 @@ def compare(hand_db: Path, dbt_db: Path, tables: tuple[str, ...] = MARTS) -> dic
         con.execute(f"ATTACH '{hand_db}' AS hand (READ_ONLY)")
         con.execute(f"ATTACH '{dbt_db}' AS dbt (READ_ONLY)")
         for table in tables:
+
             def columns(db: str, table: str = table) -> list[str]:
                 return [
                     r[0]
