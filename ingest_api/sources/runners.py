@@ -703,7 +703,7 @@ def classify_command(cmd: str) -> CommandClass:
 
 # flags that narrow a run to some tests whatever paths it names
 _FILTER_FLAGS = frozenset(
-    {"-k", "-m", "-t", "-run", "--run", "--testNamePattern", "--test-name-pattern", "--only",
+    {"-k", "-m", "-t", "-run", "--testNamePattern", "--test-name-pattern", "--only",
      "--failed", "--stale", "--lf", "--last-failed", "--grep", "--filter", "--include",
      "--exclude", "--testPathPattern", "--changed", "--onlyChanged", "--since", "--deselect"}
 )  # fmt: skip
