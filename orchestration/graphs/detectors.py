@@ -63,6 +63,8 @@ class TimelineEvent:
     scope: str | None = None
     # agent_action command: it changes the tree (attributes.writes)
     writes: bool = False
+    # what an action looked at or ran: its file_path, else its command text
+    target: str | None = None
 
     @property
     def order(self) -> tuple[datetime, str]:
@@ -718,25 +720,27 @@ def detect_no_progress(
 
     Progress is a change (an edit that went through, a command that writes), a pass
     of a scope that was not passing (its first pass, or red to green), or a new user
-    prompt. Right after a prompt (and at the start) the agent explores: reads,
-    searches, web look-ups and plans count for nothing until its first other action.
-    One finding per stalled run, keyed by its first action.
+    prompt. Exploration is no stall: a read, search, web look-up or plan of something
+    not yet looked at since the last progress counts for nothing (an agent reading its
+    way into a code base after a prompt); looking at the same file or running the same
+    command again does count, as do all other actions. One finding per stalled run,
+    keyed by its first action.
     """
     k = config.no_progress_actions
     verdicts: dict[str, str] = {}
     runs: list[list[TimelineEvent]] = []
     current: list[TimelineEvent] = []
-    exploring = True
+    explored: set[str] = set()
 
     def close() -> None:
         if len(current) >= k:
             runs.append(list(current))
         current.clear()
+        explored.clear()
 
     for ev in _ordered(timeline):
         if ev.is_prompt:
             close()
-            exploring = True
         elif ev.is_run and ev.status in FAILED_RUN_STATUSES | {PASSED}:
             scope = _scope(ev)
             if ev.status == PASSED and verdicts.get(scope) != PASSED:
@@ -744,11 +748,11 @@ def detect_no_progress(
             verdicts[scope] = ev.status or ""
         elif ev.is_change:
             close()
-            exploring = False
         elif ev.is_agent_action:
-            if exploring and ev.is_exploration:
+            if ev.is_exploration and (ev.target is None or ev.target not in explored):
+                if ev.target is not None:
+                    explored.add(ev.target)
                 continue
-            exploring = False
             current.append(ev)
     close()
 

@@ -119,7 +119,8 @@ def load_contexts(
                    || coalesce(array_to_string(
                        cast(json_extract(e.attributes, '$.targets') as varchar[]), ' '), '')
                end,
-               coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false)
+               coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false),
+               coalesce(e.file_path, json_extract_string(e.attributes, '$.command'))
         from events e
         left join error_occurrences o
                on o.session_id = e.session_id and o.event_id = e.event_id
@@ -144,6 +145,7 @@ def load_contexts(
                 parent_id=r[11],
                 scope=r[12],
                 writes=bool(r[13]),
+                target=r[14],
             )
         )
 

@@ -488,7 +488,7 @@ def test_no_progress_after_k_actions_without_change() -> None:
     # the stall is 25 commands that change nothing, after a first read.
     timeline = [action("r0", 0, "read")] + [action(f"a{i:02d}", i) for i in range(1, 26)]
     [f] = detect_no_progress("s", timeline, CFG)
-    assert f.key == "a01"  # the read right after the start is exploration
+    assert f.key == "a01"  # reading something new is exploration
     assert f.evidence["counts"]["actions"] == 25
     assert f.detected_at == at(20)
 
@@ -506,13 +506,18 @@ def test_no_progress_reset_by_edit_new_pass_or_prompt() -> None:
     assert detect_no_progress("s", again, CFG)
 
 
-def test_no_progress_exploration_after_a_prompt_is_no_stall() -> None:
+def test_no_progress_exploration_is_no_stall_rereading_is() -> None:
     prompt = tl("u", 0, "human_action", source_type="human", action_kind="prompt")
-    reads = [action(f"r{i:02d}", 1 + i, "read" if i % 2 else "search") for i in range(40)]
+
+    def look(event_id: str, seconds: float, target: str) -> TimelineEvent:
+        return tl(event_id, seconds, "agent_action", action_kind="read", target=target)
+
+    reads = [look(f"r{i:02d}", 1 + i, f"src/f{i}.py") for i in range(40)]
     assert detect_no_progress("s", [prompt, *reads], CFG) == []
-    # once the agent acts, reads count again
-    busy = [prompt, action("b", 0.5), *reads]
-    assert detect_no_progress("s", busy, CFG)
+    # the same two files read over and over is circling, not exploring
+    circling = [look(f"r{i:02d}", 1 + i, f"src/f{i % 2}.py") for i in range(40)]
+    [f] = detect_no_progress("s", [prompt, *circling], CFG)
+    assert f.evidence["counts"]["actions"] == 38
 
 
 def test_detectors_ignore_input_order() -> None:
