@@ -425,11 +425,12 @@ def detect_break_fix_cycles(
 ) -> list[Finding]:
     """A scope that was green, turned red after a change, and green again after more.
 
-    Per scope (a run's runner and targets): a passing run, then a failing run with a
-    change (edit, writing command) since that pass, then a passing run with a change
-    since the failure is one cycle; a failure or a pass with no change in between is
-    flakiness, not a break or a fix. One finding per scope with at least
-    `break_fix_min_refails` cycles.
+    Per scope (a run's runner and targets): a break is a failing run after a passing
+    one with a change (edit, writing command) in between; it is fixed by a passing
+    run with further changes since the failure. A red with no change since the green,
+    or a green with no change since the red, is flakiness, neither a break nor a fix.
+    One finding per scope with at least `break_fix_min_refails` breaks of which at
+    least one was fixed; its count is the breaks.
 
     Errors that belong to no run and no tool call (production feeds, clients that do
     not link errors to runs) have no scope: for them the cluster rule stays (the same
@@ -449,8 +450,9 @@ def _scope_cycles(
     index = _Index(events)
     changes = 0
     green: dict[str, tuple[TimelineEvent, int]] = {}
-    broken: dict[str, tuple[TimelineEvent, int]] = {}
-    cycles: dict[str, list[tuple[TimelineEvent, TimelineEvent, TimelineEvent]]] = {}
+    # per scope, every break (a red after a green with a change between) and its fix
+    breaks: dict[str, list[list[TimelineEvent]]] = {}
+    open_break: dict[str, int] = {}  # changes counted when the scope went red
     for ev in events:
         if ev.is_change:
             changes += 1
@@ -459,12 +461,15 @@ def _scope_cycles(
             continue
         scope = _scope(ev)
         if ev.status == PASSED:
-            red = broken.pop(scope, None)
-            if red is not None and changes > red[1]:
-                cycles.setdefault(scope, []).append((green[scope][0], red[0], ev))
+            red_at = open_break.pop(scope, None)
+            if red_at is not None and changes > red_at:
+                breaks[scope][-1].append(ev)  # fixed by further changes
+            elif red_at is not None:
+                breaks[scope].pop()  # green again with no change: the red was flaky
             green[scope] = (ev, changes)
-        elif scope in green and scope not in broken and changes > green[scope][1]:
-            broken[scope] = (ev, changes)
+        elif scope in green and scope not in open_break and changes > green[scope][1]:
+            breaks.setdefault(scope, []).append([green[scope][0], ev])
+            open_break[scope] = changes
     errors_of: dict[str, list[TimelineEvent]] = {}
     for ev in events:
         run = index.run_of(ev) if ev.event_type == "error" else None
@@ -472,38 +477,42 @@ def _scope_cycles(
             errors_of.setdefault(run.event_id, []).append(ev)
 
     findings = []
-    for scope, found in sorted(cycles.items()):
-        if len(found) < config.break_fix_min_refails:
+    for scope, found in sorted(breaks.items()):
+        fixed = [b for b in found if len(b) == 3]
+        if not fixed or len(found) < config.break_fix_min_refails:
             continue
-        reds = [red for _, red, _ in found]
+        reds = [b[1] for b in found]
         errors = [e for red in reds for e in errors_of.get(red.event_id, [])]
         cluster_ids = sorted({e.cluster_id for e in errors if e.cluster_id})
         n = len(found)
+        name = scope.rstrip("|")
         findings.append(
             Finding(
                 session_id=session_id,
                 kind="break_fix_cycle",
                 key=f"scope:{scope}",
                 severity="critical" if n >= 3 else "warning",
-                title=f"Break-fix cycle: {scope.rstrip('|')} broke and was fixed {n} time(s)",
+                title=f"Break-fix cycle: {name} broke {n} time(s) after passing",
                 detail=(
-                    f"Runs of {scope.rstrip('|')} passed, failed after a change, and passed "
-                    f"again after further changes, {n} time(s)."
+                    f"Runs of {name} passed, then failed after a change, {n} time(s); "
+                    f"{len(fixed)} of those were fixed by further changes."
                 ),
                 evidence={
                     "event_ids": _cap(
-                        [r.event_id for cycle in found for r in cycle], config.max_evidence_ids
+                        [r.event_id for b in found for r in b], config.max_evidence_ids
                     ),
                     "refail_event_ids": _cap([r.event_id for r in reds], config.max_evidence_ids),
                     "passing_run_ids": _cap(
-                        [fix.event_id for _, _, fix in found], config.max_evidence_ids
+                        [b[2].event_id for b in fixed], config.max_evidence_ids
                     ),
                     "error_event_ids": _cap([e.event_id for e in errors], config.max_evidence_ids),
                     "cluster_ids": _cap(cluster_ids, config.max_evidence_ids),
                     "scope": scope,
-                    "counts": {"cycles": n, "failing_runs": len(reds)},
+                    "counts": {"cycles": n, "fixed": len(fixed), "failing_runs": len(reds)},
                 },
-                detected_at=found[config.break_fix_min_refails - 1][2].timestamp,
+                detected_at=max(
+                    fixed[0][2].timestamp, found[config.break_fix_min_refails - 1][1].timestamp
+                ),
             )
         )
     return findings
