@@ -250,8 +250,10 @@ def detect_high_error_density(
     the work (agent and human actions, test/check runs, process events, and errors that
     belong to no run or tool call), never llm_calls, which a chatty model multiplies.
     A failure is a failing run (once, however many tests it failed), a tool call's own
-    error, or a standalone error. detected_at is the step at which the running ratio
-    first crossed the threshold with at least `error_density_min_events` steps.
+    error, or a standalone error (one right after a failing run, with no step between,
+    is taken as that run's unlinked failure and not counted again). detected_at is the
+    step at which the running ratio first crossed the threshold with at least
+    `error_density_min_events` steps.
     """
     threshold = config.error_density_threshold
     events = _ordered(timeline)
@@ -259,20 +261,26 @@ def detect_high_error_density(
     steps = failures = 0
     detected_at: datetime | None = None
     failure_ids: list[str] = []
+    after_failing_run = False  # the last step was a failing run, nothing since
     for ev in events:
         under_run = ev.event_type == "error" and index.run_of(ev) is not None
+        standalone = ev.event_type == "error" and index.is_standalone(ev)
+        if standalone and after_failing_run:
+            # a producer that does not link errors to runs: an error right after a
+            # failing run (no step between) is that run's failure, counted once
+            continue
         if (ev.event_type == "error" and not under_run) or ev.is_failing_run:
             failures += 1
             failure_ids.append(ev.event_id)
         is_step = (
-            ev.event_type in ("agent_action", "human_action", "process")
-            or ev.is_run
-            or (ev.event_type == "error" and index.is_standalone(ev))
+            ev.event_type in ("agent_action", "human_action", "process") or ev.is_run or standalone
         )
-        steps += is_step
+        if not is_step:
+            continue
+        after_failing_run = ev.is_failing_run
+        steps += 1
         if (
             detected_at is None
-            and is_step
             and steps >= config.error_density_min_events
             and failures * 100.0 / steps > threshold
         ):
