@@ -28,6 +28,7 @@ def test_asset_keys_and_groups(defs):
         "int_events_deduplicated": "intermediate",
         "int_errors_normalized": "intermediate",
         "int_action_error_correlations": "intermediate",
+        "int_change_set_correlations": "intermediate",
         "int_agent_session_performance": "intermediate",
         "int_llm_models": "intermediate",
         "int_model_prices": "intermediate",
