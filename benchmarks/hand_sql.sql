@@ -236,7 +236,7 @@ WITH agg AS (
         count(*) FILTER (WHERE counted AND event_type = 'llm_call') AS llm_calls,
         sum(input_tokens) FILTER (WHERE counted) AS input_tokens,
         sum(output_tokens) FILTER (WHERE counted) AS output_tokens,
-        sum(cast(cost_usd AS decimal(38, 12))) FILTER (WHERE counted) AS cost_usd,
+        sum(try_cast(cost_usd AS decimal(38, 12))) FILTER (WHERE counted) AS cost_usd,
         count(DISTINCT file_path) FILTER (WHERE counted) AS distinct_files
     FROM (
         SELECT *, event_type NOT IN ('session_start', 'session_end') AS counted FROM events

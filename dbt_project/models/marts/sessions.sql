@@ -92,7 +92,7 @@ activity as (
         count(*) filter (where event_type = 'llm_call') as llm_calls,
         coalesce(sum(input_tokens), 0) as input_tokens,
         coalesce(sum(output_tokens), 0) as output_tokens,
-        cast(coalesce(sum(cast(cost_usd as decimal(38, 12))), 0) as double) as cost_usd,
+        cast(coalesce(sum(try_cast(cost_usd as decimal(38, 12))), 0) as double) as cost_usd,
         count(distinct file_path) as distinct_files
     from events
     where event_type not in ('session_start', 'session_end')

@@ -27,7 +27,7 @@ grouped as (
         sum(total_tokens) as total_tokens,
         sum(cost_usd_exact) as cost_usd_exact,
         count(*) filter (where cost_status <> 'priced') as unpriced_calls,
-        sum(cast(client_cost_usd as decimal(38, 12))) as client_cost_usd
+        sum(try_cast(client_cost_usd as decimal(38, 12))) as client_cost_usd
     from usage
     group by usage_date, agent, model, project
 ),
