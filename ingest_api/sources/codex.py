@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingest_api.sources.base import ParseResult, iso, load_json
+from ingest_api.sources.base import ParseResult, clip, count, iso, load_json, parse_time
 from ingest_api.sources.runners import (
     CommandClass,
     classify_command,
@@ -94,26 +94,6 @@ _SKIP_EVENT_MSGS = {
 }
 
 
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo is not None else None
-
-
-def _clip(text: str | None, limit: int = _MESSAGE_MAX) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[: limit - 1] + "…"
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 @dataclass
 class _Call:
     call_id: str
@@ -172,7 +152,7 @@ def parse_codex(
         if not isinstance(rec, dict):
             res.bad_lines.append((n, "not a JSON object"))
             continue
-        ts = _ts(rec.get("timestamp"))
+        ts = parse_time(rec.get("timestamp"))
         payload = rec.get("payload")
         kind = rec.get("type")
         if ts is None:
@@ -196,7 +176,7 @@ def _record(st: _State, n: int, ts: datetime, kind: Any, p: dict[str, Any]) -> N
         sid = p.get("id")
         if st.session_id is None and isinstance(sid, str) and sid:
             st.session_id = sid
-            st.facts.update(agent=AGENT, started_at=iso(_ts(p.get("timestamp")) or ts))
+            st.facts.update(agent=AGENT, started_at=iso(parse_time(p.get("timestamp")) or ts))
             if isinstance(p.get("cwd"), str):
                 st.facts["project"] = p["cwd"]
             git = p.get("git")
@@ -205,7 +185,7 @@ def _record(st: _State, n: int, ts: datetime, kind: Any, p: dict[str, Any]) -> N
             for key in ("cli_version", "originator", "model_provider"):
                 if isinstance(p.get(key), str):
                     st.facts[key] = p[key]
-            st.order.append(("start", _ts(p.get("timestamp")) or ts))
+            st.order.append(("start", parse_time(p.get("timestamp")) or ts))
         else:
             res.skipped["session_meta (repeated)"] += 1
         return
@@ -316,7 +296,7 @@ def _event_msg(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, Any]) 
         if images:
             event["attributes"]["images"] = len(images)
         if st.include_prompts:
-            event["message"] = _clip(text)
+            event["message"] = clip(text, _MESSAGE_MAX)
         st.order.append(("event", event))
         return
     if ptype == "exec_command_end":
@@ -328,7 +308,7 @@ def _event_msg(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, Any]) 
             call.exit_code = p["exit_code"]
         dur = p.get("duration")
         if isinstance(dur, dict):
-            call.duration_ms = int(_int(dur.get("secs")) * 1000 + _int(dur.get("nanos")) / 1e6)
+            call.duration_ms = int(count(dur.get("secs")) * 1000 + count(dur.get("nanos")) / 1e6)
         if isinstance(p.get("aggregated_output"), str):
             call.structured_output = p["aggregated_output"]
         elif isinstance(p.get("stdout"), str) or isinstance(p.get("stderr"), str):
@@ -473,7 +453,7 @@ _USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasonin
 def _usage(raw: Any) -> dict[str, int] | None:
     if not isinstance(raw, dict):
         return None
-    return {k: _int(raw.get(k)) for k in _USAGE_KEYS}
+    return {k: count(raw.get(k)) for k in _USAGE_KEYS}
 
 
 def _token_count(st: _State, n: int, ts: datetime, p: dict[str, Any]) -> None:
@@ -601,7 +581,7 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
             action["file_path"] = files[0][:4096]
             attributes["files"] = [f[:1000] for f in files[:50]]
     if command is not None:
-        attributes["command"] = _clip(command, 1000)
+        attributes["command"] = clip(command, 1000)
         if isinstance(call.args.get("workdir"), str):
             attributes["workdir"] = call.args["workdir"]
     ended = (
@@ -656,7 +636,7 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
             parent_id=call.call_id,
             severity="error",
             error_type=etype,
-            message=_clip(message),
+            message=clip(message, _MESSAGE_MAX),
             attributes={"tool_name": call.name},
         )
         if "file_path" in action:
@@ -679,7 +659,12 @@ def _run_events(
 ) -> list[dict[str, Any]]:
     run_id = f"{call.call_id}:run"
     run = _base(st, "test_run" if cls.kind == "test" else "check_run", call.ts)
-    run.update(event_id=run_id, parent_id=call.call_id, message=_clip(command), revision=revision)
+    run.update(
+        event_id=run_id,
+        parent_id=call.call_id,
+        message=clip(command, _MESSAGE_MAX),
+        revision=revision,
+    )
     attributes: dict[str, Any] = {"runner": cls.runner}
     failures: list[Any] = []
     if ended:
@@ -687,7 +672,7 @@ def _run_events(
         run["status"] = result.status
         failures = result.failures
         if result.summary:
-            attributes["summary"] = _clip(result.summary, 1000)
+            attributes["summary"] = clip(result.summary, 1000)
         if call.exit_code is not None:
             attributes["exit_code"] = call.exit_code
         if end > call.ts:
@@ -703,9 +688,9 @@ def _run_events(
             event_id=f"{run_id}:{i}",
             parent_id=run_id,
             severity="error",
-            error_type=_clip(f.error_type, _SHORT_MAX),
-            message=_clip(f.message),
-            attributes={"test_id": _clip(f.test_id, 1000)},
+            error_type=clip(f.error_type, _SHORT_MAX),
+            message=clip(f.message, _MESSAGE_MAX),
+            attributes={"test_id": clip(f.test_id, 1000)},
         )
         if f.file_path:
             err["file_path"] = f.file_path[:4096]
@@ -719,7 +704,7 @@ def _run_events(
             parent_id=run_id,
             severity="error",
             error_type=f"{cls.kind}_run_failed",
-            message=_clip(error_lines(output) or output[-2000:]),
+            message=clip(error_lines(output) or output[-2000:], _MESSAGE_MAX),
         )
         events.append(err)
     return events
@@ -740,7 +725,7 @@ def _web_events(st: _State) -> list[tuple[datetime, dict[str, Any]]]:
                 revision=1,
             )
             if isinstance(p.get("query"), str):
-                event["attributes"] = {"query": _clip(p["query"], 1000)}
+                event["attributes"] = {"query": clip(p["query"], 1000)}
             out.append((ts, event))
         st.result.skipped["web_search_call (its web_search_end is the event)"] += len(st.web_calls)
         return out
@@ -755,7 +740,7 @@ def _web_events(st: _State) -> list[tuple[datetime, dict[str, Any]]]:
         )
         action = p.get("action")
         if isinstance(action, dict) and isinstance(action.get("query"), str):
-            event["attributes"] = {"query": _clip(action["query"], 1000)}
+            event["attributes"] = {"query": clip(action["query"], 1000)}
         out.append((ts, event))
     return out
 
@@ -795,7 +780,7 @@ def _finish(st: _State) -> None:
     events.extend(e for _, e in _web_events(st))
     for e in events:
         e["session_id"] = sid
-        ts = _ts(e["timestamp"])
+        ts = parse_time(e["timestamp"])
         if ts is not None:
             first_ts = ts if first_ts is None or ts < first_ts else first_ts
             last_ts = ts if last_ts is None or ts > last_ts else last_ts
