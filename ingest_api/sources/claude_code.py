@@ -37,10 +37,10 @@ from ingest_api.sources.base import (
     parse_time,
 )
 from ingest_api.sources.runners import classify_command, error_lines, read_outcome
+from ingest_api.sources.runs import call_error, run_errors
 
 AGENT = "claude-code"
 _MESSAGE_MAX = 64 * 1024
-_SHORT_MAX = 256
 _SESSION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 _TOOL_KINDS = {
@@ -269,19 +269,15 @@ def tool_call_events(
             if parent_session_id:
                 e["parent_session_id"] = parent_session_id
     elif outcome is not None and outcome.status == "error":
-        err = _base(session_id, "error", "agent", end)
-        err.update(
-            event_id=f"{call_id}:error",
-            parent_id=call_id,
-            severity="error",
-            error_type=_error_type(tool_name, outcome),
-            message=clip(_error_message(outcome, kind == "command"), _MESSAGE_MAX),
-            attributes={"tool_name": tool_name},
+        err = call_error(
+            _base(session_id, "error", "agent", end),
+            call_id,
+            tool_name,
+            _error_type(tool_name, outcome),
+            clip(_error_message(outcome, kind == "command"), _MESSAGE_MAX),
+            file_path=action.get("file_path"),
+            exit_code=outcome.exit_code,
         )
-        if "file_path" in action:
-            err["file_path"] = action["file_path"]
-        if outcome.exit_code is not None:
-            err["attributes"]["exit_code"] = outcome.exit_code
         if parent_session_id:
             err["parent_session_id"] = parent_session_id
         events.append(err)
@@ -335,32 +331,17 @@ def _run_events(
     else:
         attributes["summary"] = clip(attributes["summary"], 1000)
     run["attributes"] = attributes
-    events = [run]
-    for i, failure in enumerate(failures):
-        err = _base(session_id, "error", "agent", end)
-        err.update(
-            event_id=f"{run_id}:{i}",
-            parent_id=run_id,
-            severity="error",
-            error_type=clip(failure.error_type, _SHORT_MAX),
-            message=clip(failure.message, _MESSAGE_MAX),
-            attributes={"test_id": clip(failure.test_id, 1000)},
-        )
-        if failure.file_path:
-            err["file_path"] = failure.file_path[:4096]
-        events.append(err)
-    if not failures and run["status"] in ("failed", "error") and output:
-        # the run failed without naming a test (a compile error, a crash)
-        err = _base(session_id, "error", "agent", end)
-        err.update(
-            event_id=f"{run_id}:0",
-            parent_id=run_id,
-            severity="error",
-            error_type=f"{cls.kind}_run_failed",
-            message=clip(error_lines(output) or output[-2000:], _MESSAGE_MAX),
-        )
-        events.append(err)
-    return events
+    errors = run_errors(
+        _base(session_id, "error", "agent", end),
+        run_id,
+        cls.kind,
+        run["status"],
+        failures,
+        output,
+        message_max=_MESSAGE_MAX,
+        with_line=False,
+    )
+    return [run, *errors]
 
 
 # --- transcripts ---------------------------------------------------------------------------

@@ -29,10 +29,10 @@ from ingest_api.sources.runners import (
     iter_commands,
     read_outcome,
 )
+from ingest_api.sources.runs import call_error, run_errors
 
 AGENT = "codex"
 _MESSAGE_MAX = 8000
-_SHORT_MAX = 256
 
 # tool name -> action kind (commands are refined by what they run)
 TOOL_KINDS = {
@@ -620,7 +620,6 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
     if cls is not None and cls.kind in ("test", "check") and command is not None:
         events.extend(_run_events(st, call, command, cls, output, ended, end, action["revision"]))
     elif status == "error":
-        err = _base(st, "error", end)
         if patch is not None:
             text = call.failed_text or output
             etype = "patch_verification_failed" if "verification failed" in text else "patch_failed"
@@ -631,19 +630,17 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
         else:
             etype = "tool_error"
             message = "\n".join((call.failed_text or output).strip().splitlines()[:20])
-        err.update(
-            event_id=f"{call.call_id}:error",
-            parent_id=call.call_id,
-            severity="error",
-            error_type=etype,
-            message=clip(message, _MESSAGE_MAX),
-            attributes={"tool_name": call.name},
+        events.append(
+            call_error(
+                _base(st, "error", end),
+                call.call_id,
+                call.name,
+                etype,
+                clip(message, _MESSAGE_MAX),
+                file_path=action.get("file_path"),
+                exit_code=call.exit_code,
+            )
         )
-        if "file_path" in action:
-            err["file_path"] = action["file_path"]
-        if call.exit_code is not None:
-            err["attributes"]["exit_code"] = call.exit_code
-        events.append(err)
     return events
 
 
@@ -681,33 +678,17 @@ def _run_events(
     else:
         run["status"] = "unknown"  # never finished in this log
     run["attributes"] = attributes
-    events = [run]
-    for i, f in enumerate(failures):
-        err = _base(st, "error", end)
-        err.update(
-            event_id=f"{run_id}:{i}",
-            parent_id=run_id,
-            severity="error",
-            error_type=clip(f.error_type, _SHORT_MAX),
-            message=clip(f.message, _MESSAGE_MAX),
-            attributes={"test_id": clip(f.test_id, 1000)},
-        )
-        if f.file_path:
-            err["file_path"] = f.file_path[:4096]
-        if f.line is not None:
-            err["attributes"]["line"] = f.line
-        events.append(err)
-    if not failures and run["status"] in ("failed", "error") and output:
-        err = _base(st, "error", end)
-        err.update(
-            event_id=f"{run_id}:0",
-            parent_id=run_id,
-            severity="error",
-            error_type=f"{cls.kind}_run_failed",
-            message=clip(error_lines(output) or output[-2000:], _MESSAGE_MAX),
-        )
-        events.append(err)
-    return events
+    errors = run_errors(
+        _base(st, "error", end),
+        run_id,
+        cls.kind,
+        run["status"],
+        failures,
+        output,
+        message_max=_MESSAGE_MAX,
+        with_line=True,
+    )
+    return [run, *errors]
 
 
 def _web_events(st: _State) -> list[tuple[datetime, dict[str, Any]]]:

@@ -24,10 +24,10 @@ from ingest_api.sources.base import (
     parse_time,
 )
 from ingest_api.sources.runners import classify_command, error_lines, read_outcome
+from ingest_api.sources.runs import call_error, run_errors
 
 AGENT = "gemini"
 _MESSAGE_MAX = 8000
-_SHORT_MAX = 256
 
 TOOL_KINDS = {
     "read_file": "read",
@@ -244,22 +244,19 @@ def _call_events(
     if cls is not None and cls.kind in ("test", "check") and command is not None:
         events.extend(_run_events(sid, ts, call_id, command, cls, output, exit_code, status))
     elif status == "error":
-        err = _base(sid, "error", ts)
         text = error or output
-        err.update(
-            event_id=f"{call_id}:error",
-            parent_id=call_id,
-            severity="error",
-            error_type=f"exit_code_{exit_code}" if exit_code else "tool_error",
-            message=clip(
-                error_lines(text) if command else "\n".join(text.strip().splitlines()[:20]),
-                _MESSAGE_MAX,
-            ),
-            attributes={"tool_name": name},
+        message = error_lines(text) if command else "\n".join(text.strip().splitlines()[:20])
+        # (Gemini's result states its exit code in the call's attributes only)
+        events.append(
+            call_error(
+                _base(sid, "error", ts),
+                call_id,
+                name,
+                f"exit_code_{exit_code}" if exit_code else "tool_error",
+                clip(message, _MESSAGE_MAX),
+                file_path=action.get("file_path"),
+            )
         )
-        if path:
-            err["file_path"] = path[:4096]
-        events.append(err)
     return events
 
 
@@ -288,31 +285,17 @@ def _run_events(
         if result.summary:
             attributes["summary"] = clip(result.summary, 1000)
     run["attributes"] = attributes
-    events = [run]
-    for k, f in enumerate(failures):
-        err = _base(sid, "error", ts)
-        err.update(
-            event_id=f"{run_id}:{k}",
-            parent_id=run_id,
-            severity="error",
-            error_type=clip(f.error_type, _SHORT_MAX),
-            message=clip(f.message, _MESSAGE_MAX),
-            attributes={"test_id": clip(f.test_id, 1000)},
-        )
-        if f.file_path:
-            err["file_path"] = f.file_path[:4096]
-        events.append(err)
-    if not failures and run["status"] in ("failed", "error") and output:
-        err = _base(sid, "error", ts)
-        err.update(
-            event_id=f"{run_id}:0",
-            parent_id=run_id,
-            severity="error",
-            error_type=f"{cls.kind}_run_failed",
-            message=clip(error_lines(output) or output[-2000:], _MESSAGE_MAX),
-        )
-        events.append(err)
-    return events
+    errors = run_errors(
+        _base(sid, "error", ts),
+        run_id,
+        cls.kind,
+        run["status"],
+        failures,
+        output,
+        message_max=_MESSAGE_MAX,
+        with_line=False,
+    )
+    return [run, *errors]
 
 
 def _project_dir(messages: list[Any]) -> str | None:
