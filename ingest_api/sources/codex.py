@@ -276,6 +276,34 @@ def _response_item(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, An
     res.skipped[f"response_item {ptype}"] += 1
 
 
+def _exec_end(call: _Call, p: dict[str, Any]) -> None:
+    """What `exec_command_end` adds to its call: exit code, duration, the whole output."""
+    if isinstance(p.get("exit_code"), int):
+        call.exit_code = p["exit_code"]
+    dur = p.get("duration")
+    if isinstance(dur, dict):
+        call.duration_ms = int(count(dur.get("secs")) * 1000 + count(dur.get("nanos")) / 1e6)
+    if isinstance(p.get("aggregated_output"), str):
+        call.structured_output = p["aggregated_output"]
+    elif isinstance(p.get("stdout"), str) or isinstance(p.get("stderr"), str):
+        call.structured_output = "\n".join(
+            s for s in (p.get("stdout"), p.get("stderr")) if isinstance(s, str) and s
+        )
+
+
+def _patch_end(call: _Call, p: dict[str, Any]) -> None:
+    """What `patch_apply_end` adds to its call: success, the changed files, the failure."""
+    if isinstance(p.get("success"), bool):
+        call.success = p["success"]
+    changes = p.get("changes")
+    if isinstance(changes, dict) and not call.files:
+        call.files = [str(k) for k in changes]
+    if call.success is False:
+        call.failed_text = "\n".join(
+            s for s in (p.get("stderr"), p.get("stdout")) if isinstance(s, str) and s
+        )
+
+
 def _event_msg(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, Any]) -> None:
     res = st.result
     if ptype == "token_count":
@@ -299,41 +327,14 @@ def _event_msg(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, Any]) 
             event["message"] = clip(text, _MESSAGE_MAX)
         st.order.append(("event", event))
         return
-    if ptype == "exec_command_end":
+    if ptype in ("exec_command_end", "patch_apply_end"):
         call = st.calls.get(p.get("call_id"))  # type: ignore[arg-type]
         if call is None:
-            res.skipped["exec_command_end (no call seen)"] += 1
+            res.skipped[f"{ptype} (no call seen)"] += 1
             return
-        if isinstance(p.get("exit_code"), int):
-            call.exit_code = p["exit_code"]
-        dur = p.get("duration")
-        if isinstance(dur, dict):
-            call.duration_ms = int(count(dur.get("secs")) * 1000 + count(dur.get("nanos")) / 1e6)
-        if isinstance(p.get("aggregated_output"), str):
-            call.structured_output = p["aggregated_output"]
-        elif isinstance(p.get("stdout"), str) or isinstance(p.get("stderr"), str):
-            call.structured_output = "\n".join(
-                s for s in (p.get("stdout"), p.get("stderr")) if isinstance(s, str) and s
-            )
+        (_exec_end if ptype == "exec_command_end" else _patch_end)(call, p)
         call.ended_at = max(call.ended_at or ts, ts)
-        res.skipped["exec_command_end (merged into its call)"] += 1
-        return
-    if ptype == "patch_apply_end":
-        call = st.calls.get(p.get("call_id"))  # type: ignore[arg-type]
-        if call is None:
-            res.skipped["patch_apply_end (no call seen)"] += 1
-            return
-        if isinstance(p.get("success"), bool):
-            call.success = p["success"]
-        changes = p.get("changes")
-        if isinstance(changes, dict) and not call.files:
-            call.files = [str(k) for k in changes]
-        if call.success is False:
-            call.failed_text = "\n".join(
-                s for s in (p.get("stderr"), p.get("stdout")) if isinstance(s, str) and s
-            )
-        call.ended_at = max(call.ended_at or ts, ts)
-        res.skipped["patch_apply_end (merged into its call)"] += 1
+        res.skipped[f"{ptype} (merged into its call)"] += 1
         return
     if ptype == "web_search_end":
         st.web_ends.append((ts, p))
