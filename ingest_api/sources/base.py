@@ -69,6 +69,44 @@ def iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+# Small readers every parser shares: agent logs are untrusted, so each returns a safe
+# default for a value of the wrong type instead of raising.
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time with an offset ("Z" or "+hh:mm"); None when absent, bad or naive."""
+    if not isinstance(value, str):
+        return None
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo is not None else None
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    """`text` cut to at most `limit` characters, an ellipsis marking the cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+def count(value: Any) -> int:
+    """A token or time count: a non-negative int, else 0 (bools, floats, null are not counts)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def content_text(content: Any, sep: str) -> str:
+    """The text of a message's content: a string, or the `text` of its parts joined by `sep`."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return sep.join(
+            p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
+    return ""
+
+
 # The id every session's start event has, whoever lands it (API, importer, hooks).
 SESSION_START_ID = "session_start"
 # Session facts that never change while a log grows; models and last activity do,

@@ -27,12 +27,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingest_api.sources.base import ParseResult, iso, load_json
+from ingest_api.sources.base import (
+    ParseResult,
+    clip,
+    content_text,
+    count,
+    iso,
+    load_json,
+    parse_time,
+)
 from ingest_api.sources.runners import classify_command, error_lines, read_outcome
+from ingest_api.sources.runs import call_error, run_errors
 
 AGENT = "claude-code"
 _MESSAGE_MAX = 64 * 1024
-_SHORT_MAX = 256
 _SESSION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 _TOOL_KINDS = {
@@ -103,23 +111,6 @@ def action_kind(tool_name: str) -> str:
     return _TOOL_KINDS.get(tool_name, "other")
 
 
-def _text(value: Any) -> str:
-    """The text of a tool_result `content` (a string, or blocks of which some are text)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "\n".join(
-            b["text"] for b in value if isinstance(b, dict) and isinstance(b.get("text"), str)
-        )
-    return ""
-
-
-def _clip(text: str | None, limit: int = _MESSAGE_MAX) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[: limit - 1] + "…"
-
-
 @dataclass
 class ToolOutcome:
     """How a tool call ended, read from its result."""
@@ -139,7 +130,7 @@ def tool_outcome(content: Any, is_error: bool | None, result: Any) -> ToolOutcom
     structured `toolUseResult` (an object on success, a string on failure).
     Hooks pass `tool_response` / `error` the same way.
     """
-    text = _text(content)
+    text = content_text(content, "\n")
     if not text and isinstance(result, str):
         text = result
     if is_error or isinstance(result, str):
@@ -281,19 +272,15 @@ def tool_call_events(
             if parent_session_id:
                 e["parent_session_id"] = parent_session_id
     elif outcome is not None and outcome.status == "error":
-        err = _base(session_id, "error", "agent", end)
-        err.update(
-            event_id=f"{call_id}:error",
-            parent_id=call_id,
-            severity="error",
-            error_type=_error_type(tool_name, outcome),
-            message=_clip(_error_message(outcome, kind == "command")),
-            attributes={"tool_name": tool_name},
+        err = call_error(
+            _base(session_id, "error", "agent", end),
+            call_id,
+            tool_name,
+            _error_type(tool_name, outcome),
+            clip(_error_message(outcome, kind == "command"), _MESSAGE_MAX),
+            file_path=action.get("file_path"),
+            exit_code=outcome.exit_code,
         )
-        if "file_path" in action:
-            err["file_path"] = action["file_path"]
-        if outcome.exit_code is not None:
-            err["attributes"]["exit_code"] = outcome.exit_code
         if parent_session_id:
             err["parent_session_id"] = parent_session_id
         events.append(err)
@@ -312,7 +299,7 @@ def _run_events(
 ) -> list[dict[str, Any]]:
     run_id = f"{call_id}:run"
     run = _base(session_id, "test_run" if cls.kind == "test" else "check_run", "agent", ts)
-    run.update(event_id=run_id, parent_id=call_id, message=_clip(command), revision=0)
+    run.update(event_id=run_id, parent_id=call_id, message=clip(command, _MESSAGE_MAX), revision=0)
     attributes: dict[str, Any] = {"runner": cls.runner, "targets": list(cls.targets)}
     run["status"] = "unknown"
     failures: list[Any] = []
@@ -345,34 +332,19 @@ def _run_events(
     if attributes.get("summary") is None:
         attributes.pop("summary", None)
     else:
-        attributes["summary"] = _clip(attributes["summary"], 1000)
+        attributes["summary"] = clip(attributes["summary"], 1000)
     run["attributes"] = attributes
-    events = [run]
-    for i, failure in enumerate(failures):
-        err = _base(session_id, "error", "agent", end)
-        err.update(
-            event_id=f"{run_id}:{i}",
-            parent_id=run_id,
-            severity="error",
-            error_type=_clip(failure.error_type, _SHORT_MAX),
-            message=_clip(failure.message),
-            attributes={"test_id": _clip(failure.test_id, 1000)},
-        )
-        if failure.file_path:
-            err["file_path"] = failure.file_path[:4096]
-        events.append(err)
-    if not failures and run["status"] in ("failed", "error") and output:
-        # the run failed without naming a test (a compile error, a crash)
-        err = _base(session_id, "error", "agent", end)
-        err.update(
-            event_id=f"{run_id}:0",
-            parent_id=run_id,
-            severity="error",
-            error_type=f"{cls.kind}_run_failed",
-            message=_clip(error_lines(output) or output[-2000:]),
-        )
-        events.append(err)
-    return events
+    errors = run_errors(
+        _base(session_id, "error", "agent", end),
+        run_id,
+        cls.kind,
+        run["status"],
+        failures,
+        output,
+        message_max=_MESSAGE_MAX,
+        with_line=False,
+    )
+    return [run, *errors]
 
 
 # --- transcripts ---------------------------------------------------------------------------
@@ -414,16 +386,6 @@ class _State:
     response_ids: set[str] = field(default_factory=set)
     # background task id -> the call that started it
     background: dict[str, str] = field(default_factory=dict)
-
-
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return ts if ts.tzinfo is not None else None
 
 
 def _session_facts(state: _State, session_id: str, rec: dict[str, Any], parent: str | None) -> None:
@@ -521,7 +483,7 @@ def _record(
     sid = rec.get("sessionId")
     if not isinstance(sid, str) or not _SESSION_ID_RE.match(sid):
         return "bad:no valid sessionId"
-    ts = _ts(rec.get("timestamp"))
+    ts = parse_time(rec.get("timestamp"))
     if ts is None:
         return "bad:no timestamp with offset"
     message = rec.get("message")
@@ -614,7 +576,7 @@ def _user(
         for block in results:
             _tool_result(state, ts, rec, block, len(results))
         return None
-    text = content if isinstance(content, str) else _text(content)
+    text = content if isinstance(content, str) else content_text(content, "\n")
     if rec.get("isMeta"):
         return "user:meta"
     if rec.get("isCompactSummary"):
@@ -635,7 +597,7 @@ def _user(
     # a prompt captured both ways one event
     event.update(action_kind="prompt", attributes={"length": len(text)})
     if state.include_prompts:
-        event["message"] = _clip(text)
+        event["message"] = clip(text, _MESSAGE_MAX)
     state.order.append(("event", event))
     return None
 
@@ -756,11 +718,6 @@ def _finish(state: _State) -> None:
                 event["parent_session_id"] = parent
 
 
-def _count(usage: dict[str, Any], key: str) -> int:
-    value = usage.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 def _llm_event(resp: _Response) -> dict[str, Any]:
     u = resp.usage
     event = _base(resp.session_id, "llm_call", "agent", resp.ts)
@@ -769,11 +726,11 @@ def _llm_event(resp: _Response) -> dict[str, Any]:
     event.update(
         event_id=resp.event_id,
         model=resp.model,
-        input_tokens=_count(u, "input_tokens"),
-        output_tokens=_count(u, "output_tokens"),
-        cache_read_tokens=_count(u, "cache_read_input_tokens"),
-        cache_write_tokens=_count(u, "cache_creation_input_tokens"),
-        cache_write_1h_tokens=_count(cache, "ephemeral_1h_input_tokens"),
+        input_tokens=count(u.get("input_tokens")),
+        output_tokens=count(u.get("output_tokens")),
+        cache_read_tokens=count(u.get("cache_read_input_tokens")),
+        cache_write_tokens=count(u.get("cache_creation_input_tokens")),
+        cache_write_1h_tokens=count(cache.get("ephemeral_1h_input_tokens")),
         # lines seen of this response: a later, fuller import has a higher revision
         revision=resp.lines - 1,
     )

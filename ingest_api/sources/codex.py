@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingest_api.sources.base import ParseResult, iso, load_json
+from ingest_api.sources.base import ParseResult, clip, count, iso, load_json, parse_time
 from ingest_api.sources.runners import (
     CommandClass,
     classify_command,
@@ -29,10 +29,10 @@ from ingest_api.sources.runners import (
     iter_commands,
     read_outcome,
 )
+from ingest_api.sources.runs import call_error, run_errors
 
 AGENT = "codex"
 _MESSAGE_MAX = 8000
-_SHORT_MAX = 256
 
 # tool name -> action kind (commands are refined by what they run)
 TOOL_KINDS = {
@@ -94,26 +94,6 @@ _SKIP_EVENT_MSGS = {
 }
 
 
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo is not None else None
-
-
-def _clip(text: str | None, limit: int = _MESSAGE_MAX) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[: limit - 1] + "…"
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 @dataclass
 class _Call:
     call_id: str
@@ -172,7 +152,7 @@ def parse_codex(
         if not isinstance(rec, dict):
             res.bad_lines.append((n, "not a JSON object"))
             continue
-        ts = _ts(rec.get("timestamp"))
+        ts = parse_time(rec.get("timestamp"))
         payload = rec.get("payload")
         kind = rec.get("type")
         if ts is None:
@@ -196,7 +176,7 @@ def _record(st: _State, n: int, ts: datetime, kind: Any, p: dict[str, Any]) -> N
         sid = p.get("id")
         if st.session_id is None and isinstance(sid, str) and sid:
             st.session_id = sid
-            st.facts.update(agent=AGENT, started_at=iso(_ts(p.get("timestamp")) or ts))
+            st.facts.update(agent=AGENT, started_at=iso(parse_time(p.get("timestamp")) or ts))
             if isinstance(p.get("cwd"), str):
                 st.facts["project"] = p["cwd"]
             git = p.get("git")
@@ -205,7 +185,7 @@ def _record(st: _State, n: int, ts: datetime, kind: Any, p: dict[str, Any]) -> N
             for key in ("cli_version", "originator", "model_provider"):
                 if isinstance(p.get(key), str):
                     st.facts[key] = p[key]
-            st.order.append(("start", _ts(p.get("timestamp")) or ts))
+            st.order.append(("start", parse_time(p.get("timestamp")) or ts))
         else:
             res.skipped["session_meta (repeated)"] += 1
         return
@@ -296,6 +276,34 @@ def _response_item(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, An
     res.skipped[f"response_item {ptype}"] += 1
 
 
+def _exec_end(call: _Call, p: dict[str, Any]) -> None:
+    """What `exec_command_end` adds to its call: exit code, duration, the whole output."""
+    if isinstance(p.get("exit_code"), int):
+        call.exit_code = p["exit_code"]
+    dur = p.get("duration")
+    if isinstance(dur, dict):
+        call.duration_ms = int(count(dur.get("secs")) * 1000 + count(dur.get("nanos")) / 1e6)
+    if isinstance(p.get("aggregated_output"), str):
+        call.structured_output = p["aggregated_output"]
+    elif isinstance(p.get("stdout"), str) or isinstance(p.get("stderr"), str):
+        call.structured_output = "\n".join(
+            s for s in (p.get("stdout"), p.get("stderr")) if isinstance(s, str) and s
+        )
+
+
+def _patch_end(call: _Call, p: dict[str, Any]) -> None:
+    """What `patch_apply_end` adds to its call: success, the changed files, the failure."""
+    if isinstance(p.get("success"), bool):
+        call.success = p["success"]
+    changes = p.get("changes")
+    if isinstance(changes, dict) and not call.files:
+        call.files = [str(k) for k in changes]
+    if call.success is False:
+        call.failed_text = "\n".join(
+            s for s in (p.get("stderr"), p.get("stdout")) if isinstance(s, str) and s
+        )
+
+
 def _event_msg(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, Any]) -> None:
     res = st.result
     if ptype == "token_count":
@@ -316,44 +324,17 @@ def _event_msg(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, Any]) 
         if images:
             event["attributes"]["images"] = len(images)
         if st.include_prompts:
-            event["message"] = _clip(text)
+            event["message"] = clip(text, _MESSAGE_MAX)
         st.order.append(("event", event))
         return
-    if ptype == "exec_command_end":
+    if ptype in ("exec_command_end", "patch_apply_end"):
         call = st.calls.get(p.get("call_id"))  # type: ignore[arg-type]
         if call is None:
-            res.skipped["exec_command_end (no call seen)"] += 1
+            res.skipped[f"{ptype} (no call seen)"] += 1
             return
-        if isinstance(p.get("exit_code"), int):
-            call.exit_code = p["exit_code"]
-        dur = p.get("duration")
-        if isinstance(dur, dict):
-            call.duration_ms = int(_int(dur.get("secs")) * 1000 + _int(dur.get("nanos")) / 1e6)
-        if isinstance(p.get("aggregated_output"), str):
-            call.structured_output = p["aggregated_output"]
-        elif isinstance(p.get("stdout"), str) or isinstance(p.get("stderr"), str):
-            call.structured_output = "\n".join(
-                s for s in (p.get("stdout"), p.get("stderr")) if isinstance(s, str) and s
-            )
+        (_exec_end if ptype == "exec_command_end" else _patch_end)(call, p)
         call.ended_at = max(call.ended_at or ts, ts)
-        res.skipped["exec_command_end (merged into its call)"] += 1
-        return
-    if ptype == "patch_apply_end":
-        call = st.calls.get(p.get("call_id"))  # type: ignore[arg-type]
-        if call is None:
-            res.skipped["patch_apply_end (no call seen)"] += 1
-            return
-        if isinstance(p.get("success"), bool):
-            call.success = p["success"]
-        changes = p.get("changes")
-        if isinstance(changes, dict) and not call.files:
-            call.files = [str(k) for k in changes]
-        if call.success is False:
-            call.failed_text = "\n".join(
-                s for s in (p.get("stderr"), p.get("stdout")) if isinstance(s, str) and s
-            )
-        call.ended_at = max(call.ended_at or ts, ts)
-        res.skipped["patch_apply_end (merged into its call)"] += 1
+        res.skipped[f"{ptype} (merged into its call)"] += 1
         return
     if ptype == "web_search_end":
         st.web_ends.append((ts, p))
@@ -473,7 +454,7 @@ _USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasonin
 def _usage(raw: Any) -> dict[str, int] | None:
     if not isinstance(raw, dict):
         return None
-    return {k: _int(raw.get(k)) for k in _USAGE_KEYS}
+    return {k: count(raw.get(k)) for k in _USAGE_KEYS}
 
 
 def _token_count(st: _State, n: int, ts: datetime, p: dict[str, Any]) -> None:
@@ -601,7 +582,7 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
             action["file_path"] = files[0][:4096]
             attributes["files"] = [f[:1000] for f in files[:50]]
     if command is not None:
-        attributes["command"] = _clip(command, 1000)
+        attributes["command"] = clip(command, 1000)
         if cls is not None and cls.writes:
             attributes["writes"] = True  # a possible cause of a later failure
         if isinstance(call.args.get("workdir"), str):
@@ -642,7 +623,6 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
     if cls is not None and cls.kind in ("test", "check") and command is not None:
         events.extend(_run_events(st, call, command, cls, output, ended, end, action["revision"]))
     elif status == "error":
-        err = _base(st, "error", end)
         if patch is not None:
             text = call.failed_text or output
             etype = "patch_verification_failed" if "verification failed" in text else "patch_failed"
@@ -653,19 +633,17 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
         else:
             etype = "tool_error"
             message = "\n".join((call.failed_text or output).strip().splitlines()[:20])
-        err.update(
-            event_id=f"{call.call_id}:error",
-            parent_id=call.call_id,
-            severity="error",
-            error_type=etype,
-            message=_clip(message),
-            attributes={"tool_name": call.name},
+        events.append(
+            call_error(
+                _base(st, "error", end),
+                call.call_id,
+                call.name,
+                etype,
+                clip(message, _MESSAGE_MAX),
+                file_path=action.get("file_path"),
+                exit_code=call.exit_code,
+            )
         )
-        if "file_path" in action:
-            err["file_path"] = action["file_path"]
-        if call.exit_code is not None:
-            err["attributes"]["exit_code"] = call.exit_code
-        events.append(err)
     return events
 
 
@@ -681,7 +659,12 @@ def _run_events(
 ) -> list[dict[str, Any]]:
     run_id = f"{call.call_id}:run"
     run = _base(st, "test_run" if cls.kind == "test" else "check_run", call.ts)
-    run.update(event_id=run_id, parent_id=call.call_id, message=_clip(command), revision=revision)
+    run.update(
+        event_id=run_id,
+        parent_id=call.call_id,
+        message=clip(command, _MESSAGE_MAX),
+        revision=revision,
+    )
     attributes: dict[str, Any] = {"runner": cls.runner, "targets": list(cls.targets)}
     failures: list[Any] = []
     if ended:
@@ -689,7 +672,7 @@ def _run_events(
         run["status"] = result.status
         failures = result.failures
         if result.summary:
-            attributes["summary"] = _clip(result.summary, 1000)
+            attributes["summary"] = clip(result.summary, 1000)
         if call.exit_code is not None:
             attributes["exit_code"] = call.exit_code
         if end > call.ts:
@@ -698,33 +681,17 @@ def _run_events(
     else:
         run["status"] = "unknown"  # never finished in this log
     run["attributes"] = attributes
-    events = [run]
-    for i, f in enumerate(failures):
-        err = _base(st, "error", end)
-        err.update(
-            event_id=f"{run_id}:{i}",
-            parent_id=run_id,
-            severity="error",
-            error_type=_clip(f.error_type, _SHORT_MAX),
-            message=_clip(f.message),
-            attributes={"test_id": _clip(f.test_id, 1000)},
-        )
-        if f.file_path:
-            err["file_path"] = f.file_path[:4096]
-        if f.line is not None:
-            err["attributes"]["line"] = f.line
-        events.append(err)
-    if not failures and run["status"] in ("failed", "error") and output:
-        err = _base(st, "error", end)
-        err.update(
-            event_id=f"{run_id}:0",
-            parent_id=run_id,
-            severity="error",
-            error_type=f"{cls.kind}_run_failed",
-            message=_clip(error_lines(output) or output[-2000:]),
-        )
-        events.append(err)
-    return events
+    errors = run_errors(
+        _base(st, "error", end),
+        run_id,
+        cls.kind,
+        run["status"],
+        failures,
+        output,
+        message_max=_MESSAGE_MAX,
+        with_line=True,
+    )
+    return [run, *errors]
 
 
 def _web_events(st: _State) -> list[tuple[datetime, dict[str, Any]]]:
@@ -742,7 +709,7 @@ def _web_events(st: _State) -> list[tuple[datetime, dict[str, Any]]]:
                 revision=1,
             )
             if isinstance(p.get("query"), str):
-                event["attributes"] = {"query": _clip(p["query"], 1000)}
+                event["attributes"] = {"query": clip(p["query"], 1000)}
             out.append((ts, event))
         st.result.skipped["web_search_call (its web_search_end is the event)"] += len(st.web_calls)
         return out
@@ -757,7 +724,7 @@ def _web_events(st: _State) -> list[tuple[datetime, dict[str, Any]]]:
         )
         action = p.get("action")
         if isinstance(action, dict) and isinstance(action.get("query"), str):
-            event["attributes"] = {"query": _clip(action["query"], 1000)}
+            event["attributes"] = {"query": clip(action["query"], 1000)}
         out.append((ts, event))
     return out
 
@@ -797,7 +764,7 @@ def _finish(st: _State) -> None:
     events.extend(e for _, e in _web_events(st))
     for e in events:
         e["session_id"] = sid
-        ts = _ts(e["timestamp"])
+        ts = parse_time(e["timestamp"])
         if ts is not None:
             first_ts = ts if first_ts is None or ts < first_ts else first_ts
             last_ts = ts if last_ts is None or ts > last_ts else last_ts

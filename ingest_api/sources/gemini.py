@@ -14,12 +14,20 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ingest_api.sources.base import ParseResult, iso, load_json
+from ingest_api.sources.base import (
+    ParseResult,
+    clip,
+    content_text,
+    count,
+    iso,
+    load_json,
+    parse_time,
+)
 from ingest_api.sources.runners import classify_command, error_lines, read_outcome
+from ingest_api.sources.runs import call_error, run_errors
 
 AGENT = "gemini"
 _MESSAGE_MAX = 8000
-_SHORT_MAX = 256
 
 TOOL_KINDS = {
     "read_file": "read",
@@ -51,38 +59,6 @@ _SHELL_FIELDS = re.compile(
     re.M,
 )
 _WROTE = re.compile(r"(?:file|File):? (/\S+?)\.?(?: \(|$)", re.M)
-
-
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo is not None else None
-
-
-def _clip(text: str | None, limit: int = _MESSAGE_MAX) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[: limit - 1] + "…"
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            p.get("text", "")
-            for p in content
-            if isinstance(p, dict) and isinstance(p.get("text"), str)
-        )
-    return ""
 
 
 def _result(call: dict[str, Any]) -> tuple[str, str | None]:
@@ -148,7 +124,7 @@ def parse_gemini(data: bytes, *, source: str, include_prompts: bool = False) -> 
     facts: dict[str, Any] = {"agent": AGENT, "models": []}
     if isinstance(doc.get("projectHash"), str):
         facts["project_hash"] = doc["projectHash"]
-    start = _ts(doc.get("startTime"))
+    start = parse_time(doc.get("startTime"))
     if start is not None:
         start_event = _base(sid, "session_start", start)
         start_event["event_id"] = f"{sid}:start"
@@ -158,7 +134,7 @@ def parse_gemini(data: bytes, *, source: str, include_prompts: bool = False) -> 
         if not isinstance(msg, dict):
             res.bad_lines.append((n, "message is not an object"))
             continue
-        ts = _ts(msg.get("timestamp"))
+        ts = parse_time(msg.get("timestamp"))
         if ts is None:
             res.bad_lines.append((n, "message without timestamp"))
             continue
@@ -169,7 +145,7 @@ def parse_gemini(data: bytes, *, source: str, include_prompts: bool = False) -> 
     project = _project_dir(doc["messages"])
     if project:
         facts["project"] = project
-    last = _ts(doc.get("lastUpdated"))
+    last = parse_time(doc.get("lastUpdated"))
     if last is not None:
         facts["last_activity"] = iso(last)
     res.sessions[sid] = facts
@@ -188,11 +164,11 @@ def _message(
     kind = msg.get("type")
     mid: str = msg["id"] if isinstance(msg.get("id"), str) and msg["id"] else f"{sid}:{n}"
     if kind == "user":
-        text = _text(msg.get("content"))
+        text = content_text(msg.get("content"), "")
         event = _base(sid, "human_action", ts, "human")
         event.update(event_id=mid, action_kind="prompt", attributes={"prompt_chars": len(text)})
         if include_prompts:
-            event["message"] = _clip(text)
+            event["message"] = clip(text, _MESSAGE_MAX)
         res.events.append(event)
         return
     if kind != "gemini":
@@ -203,21 +179,21 @@ def _message(
         facts["models"].append(model)
     tokens = msg.get("tokens")
     if isinstance(tokens, dict):
-        cached = _int(tokens.get("cached"))
-        thoughts = _int(tokens.get("thoughts"))
+        cached = count(tokens.get("cached"))
+        thoughts = count(tokens.get("thoughts"))
         llm = _base(sid, "llm_call", ts)
         llm.update(
             event_id=mid,
             model=model,
             # Gemini counts cached input inside `input`, thoughts apart from `output`
-            input_tokens=max(_int(tokens.get("input")) - cached, 0),
-            output_tokens=_int(tokens.get("output")) + thoughts,
+            input_tokens=max(count(tokens.get("input")) - cached, 0),
+            output_tokens=count(tokens.get("output")) + thoughts,
             cache_read_tokens=cached,
             cache_write_tokens=0,
             reasoning_tokens=thoughts,
         )
-        if _int(tokens.get("tool")):
-            llm["attributes"] = {"tool_tokens": _int(tokens.get("tool"))}
+        if count(tokens.get("tool")):
+            llm["attributes"] = {"tool_tokens": count(tokens.get("tool"))}
         res.events.append(llm)
     calls = msg.get("toolCalls")
     if not isinstance(calls, list):
@@ -236,7 +212,7 @@ def _call_events(
 ) -> list[dict[str, Any]]:
     name: str = call["name"] if isinstance(call.get("name"), str) else "unknown"
     call_id: str = call["id"] if isinstance(call.get("id"), str) and call["id"] else f"{mid}:{i}"
-    ts = _ts(call.get("timestamp")) or msg_ts
+    ts = parse_time(call.get("timestamp")) or msg_ts
     args: dict[str, Any] = call["args"] if isinstance(call.get("args"), dict) else {}
     kind = TOOL_KINDS.get(name, "other")
     action = _base(sid, "agent_action", ts)
@@ -251,7 +227,7 @@ def _call_events(
     attributes: dict[str, Any] = {}
     exit_code: int | None = None
     if command is not None:
-        attributes["command"] = _clip(command, 1000)
+        attributes["command"] = clip(command, 1000)
         output, exit_code = _shell(output)
         if exit_code is not None:
             attributes["exit_code"] = exit_code
@@ -270,21 +246,19 @@ def _call_events(
     if cls is not None and cls.kind in ("test", "check") and command is not None:
         events.extend(_run_events(sid, ts, call_id, command, cls, output, exit_code, status))
     elif status == "error":
-        err = _base(sid, "error", ts)
         text = error or output
-        err.update(
-            event_id=f"{call_id}:error",
-            parent_id=call_id,
-            severity="error",
-            error_type=f"exit_code_{exit_code}" if exit_code else "tool_error",
-            message=_clip(
-                error_lines(text) if command else "\n".join(text.strip().splitlines()[:20])
-            ),
-            attributes={"tool_name": name},
+        message = error_lines(text) if command else "\n".join(text.strip().splitlines()[:20])
+        # (Gemini's result states its exit code in the call's attributes only)
+        events.append(
+            call_error(
+                _base(sid, "error", ts),
+                call_id,
+                name,
+                f"exit_code_{exit_code}" if exit_code else "tool_error",
+                clip(message, _MESSAGE_MAX),
+                file_path=action.get("file_path"),
+            )
         )
-        if path:
-            err["file_path"] = path[:4096]
-        events.append(err)
     return events
 
 
@@ -300,7 +274,7 @@ def _run_events(
 ) -> list[dict[str, Any]]:
     run_id = f"{call_id}:run"
     run = _base(sid, "test_run" if cls.kind == "test" else "check_run", ts)
-    run.update(event_id=run_id, parent_id=call_id, message=_clip(command), revision=1)
+    run.update(event_id=run_id, parent_id=call_id, message=clip(command, _MESSAGE_MAX), revision=1)
     attributes: dict[str, Any] = {"runner": cls.runner, "targets": list(cls.targets)}
     failures: list[Any] = []
     if status == "cancelled":
@@ -311,33 +285,19 @@ def _run_events(
         run["status"] = result.status
         failures = result.failures
         if result.summary:
-            attributes["summary"] = _clip(result.summary, 1000)
+            attributes["summary"] = clip(result.summary, 1000)
     run["attributes"] = attributes
-    events = [run]
-    for k, f in enumerate(failures):
-        err = _base(sid, "error", ts)
-        err.update(
-            event_id=f"{run_id}:{k}",
-            parent_id=run_id,
-            severity="error",
-            error_type=_clip(f.error_type, _SHORT_MAX),
-            message=_clip(f.message),
-            attributes={"test_id": _clip(f.test_id, 1000)},
-        )
-        if f.file_path:
-            err["file_path"] = f.file_path[:4096]
-        events.append(err)
-    if not failures and run["status"] in ("failed", "error") and output:
-        err = _base(sid, "error", ts)
-        err.update(
-            event_id=f"{run_id}:0",
-            parent_id=run_id,
-            severity="error",
-            error_type=f"{cls.kind}_run_failed",
-            message=_clip(error_lines(output) or output[-2000:]),
-        )
-        events.append(err)
-    return events
+    errors = run_errors(
+        _base(sid, "error", ts),
+        run_id,
+        cls.kind,
+        run["status"],
+        failures,
+        output,
+        message_max=_MESSAGE_MAX,
+        with_line=False,
+    )
+    return [run, *errors]
 
 
 def _project_dir(messages: list[Any]) -> str | None:

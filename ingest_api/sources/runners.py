@@ -7,6 +7,7 @@ outputs here. The rules read the shapes runners print (summary lines, failure he
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Iterator
@@ -638,6 +639,9 @@ def _shell_script(words: list[str]) -> str | None:
     return None
 
 
+# Agents run the same few commands again and again (`mix test`, `git status`), and a
+# class is frozen: lexing each line once is about a sixth of a transcript's parse time.
+@functools.lru_cache(maxsize=4096)
 def classify_command(cmd: str) -> CommandClass:
     """Classify a shell command line: test run, check, or neither; whether it writes."""
     try:
