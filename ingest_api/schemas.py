@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -48,6 +49,16 @@ class ErrorOut(BaseModel):
 # A time as the API takes it: an RFC 3339 string with an offset (no bare numbers),
 # converted to UTC, refused (not a 500) when UTC falls outside years 1-9999.
 RFC3339Time = Annotated[datetime, BeforeValidator(check_rfc3339), AfterValidator(to_utc)]
+
+
+def _iso_day(value: object) -> object:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a day as YYYY-MM-DD")
+    return value
+
+
+# A day as the API takes it: YYYY-MM-DD, nothing looser (no bare numbers).
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class SessionStartIn(BaseModel):

@@ -264,3 +264,9 @@ def test_openapi_declares_401_413_and_error_bodies(raw):
     assert {"200", "207", "422", "507"} <= set(batch)
     start = spec["components"]["schemas"]["SessionStartIn"]
     assert start.get("additionalProperties") is False
+
+
+def test_usage_since_is_a_day_not_a_number(client):
+    assert client.get("/v1/usage", params={"since": "0"}).status_code == 422
+    assert client.get("/v1/usage", params={"since": "2026-13-45"}).status_code == 422
+    assert client.get("/v1/usage", params={"since": "2026-05-01"}).status_code == 200
