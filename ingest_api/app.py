@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from achilles_core.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api.deps import require_api_key
 from ingest_api.routers import events, health, hooks, insights, sessions
+from ingest_api.routers import sentry as sentry_router
 from ingest_api.service import IngestService
 from ingest_api.session_reads import SessionReader
 from ingest_api.warehouse import WarehouseReader
@@ -41,4 +42,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events.router, dependencies=auth)
     app.include_router(insights.router, dependencies=auth)
     app.include_router(hooks.router, dependencies=auth)
+    # Receivers for third-party clients; Sentry SDKs authenticate their own way.
+    app.include_router(sentry_router.router)
     return app
