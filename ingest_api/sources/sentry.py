@@ -227,8 +227,10 @@ def parse_sentry_event(
         event_id = f"sentry-h{digest[:32]}"
     tags = _tags(event)
     session_id = session_for(event, project)
-    contexts = event.get("contexts") if isinstance(event.get("contexts"), dict) else {}
-    trace = contexts.get("trace") if isinstance(contexts.get("trace"), dict) else {}
+    contexts = event.get("contexts")
+    trace: dict[str, Any] = {}
+    if isinstance(contexts, dict) and isinstance(contexts.get("trace"), dict):
+        trace = contexts["trace"]
     level = event.get("level")
     error_type = None
     if main is not None and isinstance(main.get("type"), str):
