@@ -8,7 +8,16 @@ from fastapi import Depends, FastAPI
 
 from achilles_core.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api.deps import require_api_key
-from ingest_api.routers import alertmanager, events, health, hooks, incidents, insights, sessions
+from ingest_api.routers import (
+    alertmanager,
+    events,
+    health,
+    hooks,
+    incidents,
+    insights,
+    otlp,
+    sessions,
+)
 from ingest_api.routers import sentry as sentry_router
 from ingest_api.service import IngestService
 from ingest_api.session_reads import SessionReader
@@ -46,4 +55,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sentry_router.router)
     app.include_router(alertmanager.router, dependencies=auth)
     app.include_router(incidents.router, dependencies=auth)
+    app.include_router(otlp.router, dependencies=auth)
     return app

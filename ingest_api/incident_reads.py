@@ -33,7 +33,8 @@ def list_incidents(
     """Newest first by (opened_at, incident_id); `before` is the last row of the previous page."""
     if not _has(reader, "incidents"):
         return [], None
-    filters, params = [], []
+    filters: list[str] = []
+    params: list[Any] = []
     for column, value in (("status", status), ("severity", severity)):
         if value is not None:
             filters.append(f"{column} = ?")
