@@ -56,7 +56,8 @@ def make_spans(n: int, conversations: int) -> list[list[Any]]:
     provider.shutdown()
     by_trace: dict[int, list[Any]] = {}
     for finished in spans:
-        by_trace.setdefault(finished.get_span_context().trace_id, []).append(finished)
+        ctx = finished.get_span_context()
+        by_trace.setdefault(ctx.trace_id if ctx else 0, []).append(finished)
     batches = []
     for group in by_trace.values():
         batches += [group[i : i + BATCH] for i in range(0, len(group), BATCH)]
