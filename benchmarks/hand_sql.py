@@ -19,7 +19,9 @@ from orchestration.publish import DBT_MARTS
 SCRIPT = Path(__file__).with_name("hand_sql.sql")
 
 # The marts the issue names, plus error_occurrences (the published intermediate).
-MARTS = DBT_MARTS
+# The incident marts (receivers, #12) have no hand-written twin: alerts and Sentry
+# errors are not in the generated data, so both sides would be empty anyway.
+MARTS = tuple(t for t in DBT_MARTS if t not in ("incidents", "incident_members"))
 
 
 def us(seconds: float) -> int:
