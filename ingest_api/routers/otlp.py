@@ -9,6 +9,8 @@ not decode, in the request's own encoding.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,8 +49,32 @@ _DOC: dict[str, Any] = {
 }
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Body is not an OTLP export request"},
+    503: {"description": "Saturated: retry after `Retry-After` seconds"},
     415: {"description": "Neither application/x-protobuf nor application/json"},
 }
+
+
+# Exports in progress in this worker; past the limit the exporter is told to back off
+# (OTLP/HTTP: 503 with Retry-After is retryable) instead of queueing without bound.
+MAX_IN_FLIGHT = 32
+RETRY_AFTER_S = 1
+_in_flight = 0
+
+
+@asynccontextmanager
+async def _admitted() -> AsyncIterator[None]:
+    global _in_flight
+    if _in_flight >= MAX_IN_FLIGHT:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "saturated: retry later",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    _in_flight += 1  # no await between the check and this: one event loop, no race
+    try:
+        yield
+    finally:
+        _in_flight -= 1
 
 
 def _content_type(request: Request) -> str:
@@ -86,19 +112,20 @@ async def _land(service: Any, result: OtlpResult) -> list[str]:
     responses=_RESPONSES,
 )
 async def traces(request: Request, service: Service, settings: SettingsDep) -> Response:
-    ct = _content_type(request)
-    body = await read_body(request, settings.max_body_bytes)
-    try:
-        decoded = decode_traces(body, ct)
-    except OtlpDecodeError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    result = parse_traces(decoded, received_at=datetime.now(UTC))
-    rejected = await _land(service, result)
-    response = ExportTraceServiceResponse()
-    if rejected:
-        response.partial_success.rejected_spans = len(rejected)
-        response.partial_success.error_message = "; ".join(rejected[:5])
-    return _answer(response, ct)
+    async with _admitted():
+        ct = _content_type(request)
+        body = await read_body(request, settings.max_body_bytes)
+        try:
+            decoded = decode_traces(body, ct)
+        except OtlpDecodeError as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+        result = parse_traces(decoded, received_at=datetime.now(UTC))
+        rejected = await _land(service, result)
+        response = ExportTraceServiceResponse()
+        if rejected:
+            response.partial_success.rejected_spans = len(rejected)
+            response.partial_success.error_message = "; ".join(rejected[:5])
+        return _answer(response, ct)
 
 
 @router.post(
@@ -108,19 +135,20 @@ async def traces(request: Request, service: Service, settings: SettingsDep) -> R
     responses=_RESPONSES,
 )
 async def logs(request: Request, service: Service, settings: SettingsDep) -> Response:
-    ct = _content_type(request)
-    body = await read_body(request, settings.max_body_bytes)
-    try:
-        decoded = decode_logs(body, ct)
-    except OtlpDecodeError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    result = parse_logs(decoded, received_at=datetime.now(UTC))
-    rejected = await _land(service, result)
-    response = ExportLogsServiceResponse()
-    if rejected:
-        response.partial_success.rejected_log_records = len(rejected)
-        response.partial_success.error_message = "; ".join(rejected[:5])
-    return _answer(response, ct)
+    async with _admitted():
+        ct = _content_type(request)
+        body = await read_body(request, settings.max_body_bytes)
+        try:
+            decoded = decode_logs(body, ct)
+        except OtlpDecodeError as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+        result = parse_logs(decoded, received_at=datetime.now(UTC))
+        rejected = await _land(service, result)
+        response = ExportLogsServiceResponse()
+        if rejected:
+            response.partial_success.rejected_log_records = len(rejected)
+            response.partial_success.error_message = "; ".join(rejected[:5])
+        return _answer(response, ct)
 
 
 @router.post(

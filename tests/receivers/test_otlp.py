@@ -361,3 +361,13 @@ def test_real_otel_sdk_exporters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                 assert events["toolu_01"]["status"] == "error"
                 assert events["toolu_02"]["status"] == "rejected"
                 assert sum(e["event_type"] == "llm_call" for e in events.values()) == 1
+
+
+def test_saturated_answers_503_with_retry_after(client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest_api.routers import otlp
+
+    monkeypatch.setattr(otlp, "MAX_IN_FLIGHT", 0)
+    r = client.post(
+        "/v1/traces", content=OPENLLMETRY.read_bytes(), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
