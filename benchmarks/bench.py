@@ -79,7 +79,6 @@ REPORT_KEYS = [
     "ingest.ratio",
     "ingest.p95_batch_ms",
     "otlp.spans_per_s",
-    "otlp.spans_lost",
     "build.full_s",
     "build.hand_sql_s",
     "build.hand_sql_equal",
