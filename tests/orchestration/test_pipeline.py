@@ -37,6 +37,10 @@ def test_asset_keys_and_groups(defs):
         "error_occurrences": "marts",
         "event_correlations": "marts",
         "agent_performance": "marts",
+        # receivers (#12)
+        "int_alert_instances": "intermediate",
+        "incident_members": "marts",
+        "incidents": "marts",
         "insights": "insights",
         "warehouse/published": "published",
     }
