@@ -17,7 +17,7 @@ alert_events as (
         attributes,
         {{ json_text('attributes', '$.fingerprint') }} as fingerprint,
         {{ json_text('attributes', '$.starts_at') }} as starts_at_text
-    from {{ ref('events') }}
+    from {{ ref('int_events_deduplicated') }}
     where event_type = 'alert'
 ),
 
