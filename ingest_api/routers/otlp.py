@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from ingest_api.deps import Service, SettingsDep
 from ingest_api.encoding import read_body
 from ingest_api.service import REJECTED
+from ingest_api.sources.base import with_session_starts
 from ingest_api.sources.otlp import (
     OtlpDecodeError,
     OtlpResult,
@@ -95,8 +96,9 @@ def _answer(response: Any, content_type: str) -> Response:
     return Response(body, media_type=content_type)
 
 
-async def _land(service: Any, result: OtlpResult) -> list[str]:
-    events = result.parse.events
+async def _land(service: Any, result: OtlpResult, starts: bool = False) -> list[str]:
+    # Agent telemetry (logs) opens its sessions as the importers do, with the agent named.
+    events = with_session_starts(result.parse) if starts else result.parse.events
     results = await run_in_threadpool(service.ingest, events) if events else []
     return result.rejected + [
         f"{events[r.index].get('event_id')}: {r.field}: {r.reason}"
@@ -143,7 +145,7 @@ async def logs(request: Request, service: Service, settings: SettingsDep) -> Res
         except OtlpDecodeError as exc:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
         result = parse_logs(decoded, received_at=datetime.now(UTC))
-        rejected = await _land(service, result)
+        rejected = await _land(service, result, starts=True)
         response = ExportLogsServiceResponse()
         if rejected:
             response.partial_success.rejected_log_records = len(rejected)
