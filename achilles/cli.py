@@ -100,16 +100,20 @@ def demo(
         _run_and_report(settings)
 
 
-def _run_and_report(settings: Settings, full_refresh: bool = False) -> None:
+def _run_and_report(settings: Settings, full_refresh: bool = False, wait: bool = False) -> None:
     import time
 
     from achilles.report import print_report
     from ingest_api.warehouse import WarehouseReader
-    from orchestration.pipeline import run_pipeline
+    from orchestration.pipeline import RunInProgress, run_pipeline
 
     typer.echo("Running the pipeline (landing → dbt build → insights → publish)...")
     started = time.monotonic()
-    ok = run_pipeline(settings, quiet=True, full_refresh=full_refresh)
+    try:
+        ok = run_pipeline(settings, quiet=True, full_refresh=full_refresh, wait=wait)
+    except RunInProgress as exc:
+        typer.echo(f"{exc}; wait for it, or pass --wait to queue behind it.", err=True)
+        raise typer.Exit(1) from None
     if not ok:
         typer.echo(
             "Pipeline run FAILED; see the Dagster UI (achilles ui) for the run log.", err=True
@@ -117,6 +121,7 @@ def _run_and_report(settings: Settings, full_refresh: bool = False) -> None:
         raise typer.Exit(1)
     typer.echo(f"Pipeline finished in {time.monotonic() - started:.0f} s")
     print_report(WarehouseReader(settings.published_db))
+    _print_quarantine(settings)
     typer.echo(
         "\nNext: `achilles ui` for the Dagster UI (asset graph, runs, checks); "
         '`achilles sql "select * from sessions"` for ad-hoc SQL; '
@@ -135,9 +140,13 @@ def run(
             "(needed after changing the dedupe or correlation window).",
         ),
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another run holds this data dir, wait for it to end."),
+    ] = False,
 ) -> None:
     """Materialize every asset once (the batch job), then print the report."""
-    _run_and_report(_settings(data_dir), full_refresh=full_refresh)
+    _run_and_report(_settings(data_dir), full_refresh=full_refresh, wait=wait)
 
 
 @app.command()
@@ -150,8 +159,26 @@ def report(data_dir: DataDir = None) -> None:
     try:
         print_report(WarehouseReader(settings.published_db))
     except WarehouseNotPublished:
+        _print_quarantine(settings)
         typer.echo("Nothing published yet: run `achilles run` first.", err=True)
         raise typer.Exit(1) from None
+    _print_quarantine(settings)
+
+
+def _print_quarantine(settings: Settings) -> None:
+    """Name the landing files set aside as unreadable (issue 13: poison pills)."""
+    from achilles_core.landing import REASON_SUFFIX, LandingZone
+
+    zone = LandingZone(settings.events_dir)
+    bad = zone.quarantined()
+    typer.echo(f"\nQuarantined landing files: {len(bad)}")
+    for f in bad:
+        note = f.with_name(f.name + REASON_SUFFIX)
+        reason = ""
+        if note.exists():
+            lines = [ln for ln in note.read_text().splitlines() if ln.startswith("reason: ")]
+            reason = lines[0].removeprefix("reason: ")[:200] if lines else ""
+        typer.echo(f"  {f.relative_to(zone.quarantine_dir)}  {reason}")
 
 
 @app.command()
@@ -289,6 +316,46 @@ def _bench_harness() -> Callable[..., dict[str, Any]]:
     return run_bench
 
 
+# --- Usage and cost (issue #11) -------------------------------------------------------
+
+
+@app.command()
+def usage(
+    by: Annotated[str, typer.Option("--by", help="day, session, model, agent or project.")] = "day",
+    since: Annotated[
+        str | None, typer.Option("--since", help="Calls on or after this UTC day (YYYY-MM-DD).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list of objects.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """What did my agents cost? Tokens and cost per day, session, model, agent or project."""
+    from datetime import date
+
+    from achilles.usage_report import print_table, to_json
+    from ingest_api.usage_reads import UsageBy, usage_report
+    from ingest_api.warehouse import WarehouseReader
+
+    try:
+        grouping = UsageBy(by)
+        day = date.fromisoformat(since) if since else None
+    except ValueError as exc:
+        typer.echo(f"Bad option: {exc} (--by: {', '.join(UsageBy)}; --since: YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings(data_dir)
+    if not settings.published_db.exists():
+        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
+        raise typer.Exit(1)
+    reader = WarehouseReader(settings.published_db)
+    try:
+        rows, _ = usage_report(reader, grouping, day)
+    finally:
+        reader.close()
+    if as_json:
+        sys.stdout.buffer.write(to_json(rows) + b"\n")
+    else:
+        print_table(rows, grouping)
+
+
 def main() -> None:
     app()
 
@@ -333,7 +400,11 @@ def import_(
         if not key:
             typer.echo("--url needs --api-key (or $ACHILLES_API_KEY).", err=True)
             raise typer.Exit(2)
-        sink: RemoteSink | LocalSink = RemoteSink(url, key)
+        try:
+            sink: RemoteSink | LocalSink = RemoteSink(url, key)
+        except ImportFailed as exc:
+            typer.echo(f"Import failed: {exc}", err=True)
+            raise typer.Exit(2) from None
         cursor_name = "cursors-" + hashlib.sha256(url.encode()).hexdigest()[:12] + ".json"
     else:
         sink = LocalSink(settings)

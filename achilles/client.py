@@ -42,7 +42,11 @@ class AchillesClient:
         body: dict[str, Any] = {"events": events}
         if session_id:
             body["session_id"] = session_id
-        return self._ok(self.http.post("/v1/events/batch", json=body))
+        response = self.http.post("/v1/events/batch", json=body)
+        # 422 with per-event results: every event was rejected; the caller reads why.
+        if response.status_code == 422 and "results" in response.json():
+            return response.json()
+        return self._ok(response)
 
     def get(self, path: str, **params: Any) -> Any:
         return self._ok(self.http.get(path, params=params))

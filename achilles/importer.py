@@ -168,9 +168,20 @@ class RemoteSink:
     """A running Achilles server (`--url`, `--api-key`)."""
 
     def __init__(self, url: str, api_key: str) -> None:
+        import httpx
+
         from achilles.client import AchillesClient
 
         self.client = AchillesClient(url, api_key)
+        # Say now, not after reading every file, when the server or the key is wrong.
+        try:
+            r = self.client.http.get("/v1/insights/recent", params={"limit": 1})
+        except httpx.HTTPError as exc:
+            raise ImportFailed(f"cannot reach {url}: {exc}") from None
+        if r.status_code == 401:
+            raise ImportFailed(f"{url} refused the API key (401)")
+        if r.status_code >= 400:
+            raise ImportFailed(f"{url} answered {r.status_code}: {r.text[:200]}")
 
     def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

@@ -9,6 +9,7 @@ identifiers and everything the server adds, so a re-stamped retry hashes the sam
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +30,14 @@ MAX_TOKENS = 10**12
 MAX_COST_USD = 10.0**9
 MAX_DURATION_MS = 10**12
 MAX_REVISION = 10**6
+# JSON values inside attributes: as deep as this, integers within int64, floats finite,
+# so every accepted value re-serialises (orjson stops at 255 levels and at 64-bit ints).
+MAX_JSON_DEPTH = 64
+_INT64 = 2**63
+# RFC 3339 date-time with an offset; a bare "1763720103" is not a timestamp here.
+RFC3339_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
+)
 # Identity and time are not content: a retry may be re-stamped or re-numbered.
 HASH_EXCLUDED = {"session_id", "event_id", "timestamp"}
 
@@ -42,7 +51,8 @@ class Limits(BaseModel):
 
 
 def _check_session_id(value: str) -> str:
-    if not _SESSION_ID_RE.match(value):
+    # fullmatch: `$` alone would also match before a final newline ("abc\n").
+    if not isinstance(value, str) or not _SESSION_ID_RE.fullmatch(value):
         raise ValueError(
             "must be 1-128 characters of letters, digits, '_', '.', '-', "
             "starting with a letter or digit"
@@ -122,16 +132,12 @@ class Event(BaseModel):
     @field_validator("timestamp", mode="before")
     @classmethod
     def _rfc3339(cls, value: object) -> object:
-        if not isinstance(value, str):
-            raise ValueError("must be an RFC 3339 string with a UTC offset")
-        return value
+        return check_rfc3339(value)
 
     @field_validator("timestamp")
     @classmethod
     def _offset(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("must carry a UTC offset, e.g. 2026-01-31T12:00:00Z or +02:00")
-        return value.astimezone(UTC)
+        return to_utc(value)
 
 
 # The fields that make up an event's content, in landing-file column order: every
@@ -200,6 +206,9 @@ def validate_event(raw: Any, *, limits: Limits | None = None, now: datetime | No
     if event.message is not None and len(event.message) > limits.max_message_chars:
         errors.append(("message", f"must be at most {limits.max_message_chars} characters"))
     if event.attributes is not None:
+        problem = json_value_problem(event.attributes)
+        if problem is not None:
+            raise EventValidationError([("attributes", problem)])
         size = len(orjson.dumps(event.attributes))
         if size > limits.max_attributes_bytes:
             errors.append(
@@ -247,3 +256,46 @@ def to_micros(timestamp: datetime) -> int:
 def check_session_id(value: str) -> str:
     """Validate a session id on its own (path parameters, session start)."""
     return _check_session_id(value)
+
+
+def check_rfc3339(value: object) -> object:
+    """Only RFC 3339 strings are times: no bare numbers, no dates without a time."""
+    if not isinstance(value, str) or not RFC3339_RE.fullmatch(value):
+        raise ValueError(
+            "must be an RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T12:00:00Z"
+        )
+    return value
+
+
+def to_utc(value: datetime) -> datetime:
+    """The time in UTC; ValueError (not OverflowError) when UTC falls outside years 1-9999."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must carry a UTC offset, e.g. 2026-01-31T12:00:00Z or +02:00")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range: in UTC it falls outside years 1-9999") from None
+
+
+def json_value_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a JSON value cannot be stored as is (None when it can): too deep, an
+    integer outside int64, NaN or Infinity. Walked before anything serialises it."""
+    if depth > MAX_JSON_DEPTH:
+        return f"is nested deeper than {MAX_JSON_DEPTH} levels"
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return None
+    if isinstance(value, int):
+        return None if -_INT64 <= value < _INT64 else "holds an integer outside the int64 range"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "holds NaN or Infinity, which JSON does not allow"
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return f"holds a {type(value).__name__}, which is not JSON"
+    for item in items:
+        problem = json_value_problem(item, depth + 1)
+        if problem is not None:
+            return problem
+    return None

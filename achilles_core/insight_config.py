@@ -16,7 +16,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 # Bump when a detector's logic changes: every session is then re-evaluated once.
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: scope-aware detectors (issue #7 / 10)
 
 # Knobs that only affect narration or batching: changing them never re-evaluates.
 _NON_RULE_FIELDS = frozenset(

@@ -15,10 +15,13 @@ deduplicates anyway.
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -26,6 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from achilles_core.contract import CONTENT_FIELDS, Event, to_micros
+
+log = logging.getLogger("achilles.landing")
 
 SCHEMA = pa.schema(
     [
@@ -69,6 +74,12 @@ COLUMNS = tuple(SCHEMA.names)
 LANDING_ONLY_COLUMNS = ("event_id_source", "batch_id", "batch_index")
 _TEXT_ENUMS = ("event_type", "source_type", "severity")
 TMP_PREFIX = ".tmp-"
+# Unreadable landing files are moved here (beside events/, so no reader's glob sees
+# them), each with `<name>.reason.txt` saying why and where it came from.
+QUARANTINE_DIR = "quarantine"
+REASON_SUFFIX = ".reason.txt"
+# A temp file this old is a killed writer's leftover, not a write in flight.
+LEFTOVER_TEMP_AGE_S = 300.0
 
 
 class LandedEvent:
@@ -138,14 +149,28 @@ def _fsync_dir(path: Path) -> None:
 def write_durably(table: pa.Table, final_path: Path) -> None:
     """temp name -> write -> fsync -> rename -> fsync folder."""
     tmp = final_path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}.partial")
-    pq.write_table(table, tmp, compression="zstd")
-    fd = os.open(tmp, os.O_RDONLY)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(tmp, final_path)
+        _write_parquet(table, tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, final_path)
+    except BaseException:
+        # A full disk (or a kill of this thread) must not leave half a file behind.
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(final_path.parent)
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    # Test-only fault injection: ACHILLES_TEST_FAIL_WRITES=enospc makes every landing
+    # write fail as a full disk would, after writing some bytes (tests/e2e/test_disk_full.py).
+    if os.environ.get("ACHILLES_TEST_FAIL_WRITES") == "enospc":
+        path.write_bytes(b"PAR1 partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    pq.write_table(table, path, compression="zstd")
 
 
 class LandingZone:
@@ -236,6 +261,81 @@ class LandingZone:
         """
         write_durably(conform(pq.read_table(path), SCHEMA), path)
 
+    # -- poison pills --------------------------------------------------------------
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.events_dir.parent / QUARANTINE_DIR
+
+    @staticmethod
+    def file_problem(path: Path) -> str | None:
+        """Why `path` cannot be read as a landing file (None when it reads whole).
+
+        Reads every row, not only the footer: a file can have a sound footer and
+        a broken page. A file that vanished (compacted away) is not a problem.
+        """
+        try:
+            pq.read_table(path)
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # pyarrow raises several kinds for a broken file
+            return f"{type(exc).__name__}: {exc}"[:2000]
+        return None
+
+    def quarantine(self, path: Path, reason: str) -> Path | None:
+        """Move an unreadable file out of the landing zone, with a reason file beside it.
+
+        Returns its new path (None when another process moved it first)."""
+        folder = self.quarantine_dir / path.parent.name
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / path.name
+        note = f"file: {path}\nquarantined_at: {datetime.now(UTC).isoformat()}\nreason: {reason}\n"
+        (folder / (path.name + REASON_SUFFIX)).write_text(note)
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            return None
+        _fsync_dir(path.parent)
+        _fsync_dir(folder)
+        log.error("quarantined unreadable landing file %s -> %s: %s", path, target, reason)
+        return target
+
+    def quarantine_unreadable(self, files: Iterable[Path]) -> list[Path]:
+        """Check each file whole; quarantine those that cannot be read. Returns them."""
+        bad = []
+        for f in files:
+            problem = self.file_problem(f)
+            if problem is not None and self.quarantine(f, problem) is not None:
+                bad.append(f)
+        return bad
+
+    def quarantined(self) -> list[Path]:
+        """Files in quarantine, by session folder then name."""
+        if not self.quarantine_dir.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.quarantine_dir.glob("*/*")
+            if p.is_file() and not p.name.endswith(REASON_SUFFIX)
+        )
+
+    # -- leftovers ----------------------------------------------------------------
+    def remove_leftover_temp_files(self, older_than_s: float = 0.0) -> list[Path]:
+        """Delete `.tmp-*.partial` files a killed writer left (older than `older_than_s`,
+        so a write in flight in another process is not cut short)."""
+        removed = []
+        cutoff = time.time() - older_than_s
+        for sid in self.session_ids():
+            for p in self.session_dir(sid).glob(f"{TMP_PREFIX}*.partial"):
+                try:
+                    if p.stat().st_mtime <= cutoff:
+                        p.unlink()
+                        removed.append(p)
+                except FileNotFoundError:
+                    continue
+        if removed:
+            log.warning("removed %d leftover temp files: %s", len(removed), removed)
+        return removed
+
     def compact_session(self, session_id: str, min_files: int = 2) -> int:
         """Merge a session's files into one when it has at least `min_files`.
 
@@ -245,7 +345,15 @@ class LandingZone:
         files = self.session_files(session_id)
         if len(files) < min_files:
             return 0
-        table = self.read_files(files)
+        try:
+            table = self.read_files(files)
+        except FileNotFoundError:
+            raise
+        except Exception:
+            # One unreadable file must not stop compaction (or the build that runs it).
+            if not self.quarantine_unreadable(files):
+                raise
+            return self.compact_session(session_id, min_files)
         # Name it after the newest input so files landed later still sort after it.
         last = files[-1].name.split("-", 1)[0]
         final = files[-1].parent / f"{last}-c{uuid.uuid4().hex}.parquet"

@@ -70,6 +70,8 @@ TARGETS: list[tuple[str, str, float, str]] = [
     ("build.incremental_ratio", "<=", 0.1, "<= 0.1"),
     ("read.p95_during_build_ms", "<", 50.0, "< 50 ms"),
     ("scale.ratio", "<=", 11.0, "<= 11 (10x events)"),
+    ("import.ratio", ">=", 0.5, ">= 0.5 (orjson parsing alone = 1)"),
+    ("import.reimport_unchanged_s", "<", 2.0, "< 2 s for ~1,000 unchanged files"),
 ]
 
 # Keys every report has (the test checks them).
@@ -92,6 +94,10 @@ REPORT_KEYS = [
     "scale.small_s",
     "scale.full_s",
     "scale.ratio",
+    "import.lines_per_s",
+    "import.parse_ceiling_lines_per_s",
+    "import.ratio",
+    "import.reimport_unchanged_s",
 ]
 
 
@@ -548,6 +554,7 @@ def run_bench(
     read_idle_s: float = 10.0,
     dagster: bool = True,
     keep: bool = False,
+    import_copies: int = 170,
 ) -> dict[str, Any]:
     """Run every benchmark at `events` events; write the JSON report and return it.
 
@@ -558,7 +565,7 @@ def run_bench(
     fast): `build.dagster_s` is then None and `read.p95_during_build_ms` is measured
     during the incremental dbt build instead.
     """
-    from benchmarks import hand_sql, ingest
+    from benchmarks import hand_sql, import_bench, ingest
     from orchestration.publish import publish
 
     if events < 100:
@@ -632,7 +639,13 @@ def run_bench(
     echo(f"[ingest] http {http['events_per_s']:,.0f}/s, in-process {ip['events_per_s']:,.0f}/s")
     save()
 
-    # 1b. OTLP spans, sent by the real OTel SDK exporter -> landed ------------
+    # 1b. Import of real agent logs (benchmarks/import_bench.py) ----------
+    report["import"] = import_bench.run_import_bench(work, import_copies, echo)
+    shutil.rmtree(work / "import-corpus", ignore_errors=True)
+    shutil.rmtree(work / "import-data", ignore_errors=True)
+    save()
+
+    # 1c. OTLP spans, sent by the real OTel SDK exporter -> landed ------------
     from benchmarks import otlp_spans
 
     n_spans = min(max(events // 5, 2_000), 200_000)

@@ -216,8 +216,11 @@ CREATE TABLE sessions AS
 WITH agg AS (
     SELECT
         session_id,
-        arg_min({'actor': actor, 'attributes': attributes, 'ts': "timestamp"},
+        arg_min({'actor': actor, 'attributes': attributes, 'ts': "timestamp",
+                 'parent': parent_session_id},
                 ("timestamp", event_id)) FILTER (WHERE event_type = 'session_start') AS s,
+        string_agg(DISTINCT model, ',' ORDER BY model)
+            FILTER (WHERE event_type = 'llm_call') AS models,
         arg_max({'ts': "timestamp", 'status': status},
                 ("timestamp", event_id)) FILTER (WHERE event_type = 'session_end') AS e,
         min("timestamp") FILTER (WHERE counted) AS first_event_at,
@@ -233,7 +236,7 @@ WITH agg AS (
         count(*) FILTER (WHERE counted AND event_type = 'llm_call') AS llm_calls,
         sum(input_tokens) FILTER (WHERE counted) AS input_tokens,
         sum(output_tokens) FILTER (WHERE counted) AS output_tokens,
-        sum(cast(cost_usd AS decimal(38, 12))) FILTER (WHERE counted) AS cost_usd,
+        sum(try_cast(cost_usd AS decimal(38, 12))) FILTER (WHERE counted) AS cost_usd,
         count(DISTINCT file_path) FILTER (WHERE counted) AS distinct_files
     FROM (
         SELECT *, event_type NOT IN ('session_start', 'session_end') AS counted FROM events
@@ -245,7 +248,12 @@ SELECT
     s.actor,
     json_extract_string(s.attributes, '$.agent') AS agent,
     json_extract_string(s.attributes, '$.repo') AS repo,
-    json_extract_string(s.attributes, '$.branch') AS branch,
+    json_extract_string(s.attributes, '$.project') AS project,
+    coalesce(json_extract_string(s.attributes, '$.branch'),
+        json_extract_string(s.attributes, '$.git_branch')) AS branch,
+    coalesce(s.parent, json_extract_string(s.attributes, '$.parent_session_id'))
+        AS parent_session_id,
+    models,
     s.ts AS started_at,
     e.ts AS ended_at,
     e.status AS outcome,

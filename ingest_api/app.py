@@ -7,6 +7,7 @@ import logging
 from fastapi import Depends, FastAPI
 
 from achilles_core.settings import DEV_API_KEY, Settings, get_settings
+from ingest_api import guard
 from ingest_api.deps import require_api_key
 from ingest_api.routers import (
     alertmanager,
@@ -17,8 +18,10 @@ from ingest_api.routers import (
     insights,
     otlp,
     sessions,
+    usage,
 )
 from ingest_api.routers import sentry as sentry_router
+from ingest_api.schemas import ErrorOut
 from ingest_api.service import IngestService
 from ingest_api.session_reads import SessionReader
 from ingest_api.warehouse import WarehouseReader
@@ -31,7 +34,19 @@ Achilles ingests the event stream of AI coding-agent sessions and serves what it
 Every endpoint except `/health` needs `Authorization: Bearer <key>`.
 Events are validated one by one, deduplicated and durably landed before the 2xx;
 they are readable from `GET /v1/sessions/{id}/events` at once.
+
+The key and the body size are checked before a body is read. Bodies may be sent
+gzip-compressed (`Content-Encoding: gzip`). Every error body is `ErrorOut`.
 """
+
+# Answers any /v1 endpoint may give, whatever its handler does.
+COMMON_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "Missing or invalid API key"},
+    413: {"model": ErrorOut, "description": "Body larger than the limit (also once unzipped)"},
+    415: {"model": ErrorOut, "description": "Content-Encoding other than gzip"},
+    422: {"model": ErrorOut, "description": "A field broke the contract; `detail` names it"},
+    400: {"model": ErrorOut, "description": "Body is not JSON or not valid gzip"},
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,15 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = IngestService(settings)
     app.state.session_reader = SessionReader(settings)
     app.state.warehouse = WarehouseReader(settings.published_db)
+    guard.install(app, settings.effective_api_keys, settings.max_body_bytes)
     auth = [Depends(require_api_key)]
     app.include_router(health.router)
-    app.include_router(sessions.router, dependencies=auth)
-    app.include_router(events.router, dependencies=auth)
-    app.include_router(insights.router, dependencies=auth)
-    app.include_router(hooks.router, dependencies=auth)
-    # Receivers for third-party clients; Sentry SDKs authenticate their own way.
+    for router in (sessions.router, events.router, insights.router, hooks.router, usage.router):
+        app.include_router(router, dependencies=auth, responses=COMMON_RESPONSES)
+    # Receivers for third-party clients (#12). Sentry SDKs authenticate their own way
+    # (the DSN's key), under /api/, outside the /v1/ guard.
     app.include_router(sentry_router.router)
-    app.include_router(alertmanager.router, dependencies=auth)
-    app.include_router(incidents.router, dependencies=auth)
-    app.include_router(otlp.router, dependencies=auth)
+    for router in (alertmanager.router, incidents.router, otlp.router):
+        app.include_router(router, dependencies=auth, responses=COMMON_RESPONSES)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ingest_api import pagination
 from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
 
 # Rows as column -> value dicts.
@@ -32,41 +33,59 @@ def session_in_warehouse(reader: WarehouseReader, session_id: str) -> bool:
 
 
 def session_errors(
-    reader: WarehouseReader, session_id: str, limit: int, offset: int
-) -> tuple[Records, int, datetime | None]:
+    reader: WarehouseReader,
+    session_id: str,
+    limit: int,
+    offset: int,
+    after: list[Any] | None = None,
+) -> tuple[Records, int | None, bool, datetime | None]:
+    """A page of the session's clusters: (rows, total or None on cursor pages, more, time)."""
+    where, params = _keyset(pagination.ERRORS, after)
     rows, computed_at = _safe(
         reader,
-        """
+        f"""
         select s.cluster_id, s.error_type, s.normalized_message, c.sample_message,
             s.occurrences, s.first_seen_at, s.last_seen_at,
             c.occurrences as total_occurrences, c.sessions_affected,
             count(*) over () as _total
         from session_error_clusters s
         join error_clusters c using (cluster_id)
-        where s.session_id = ?
+        where s.session_id = ? and {where}
         order by s.occurrences desc, s.first_seen_at, s.cluster_id
         limit ? offset ?
         """,
-        [session_id, limit, offset],
+        [session_id, *params, limit + 1, offset],
     )
-    return _page(rows, computed_at)
+    return _page(rows, computed_at, limit, offset, after)
 
 
 def session_correlations(
-    reader: WarehouseReader, session_id: str, limit: int, offset: int, min_confidence: float
-) -> tuple[Records, int, datetime | None]:
+    reader: WarehouseReader,
+    session_id: str,
+    limit: int,
+    offset: int,
+    min_confidence: float,
+    after: list[Any] | None = None,
+) -> tuple[Records, int | None, bool, datetime | None]:
+    where, params = _keyset(pagination.CORRELATIONS, after)
     rows, computed_at = _safe(
         reader,
-        """
+        f"""
         select * exclude (session_id), count(*) over () as _total
         from event_correlations
-        where session_id = ? and confidence >= ?
+        where session_id = ? and confidence >= ? and {where}
         order by error_timestamp, error_event_id, attribution_rank, correlation_id
         limit ? offset ?
         """,
-        [session_id, min_confidence, limit, offset],
+        [session_id, min_confidence, *params, limit + 1, offset],
     )
-    return _page(rows, computed_at)
+    return _page(rows, computed_at, limit, offset, after)
+
+
+def _keyset(keyset: pagination.Keyset, after: list[Any] | None) -> tuple[str, list[Any]]:
+    if after is None:
+        return "true", []
+    return keyset.where(), keyset.params(after)
 
 
 def session_agent_performance(
@@ -88,11 +107,17 @@ def session_agent_performance(
     return per_session, overall, computed_at
 
 
-def _page(rows: Records, computed_at: datetime | None) -> tuple[Records, int, datetime | None]:
+def _page(
+    rows: Records, computed_at: datetime | None, limit: int, offset: int, after: list[Any] | None
+) -> tuple[Records, int | None, bool, datetime | None]:
+    """Trim the look-ahead row. `total` counts the whole list, so only an offset page
+    (no cursor) has it; a cursor page's window counts only the rows after the cursor."""
     total = rows[0]["_total"] if rows else 0
+    more = len(rows) > limit
+    rows = rows[:limit]
     for r in rows:
         del r["_total"]
-    return rows, total, computed_at
+    return rows, None if after is not None else total, more, computed_at
 
 
 def recent_insights(

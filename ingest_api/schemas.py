@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
-from achilles_core.contract import SESSION_ID_PATTERN
+from achilles_core.contract import (
+    SESSION_ID_PATTERN,
+    check_rfc3339,
+    json_value_problem,
+    to_utc,
+)
 from achilles_core.vocab import InsightSeverity, InsightStatus
 
 EXAMPLE_EVENT = {
@@ -21,7 +33,26 @@ EXAMPLE_EVENT = {
 }
 
 
+class ErrorItemOut(BaseModel):
+    field: str = Field(description="The offending field, dotted (e.g. `metadata`, `limit`).")
+    reason: str
+    loc: list[str | int] | None = Field(None, description="Where FastAPI found it, if it did.")
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx body: a sentence, or one item per bad field. Never echoes the input."""
+
+    detail: str | list[ErrorItemOut]
+
+
+# A time as the API takes it: an RFC 3339 string with an offset (no bare numbers),
+# converted to UTC, refused (not a 500) when UTC falls outside years 1-9999.
+RFC3339Time = Annotated[datetime, BeforeValidator(check_rfc3339), AfterValidator(to_utc)]
+
+
 class SessionStartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     session_id: str | None = Field(
         None,
         pattern=SESSION_ID_PATTERN,
@@ -33,10 +64,20 @@ class SessionStartIn(BaseModel):
     repo: str | None = Field(None, max_length=1024)
     branch: str | None = Field(None, max_length=256)
     metadata: dict[str, Any] | None = Field(None, description="Free-form, size-capped.")
-    started_at: datetime | None = Field(None, description="RFC 3339 with offset; default now.")
+    started_at: RFC3339Time | None = Field(None, description="RFC 3339 with offset; default now.")
+
+    @field_validator("metadata")
+    @classmethod
+    def _storable(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        problem = None if value is None else json_value_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class SessionEndIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     session_id: str = Field(..., pattern=SESSION_ID_PATTERN)
     outcome: str = Field(
         "completed",
@@ -44,7 +85,7 @@ class SessionEndIn(BaseModel):
         max_length=64,
         description="How the session ended, e.g. completed, failed, abandoned.",
     )
-    ended_at: datetime | None = Field(None, description="RFC 3339 with offset; default now.")
+    ended_at: RFC3339Time | None = Field(None, description="RFC 3339 with offset; default now.")
 
 
 class SessionStartOut(BaseModel):
@@ -61,8 +102,13 @@ class SessionEndOut(BaseModel):
 class BatchIn(BaseModel):
     """Documented shape of `POST /v1/events/batch` (parsed by hand for speed and 413s)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     session_id: str | None = Field(
-        None, description="Default session for events that carry none.", examples=["sess-1"]
+        None,
+        pattern=SESSION_ID_PATTERN,
+        description="Default session for events that carry none.",
+        examples=["sess-1"],
     )
     events: list[dict[str, Any]] = Field(
         description="Events as in the event contract.", examples=[[EXAMPLE_EVENT]]
@@ -118,10 +164,19 @@ class EventOut(BaseModel):
 
 
 class Page(BaseModel):
-    total: int
+    total: int | None = Field(
+        description="Items in the whole list; null on pages asked for by `cursor`."
+    )
     limit: int
     offset: int
-    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+    next_offset: int | None = Field(
+        description="Offset of the next page; null on the last, and on cursor pages."
+    )
+    next_cursor: str | None = Field(
+        None,
+        description="Pass as `cursor` for the next page (keyset: each page costs the same "
+        "however deep); null on the last.",
+    )
 
 
 class SessionEventsOut(Page):
@@ -134,6 +189,10 @@ class HealthOut(BaseModel):
     version: str
     data_dir: str
     warehouse_published_at: datetime | None = None
+    disk_free_bytes: int = Field(description="Free space where the data dir lives.")
+    quarantined_files: int = Field(
+        description="Unreadable landing files moved to landing/quarantine/ (see README)."
+    )
 
 
 class SessionOut(BaseModel):
@@ -257,3 +316,39 @@ class InsightOut(BaseModel):
 class InsightsOut(BaseModel):
     computed_at: datetime | None
     insights: list[InsightOut]
+
+
+# --- Usage and cost (issue #11) -------------------------------------------------------
+
+
+class UsageRowOut(BaseModel):
+    """One group of LLM calls; exactly one of the key fields is set, per `by`."""
+
+    date: str | None = Field(None, description="UTC day (by=day).")
+    session_id: str | None = Field(None, description="by=session.")
+    parent_session_id: str | None = Field(None, description="by=session: a subagent's parent.")
+    model: str | None = Field(None, description="by=model.")
+    agent: str | None = Field(None, description="by=agent.")
+    project: str | None = Field(None, description="by=project.")
+    models: list[str]
+    llm_calls: int
+    input_tokens: int | None = Field(description="Uncached input tokens.")
+    output_tokens: int | None = Field(description="Output tokens, reasoning included.")
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None = Field(description="Cache writes, 1-hour ones included.")
+    cache_write_1h_tokens: int | None
+    reasoning_tokens: int | None
+    total_tokens: int | None
+    cost_usd: float | None = Field(
+        description="Computed cost of the priced calls; null when none could be priced."
+    )
+    unpriced_calls: int = Field(description="Calls with no price (see llm_usage.cost_status).")
+    client_cost_usd: float | None = Field(description="Sum of the costs clients sent.")
+    first_call_at: datetime | None
+    last_call_at: datetime | None
+
+
+class UsageOut(BaseModel):
+    computed_at: datetime | None
+    by: str
+    usage: list[UsageRowOut]

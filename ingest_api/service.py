@@ -11,6 +11,7 @@ Reads of a session's events are in `ingest_api/session_reads.py`.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections import OrderedDict
@@ -27,10 +28,12 @@ from achilles_core.contract import (
     to_micros,
     validate_event,
 )
-from achilles_core.landing import LandedEvent, LandingZone
+from achilles_core.landing import LEFTOVER_TEMP_AGE_S, LandedEvent, LandingZone
 from achilles_core.settings import Settings
 from ingest_api.dedupe import SessionDedupeState
 from ingest_api.session_reads import UnknownSession, session_exists
+
+log = logging.getLogger("achilles.api")
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 SESSION_START_ID, SESSION_END_ID = "session_start", "session_end"
@@ -51,6 +54,9 @@ class IngestService:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.landing = LandingZone(settings.events_dir)
+        # What a killed server left half-written (old enough not to be another
+        # worker's write in flight).
+        self.landing.remove_leftover_temp_files(LEFTOVER_TEMP_AGE_S)
         self.limits = Limits(
             max_future_skew_s=settings.max_future_skew_s,
             max_attributes_bytes=settings.max_attributes_bytes,
@@ -82,6 +88,11 @@ class IngestService:
                 )
             except FileNotFoundError:  # compaction swapped files: start over
                 return self._state(session_id)
+            except Exception:
+                # A poison file: quarantine it and go on, so the session stays writable.
+                if not self.landing.quarantine_unreadable(new):
+                    raise
+                return self._state(session_id)
             micros = table.column("timestamp").cast("int64").to_pylist()
             state.add_rows(
                 zip(
@@ -111,15 +122,21 @@ class IngestService:
         for i, raw in enumerate(raw_events):
             if isinstance(raw, dict) and default_session_id and "session_id" not in raw:
                 raw = {**raw, "session_id": default_session_id}
+            # Every event is judged (and hashed) before any file lands: a bad one
+            # anywhere in the batch can no longer fail it half-way through.
             try:
                 event = validate_event(raw, limits=self.limits, now=now)
+                event_hash = compute_event_hash(event)
             except EventValidationError as exc:
                 results[i].field = exc.field
                 results[i].reason = exc.reason if len(exc.errors) == 1 else str(exc)
                 continue
-            by_session.setdefault(event.session_id, []).append(
-                (i, event, compute_event_hash(event))
-            )
+            except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+                # A value the contract let through but cannot be stored: a rejection, not a 500.
+                log.warning("event %d rejected by an unexpected check: %r", i, exc)
+                results[i].field, results[i].reason = "event", "cannot be stored as sent"
+                continue
+            by_session.setdefault(event.session_id, []).append((i, event, event_hash))
 
         for session_id, items in by_session.items():
             self._land_session(session_id, items, results)

@@ -78,6 +78,14 @@ EVENTS_PAGE_SQL = f"""
     order by timestamp, event_id
     limit ? offset ?
 """
+# Keyset page: the rows after the cursor's (timestamp, event_id); one look-ahead row.
+EVENTS_AFTER_SQL = f"""
+    select {", ".join(EVENT_COLUMNS)}
+    from ev
+    where timestamp >= ? and (timestamp, event_id) > (?, ?)
+    order by timestamp, event_id
+    limit ?
+"""
 EVENTS_COUNT_SQL = "select count(*) from ev"
 OVERVIEW_SQL = """
     select
@@ -150,9 +158,12 @@ class SessionReader:
             try:
                 cur.execute(sql, params)
                 return cur.fetchall(), [d[0] for d in cur.description]
-            except duckdb.IOException:
-                if attempt == 4:  # files kept vanishing under us (compaction)
-                    raise
+            except duckdb.Error as exc:
+                # A poison file: quarantine it and read the rest (the session stays readable).
+                if self.landing.quarantine_unreadable(files):
+                    continue
+                if not isinstance(exc, duckdb.IOException) or attempt == 4:
+                    raise  # files kept vanishing under us (compaction), or a real error
             finally:
                 cur.close()
         raise AssertionError("unreachable")
@@ -206,6 +217,26 @@ class SessionReader:
         if not rows and offset:
             total = self._query(session_id, EVENTS_COUNT_SQL, warehouse=warehouse)[0][0][0]
         return events, total
+
+    def session_events_after(
+        self,
+        session_id: str,
+        limit: int,
+        after: list[Any],
+        warehouse: WarehouseReader | None = None,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """The `limit` events after `after` = [timestamp, event_id]; and whether more follow."""
+        ts, event_id = after
+        rows, names = self._query(
+            session_id, EVENTS_AFTER_SQL, [ts, ts, event_id, limit + 1], warehouse
+        )
+        events = []
+        for row in rows[:limit]:
+            record = dict(zip(names, row, strict=True))
+            if record["attributes"] is not None:
+                record["attributes"] = orjson.loads(record["attributes"])
+            events.append(record)
+        return events, len(rows) > limit
 
     def session_overview(
         self, session_id: str, warehouse: WarehouseReader | None = None

@@ -9,10 +9,17 @@ nobody's `os.environ` is changed.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from achilles_core.settings import ENV_PREFIX, Settings, settings_env
 
@@ -49,25 +56,131 @@ def dagster_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def run_pipeline(settings: Settings, quiet: bool = False, full_refresh: bool = False) -> bool:
+class RunInProgress(RuntimeError):
+    """Another `achilles run` (or demo) holds the data dir's run lock."""
+
+    def __init__(self, pid: int | None):
+        self.pid = pid
+        who = f"pid {pid}" if pid else "pid unknown"
+        super().__init__(f"another run is in progress ({who})")
+
+
+RUN_LOCK = "run.lock"
+
+
+@contextlib.contextmanager
+def run_lock(settings: Settings, wait: bool = False) -> Iterator[None]:
+    """Hold the data dir's run lock: one pipeline run at a time per data dir.
+
+    `flock` is dropped by the kernel when its holder dies, even by SIGKILL, so a
+    killed run never blocks the next. The file names the holder's pid.
+    """
+    path = Path(settings.data_dir).resolve() / RUN_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            raise RunInProgress(int(holder) if holder.isdigit() else None) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def remove_leftovers(settings: Settings) -> list[Path]:
+    """Files a killed run or server left: unfinished snapshots and landing temp files.
+
+    Called under the run lock, so no publish is in flight; landing temp files are
+    removed only once old enough not to be a server's write in progress."""
+    from achilles_core.landing import LEFTOVER_TEMP_AGE_S, LandingZone
+
+    removed = []
+    for p in Path(settings.warehouse_dir).glob(".publish-*.duckdb*"):
+        p.unlink(missing_ok=True)
+        removed.append(p)
+    removed += LandingZone(settings.events_dir).remove_leftover_temp_files(LEFTOVER_TEMP_AGE_S)
+    return removed
+
+
+def run_pipeline(
+    settings: Settings, quiet: bool = False, full_refresh: bool = False, wait: bool = False
+) -> bool:
     """Materialize every asset once; True when the run (dbt tests included) succeeded.
 
     `full_refresh`: dbt re-derives every session (its --full-refresh flag) instead of
     only those with new landing files.
     `quiet`: the console gets warnings only; the rest (dbt's output) goes to a log
     file. The full run log is still in the Dagster instance (and so in the UI).
+    `wait`: when another run holds the data dir, wait for it instead of raising
+    `RunInProgress`.
     """
     from orchestration.project import prepare_manifest
 
-    prepare_manifest(settings)
-    cmd = [sys.executable, "-m", "orchestration.pipeline"]
-    cmd += [QUIET] if quiet else []
-    cmd += [FULL_REFRESH] if full_refresh else []
-    env = dagster_env(settings)
-    if not quiet:
-        return subprocess.run(cmd, env=env).returncode == 0
-    with open(pipeline_log_path(settings), "a") as log:
-        return subprocess.run(cmd, env=env, stdout=log).returncode == 0
+    with run_lock(settings, wait=wait):
+        remove_leftovers(settings)
+        prepare_manifest(settings)
+        cmd = [sys.executable, "-m", "orchestration.pipeline"]
+        cmd += [QUIET] if quiet else []
+        cmd += [FULL_REFRESH] if full_refresh else []
+        env = {**dagster_env(settings), PARENT_PID_VAR: str(os.getpid())}
+        if not quiet:
+            return _supervise(cmd, env, None) == 0
+        with open(pipeline_log_path(settings), "a") as log:
+            return _supervise(cmd, env, log) == 0
+
+
+def _supervise(cmd: list[str], env: dict[str, str], stdout: IO[str] | None) -> int:
+    """Run the child in its own process group and take the group down with us: on
+    Ctrl-C or SIGTERM here, and (through the child's watchdog) on SIGKILL here."""
+    proc = subprocess.Popen(cmd, env=env, stdout=stdout, start_new_session=True)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        _kill_group(proc)
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+PARENT_PID_VAR = "ACHILLES_PIPELINE_PARENT_PID"
+
+
+def _watch_parent(parent: int) -> None:
+    """In the child: when the process that started us is gone (killed, even by
+    SIGKILL), kill our whole process group, dbt included, so nothing keeps writing."""
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def _execute(quiet: bool, full_refresh: bool) -> bool:
@@ -95,4 +208,6 @@ def pipeline_log_path(settings: Settings) -> Path:
 
 
 if __name__ == "__main__":
+    if os.environ.get(PARENT_PID_VAR, "").isdigit():
+        _watch_parent(int(os.environ[PARENT_PID_VAR]))
     sys.exit(0 if _execute(QUIET in sys.argv, FULL_REFRESH in sys.argv) else 1)

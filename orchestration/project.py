@@ -7,6 +7,7 @@ first; loading the definitions never runs dbt by itself.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -42,11 +43,24 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _newest_source_mtime() -> float:
+def _project_files() -> list[Path]:
     paths = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     for folder in ("models", "macros", "tests"):
-        paths += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
-    return max(p.stat().st_mtime for p in paths if p.exists())
+        paths += sorted(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    return [p for p in paths if p.exists()]
+
+
+def _newest_source_mtime() -> float:
+    return max(p.stat().st_mtime for p in _project_files())
+
+
+def project_digest() -> str:
+    """A hash of the dbt project's SQL and YAML: what the warehouse was built by."""
+    digest = hashlib.sha256()
+    for path in _project_files():
+        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def prepare_manifest(settings: Settings | None = None, force: bool = False) -> Path:

@@ -37,6 +37,10 @@ PUBLISHED_TABLES: dict[str, str] = {
     "incidents": "incident_id",
     "incident_members": "incident_id, member_key",
     "landing_sessions": "session_id",
+    # Usage and cost (issue #11).
+    "llm_usage": "session_id, usage_id",
+    "session_usage": "session_id",
+    "usage_daily": "usage_date, usage_daily_id",
 }
 # The analytics marts dbt builds: everything published but the insight step's own
 # table and landing_sessions (a listing of landing files, not derived from events).

@@ -45,3 +45,13 @@ def built(tmp_path_factory: pytest.TempPathFactory):
 def built_client(built) -> Iterator[TestClient]:
     with TestClient(create_app(built.settings), headers=AUTH) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def real_warehouse(tmp_path_factory: pytest.TempPathFactory):
+    """The real agent logs and hook payloads in tests/fixtures, imported and built once."""
+    from tests.real_sessions import build_real_warehouse
+
+    result = build_real_warehouse(tmp_path_factory.mktemp("real"))
+    assert result.run_ok, "the pipeline run over the real sessions failed"
+    return result

@@ -47,6 +47,7 @@ def test_bench_reports_every_figure_and_hand_sql_matches_dbt(tmp_path):
         ingest_batches=20,
         read_idle_s=2.0,
         dagster=False,
+        import_copies=2,
     )
 
     assert json.loads(out.read_text()) == json.loads(json.dumps(report, default=str))

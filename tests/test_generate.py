@@ -279,3 +279,13 @@ def test_workers_do_not_change_the_output(tmp_path):
     two = generate(tmp_path / "two", 6, seed=9, target_events=6_000, workers=2)
     assert one.events == two.events and one.event_types == two.event_types
     assert _rows_sorted(_read(tmp_path / "one")) == _rows_sorted(_read(tmp_path / "two"))
+
+
+def test_lognormal_draws_vary():
+    import random
+
+    from achilles.generate.sampling import lognormal_us
+
+    rng = random.Random(1)
+    draws = {lognormal_us(rng, 30.0, 0.8, 1.0, 600.0) for _ in range(200)}
+    assert len(draws) > 150  # a distribution, not one constant

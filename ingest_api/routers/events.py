@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from achilles_core.contract import check_session_id
 from ingest_api.deps import Service, SettingsDep
-from ingest_api.schemas import EXAMPLE_EVENT, BatchIn, BatchOut, EventResultOut
+from ingest_api.schemas import EXAMPLE_EVENT, BatchIn, BatchOut, ErrorOut, EventResultOut
 from ingest_api.service import ACCEPTED, DUPLICATE, REJECTED
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -79,17 +79,36 @@ def _parse_batch(body: bytes, max_events: int) -> tuple[list[Any], str | None]:
     summary="Ingest a batch of events",
     description=(
         "Validates each event on its own, deduplicates and durably lands the accepted ones "
-        "before answering. One bad event never rejects the others: see `results`."
+        "before answering. The whole batch is validated before anything lands. One bad "
+        "event never rejects the others, but the status tells: 200 when none was "
+        "rejected, 207 when some were, 422 when all were; `results` says which and why."
     ),
     openapi_extra=_BATCH_DOC,
     responses={
-        400: {"description": "Body is not JSON"},
-        413: {"description": "Body or batch too large"},
-        415: {"description": "Content type is not application/json"},
-        422: {"description": "Body is JSON but not a batch"},
+        207: {"model": BatchOut, "description": "Some events rejected, the rest landed"},
+        400: {"model": ErrorOut, "description": "Body is not JSON"},
+        413: {"model": ErrorOut, "description": "Body or batch too large"},
+        415: {"model": ErrorOut, "description": "Content type is not application/json"},
+        422: {
+            "description": "Body is JSON but not a batch (ErrorOut), "
+            "or every event was rejected (BatchOut)",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/BatchOut"},
+                            {"$ref": "#/components/schemas/ErrorOut"},
+                        ]
+                    }
+                }
+            },
+        },
+        507: {"model": ErrorOut, "description": "Disk full: nothing was stored; see Retry-After"},
     },
 )
-async def ingest_batch(request: Request, service: Service, settings: SettingsDep) -> BatchOut:
+async def ingest_batch(
+    request: Request, response: Response, service: Service, settings: SettingsDep
+) -> BatchOut:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise HTTPException(
@@ -102,6 +121,10 @@ async def ingest_batch(request: Request, service: Service, settings: SettingsDep
     counts = {ACCEPTED: 0, DUPLICATE: 0, REJECTED: 0}
     for r in results:
         counts[r.status] += 1
+    if counts[REJECTED] and counts[REJECTED] == len(results):
+        response.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    elif counts[REJECTED]:
+        response.status_code = status.HTTP_207_MULTI_STATUS
     return BatchOut(
         accepted=counts[ACCEPTED],
         duplicates=counts[DUPLICATE],

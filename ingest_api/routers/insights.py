@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import orjson
@@ -13,7 +12,7 @@ from achilles_core.contract import SESSION_ID_PATTERN
 from achilles_core.vocab import InsightKind, InsightSeverity, InsightStatus
 from ingest_api import reads
 from ingest_api.deps import Warehouse
-from ingest_api.schemas import InsightOut, InsightsOut
+from ingest_api.schemas import InsightOut, InsightsOut, RFC3339Time
 
 router = APIRouter(prefix="/v1/insights", tags=["insights"])
 
@@ -25,7 +24,9 @@ async def recent_insights(
     kind: InsightKind | None = None,
     severity: InsightSeverity | None = None,
     status: InsightStatus | None = None,
-    since: Annotated[datetime | None, Query(description="Detected at or after (RFC 3339).")] = None,
+    since: Annotated[
+        RFC3339Time | None, Query(description="Detected at or after (RFC 3339).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> InsightsOut:
     rows, computed_at = await run_in_threadpool(

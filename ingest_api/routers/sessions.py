@@ -8,11 +8,12 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from achilles_core.contract import SESSION_ID_PATTERN, EventValidationError
-from ingest_api import reads
+from ingest_api import pagination, reads
 from ingest_api.deps import Service, SessionReads, Warehouse
 from ingest_api.schemas import (
     AgentPerformanceOut,
     CorrelationOut,
+    ErrorOut,
     EventOut,
     SessionAgentPerformanceOut,
     SessionClusterOut,
@@ -32,7 +33,23 @@ from ingest_api.warehouse import WarehouseReader
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 SessionId = Annotated[str, Path(pattern=SESSION_ID_PATTERN, description="The session's id.")]
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown session"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "Unknown session"}
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    507: {"model": ErrorOut, "description": "Disk full: nothing was stored; see Retry-After"}
+}
+# Far beyond any session, and well inside the int64 the database takes for OFFSET.
+MAX_OFFSET = 10**9
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=pagination.MAX_CURSOR_CHARS,
+        description="`next_cursor` of the previous page (instead of `offset`).",
+    ),
+]
 
 
 def not_found(session_id: str) -> HTTPException:
@@ -50,7 +67,10 @@ def _bad_event(exc: EventValidationError) -> HTTPException:
     response_model=SessionStartOut,
     status_code=status.HTTP_201_CREATED,
     summary="Start a session",
-    responses={200: {"description": "Session already started", "model": SessionStartOut}},
+    responses={
+        200: {"description": "Session already started", "model": SessionStartOut},
+        **WRITE_ERRORS,
+    },
 )
 async def start_session(
     body: SessionStartIn, service: Service, response: Response
@@ -74,7 +94,12 @@ async def start_session(
     return SessionStartOut(session_id=session_id, created=created)
 
 
-@router.post("/end", response_model=SessionEndOut, summary="End a session", responses=NOT_FOUND)
+@router.post(
+    "/end",
+    response_model=SessionEndOut,
+    summary="End a session",
+    responses={**NOT_FOUND, **WRITE_ERRORS},
+)
 async def end_session(body: SessionEndIn, service: Service) -> SessionEndOut:
     try:
         ended = await run_in_threadpool(
@@ -121,29 +146,66 @@ async def get_session_events(
     session_id: SessionId,
     sessions: SessionReads,
     warehouse: Warehouse,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> SessionEventsOut:
+    after = _after(pagination.EVENTS, cursor, offset)
     try:
-        events, total = await run_in_threadpool(
-            sessions.session_events, session_id, limit, offset, warehouse
-        )
+        if after is None:
+            events, total = await run_in_threadpool(
+                sessions.session_events, session_id, limit, offset, warehouse
+            )
+            more = offset + len(events) < total
+        else:
+            events, more = await run_in_threadpool(
+                sessions.session_events_after, session_id, limit, after, warehouse
+            )
+            total = None
     except UnknownSession:
         raise not_found(session_id) from None
-    next_offset = offset + len(events) if offset + len(events) < total else None
     return SessionEventsOut(
         session_id=session_id,
-        total=total,
         limit=limit,
-        offset=offset,
-        next_offset=next_offset,
         events=[EventOut(**e) for e in events],
+        **_page(pagination.EVENTS, ("timestamp", "event_id"), events, offset, total, more, after),
     )
 
 
-def _page(offset: int, count: int, total: int) -> dict[str, int | None]:
-    next_offset = offset + count if offset + count < total else None
-    return {"offset": offset, "total": total, "next_offset": next_offset}
+def _after(keyset: pagination.Keyset, cursor: str | None, offset: int) -> list[Any] | None:
+    """The cursor's key values (None without one); 422 for a foreign cursor."""
+    if cursor is None:
+        return None
+    if offset:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"field": "cursor", "reason": "use cursor or offset, not both"}],
+        )
+    try:
+        return keyset.decode(cursor)
+    except pagination.BadCursor as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, [{"field": "cursor", "reason": str(exc)}]
+        ) from None
+
+
+def _page(
+    keyset: pagination.Keyset,
+    names: tuple[str, ...],
+    rows: list[dict[str, Any]],
+    offset: int,
+    total: int | None,
+    more: bool,
+    after: list[Any] | None,
+) -> dict[str, Any]:
+    next_cursor = keyset.encode(rows[-1], names) if more and rows else None
+    next_offset = offset + len(rows) if more and after is None else None
+    return {
+        "offset": offset,
+        "total": total,
+        "next_offset": next_offset,
+        "next_cursor": next_cursor,
+    }
 
 
 async def _known(session_id: str, sessions: SessionReader, warehouse: WarehouseReader) -> None:
@@ -152,10 +214,6 @@ async def _known(session_id: str, sessions: SessionReader, warehouse: WarehouseR
         return
     if not await run_in_threadpool(reads.session_in_warehouse, warehouse, session_id):
         raise not_found(session_id)
-
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get(
@@ -170,17 +228,20 @@ async def get_session_errors(
     warehouse: Warehouse,
     limit: Limit = 100,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> SessionErrorsOut:
+    after = _after(pagination.ERRORS, cursor, offset)
     await _known(session_id, sessions, warehouse)
-    rows, total, computed_at = await run_in_threadpool(
-        reads.session_errors, warehouse, session_id, limit, offset
+    rows, total, more, computed_at = await run_in_threadpool(
+        reads.session_errors, warehouse, session_id, limit, offset, after
     )
+    names = ("occurrences", "first_seen_at", "cluster_id")
     return SessionErrorsOut(
         session_id=session_id,
         computed_at=computed_at,
         limit=limit,
         clusters=[SessionClusterOut(**r) for r in rows],
-        **_page(offset, len(rows), total),
+        **_page(pagination.ERRORS, names, rows, offset, total, more, after),
     )
 
 
@@ -197,17 +258,20 @@ async def get_session_correlations(
     limit: Limit = 100,
     offset: Offset = 0,
     min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    cursor: Cursor = None,
 ) -> SessionCorrelationsOut:
+    after = _after(pagination.CORRELATIONS, cursor, offset)
     await _known(session_id, sessions, warehouse)
-    rows, total, computed_at = await run_in_threadpool(
-        reads.session_correlations, warehouse, session_id, limit, offset, min_confidence
+    rows, total, more, computed_at = await run_in_threadpool(
+        reads.session_correlations, warehouse, session_id, limit, offset, min_confidence, after
     )
+    names = ("error_timestamp", "error_event_id", "attribution_rank", "correlation_id")
     return SessionCorrelationsOut(
         session_id=session_id,
         computed_at=computed_at,
         limit=limit,
         correlations=[CorrelationOut(**r) for r in rows],
-        **_page(offset, len(rows), total),
+        **_page(pagination.CORRELATIONS, names, rows, offset, total, more, after),
     )
 
 

@@ -271,6 +271,9 @@ def tool_call_events(
 
     command = tool_input.get("command") if tool_name == "Bash" else None
     cls = classify_command(command) if isinstance(command, str) else None
+    if cls is not None and cls.writes:
+        # a command that changes the tree can cause a later failure (change_set correlator)
+        action.setdefault("attributes", {})["writes"] = True
     end = ended_at or ts
     if isinstance(command, str) and cls is not None and cls.kind in ("test", "check"):
         events.extend(_run_events(session_id, call_id, ts, end, command, cls, outcome, background))
@@ -310,7 +313,7 @@ def _run_events(
     run_id = f"{call_id}:run"
     run = _base(session_id, "test_run" if cls.kind == "test" else "check_run", "agent", ts)
     run.update(event_id=run_id, parent_id=call_id, message=_clip(command), revision=0)
-    attributes: dict[str, Any] = {"runner": cls.runner}
+    attributes: dict[str, Any] = {"runner": cls.runner, "targets": list(cls.targets)}
     run["status"] = "unknown"
     failures: list[Any] = []
     output = ""

@@ -602,6 +602,8 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
             attributes["files"] = [f[:1000] for f in files[:50]]
     if command is not None:
         attributes["command"] = _clip(command, 1000)
+        if cls is not None and cls.writes:
+            attributes["writes"] = True  # a possible cause of a later failure
         if isinstance(call.args.get("workdir"), str):
             attributes["workdir"] = call.args["workdir"]
     ended = (
@@ -680,7 +682,7 @@ def _run_events(
     run_id = f"{call.call_id}:run"
     run = _base(st, "test_run" if cls.kind == "test" else "check_run", call.ts)
     run.update(event_id=run_id, parent_id=call.call_id, message=_clip(command), revision=revision)
-    attributes: dict[str, Any] = {"runner": cls.runner}
+    attributes: dict[str, Any] = {"runner": cls.runner, "targets": list(cls.targets)}
     failures: list[Any] = []
     if ended:
         result = read_outcome(cls, output, call.exit_code)

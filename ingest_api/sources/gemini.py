@@ -261,10 +261,12 @@ def _call_events(
         status = "error"
     if status:
         action["status"] = status
+    cls = classify_command(command) if command is not None else None
+    if cls is not None and cls.writes:
+        attributes["writes"] = True  # a possible cause of a later failure
     if attributes:
         action["attributes"] = attributes
     events = [action]
-    cls = classify_command(command) if command is not None else None
     if cls is not None and cls.kind in ("test", "check") and command is not None:
         events.extend(_run_events(sid, ts, call_id, command, cls, output, exit_code, status))
     elif status == "error":
@@ -299,7 +301,7 @@ def _run_events(
     run_id = f"{call_id}:run"
     run = _base(sid, "test_run" if cls.kind == "test" else "check_run", ts)
     run.update(event_id=run_id, parent_id=call_id, message=_clip(command), revision=1)
-    attributes: dict[str, Any] = {"runner": cls.runner}
+    attributes: dict[str, Any] = {"runner": cls.runner, "targets": list(cls.targets)}
     failures: list[Any] = []
     if status == "cancelled":
         run["status"] = "skipped"

@@ -35,6 +35,9 @@ class CommandClass:
     exit_code_speaks: bool = True
     # the line prints the runner's exit code itself (`; echo "exit=$?"`): read it from the output
     echoes_exit: bool = False
+    # what the run covers: the paths it names (`pytest tests/a.py` -> ("tests/a.py",)), plus
+    # "?<word>" for each filter that narrows it (`-k name`, a bare test name); () = everything
+    targets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -684,9 +687,75 @@ def classify_command(cmd: str) -> CommandClass:
             break
     if simples[k].op_after == "&":
         speaks = False
+    try:
+        targets = run_targets(_unwrap(simples[chosen].words))
+    except Exception:  # the scope is a refinement: never lose the run over it
+        targets = ()
     return CommandClass(
-        kind=chosen_kind, runner=runner, writes=writes, exit_code_speaks=speaks, echoes_exit=echoes
+        kind=chosen_kind,
+        runner=runner,
+        writes=writes,
+        exit_code_speaks=speaks,
+        echoes_exit=echoes,
+        targets=targets,
     )
+
+
+# flags that narrow a run to some tests whatever paths it names
+_FILTER_FLAGS = frozenset(
+    {"-k", "-m", "-t", "-run", "--testNamePattern", "--test-name-pattern", "--only",
+     "--failed", "--stale", "--lf", "--last-failed", "--grep", "--filter", "--include",
+     "--exclude", "--testPathPattern", "--changed", "--onlyChanged", "--since", "--deselect"}
+)  # fmt: skip
+# words that name the runner's task, not what it covers (`mix test`, `go test`, `npm run lint`)
+_TASK_WORDS = frozenset(
+    {"test", "tests", "t", "run", "run-script", "exec", "check", "lint", "compile", "credo",
+     "dialyzer", "format", "vet", "clippy", "build", "typecheck", "spec", "do", "pytest",
+     "jest", "vitest", "mocha", "unittest", "discover", "tsc", "eslint", "ruff", "mypy"}
+)  # fmt: skip
+# runner options whose value is the next word (the value names no target)
+_RUNNER_VALUE_OPTIONS = frozenset(
+    {"-n", "--numprocesses", "-p", "--maxfail", "--timeout", "-c", "--config", "--rootdir",
+     "--tb", "--reporter", "-j", "--jobs", "--seed", "--max-warnings", "--format", "-f",
+     "--ext", "--cov", "--durations", "-r", "--color", "-o", "--output", "--max-failures",
+     "--env", "--project", "--workspace", "-w", "--manifest-path", "--cwd"}
+)  # fmt: skip
+_PATH_LIKE = re.compile(r"[/\\]|::|\.[A-Za-z][A-Za-z0-9]{0,5}(:\d+)*$")
+_WHOLE = frozenset({".", "./", "./...", "...", "*"})
+
+
+def run_targets(words: list[str]) -> tuple[str, ...]:
+    """What one unwrapped runner command covers, as sorted targets (() = the whole suite).
+
+    Paths lose a pytest node id (`::test_x`) and line numbers (`file:42`), so a run of
+    one test counts as a run of its file; other positional words and filter flags
+    (`-k expr`, `cargo test name`) become "?word": the run covers only part of those files.
+    """
+    targets: set[str] = set()
+    i = 1
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if w.startswith("-"):
+            name = w.split("=", 1)[0]
+            if name in _FILTER_FLAGS:
+                value = w.split("=", 1)[1] if "=" in w else (words[i] if i < len(words) else "")
+                if "=" not in w and i < len(words) and not words[i].startswith("-"):
+                    i += 1
+                targets.add(f"?{name}={value}".rstrip("="))
+            elif name in _RUNNER_VALUE_OPTIONS and "=" not in w and i < len(words):
+                i += 1
+            continue
+        if w in _WHOLE or w.isdigit() or (not targets and w in _TASK_WORDS):
+            continue
+        if _PATH_LIKE.search(w):
+            path = re.sub(r"(::.*|(:\d+)+)$", "", w).replace("\\", "/")
+            path = path.removeprefix("./").rstrip("/")
+            if path and path not in _WHOLE:
+                targets.add(path)
+        elif "=" not in w:
+            targets.add(f"?{w}")
+    return tuple(sorted(targets))
 
 
 # ---------------------------------------------------------------------------------

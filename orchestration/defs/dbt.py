@@ -16,7 +16,12 @@ from dagster_dbt import (
 from achilles_core.settings import Settings
 from orchestration.defs.landing import LANDING_KEY
 from orchestration.priority import lower_priority
-from orchestration.project import DBT_EXECUTABLE, dbt_project, dbt_settings_vars
+from orchestration.project import (
+    DBT_EXECUTABLE,
+    dbt_project,
+    dbt_settings_vars,
+    project_digest,
+)
 
 
 class AchillesTranslator(DagsterDbtTranslator):
@@ -76,11 +81,19 @@ def achilles_dbt_models(
     # Unit tests check the SQL on fixed inputs, not the data: `make test` runs them,
     # the recurring build skips them (dbt's advice for production runs).
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(settings)]
-    if config.full_refresh:
+    # A warehouse built by other models (an upgrade of Achilles) is rebuilt from the
+    # landing zone, so an incremental model never meets a table of an older shape.
+    built_by = settings.warehouse_dir / "build.project-digest"
+    digest = project_digest()
+    stale = settings.build_db.exists() and (not built_by.exists() or built_by.read_text() != digest)
+    if stale and not config.full_refresh:
+        context.log.info("the dbt project changed since the last build: full refresh")
+    if config.full_refresh or stale:
         args.append("--full-refresh")
     invocation = dbt.cli(args, context=context)
     lower_priority(settings.build_nice, invocation.process.pid)
     yield from invocation.stream()
+    built_by.write_text(digest)
 
 
 def dbt_resource() -> DbtCliResource:

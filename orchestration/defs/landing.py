@@ -1,6 +1,8 @@
 """The landing zone as an asset: compact small files, report volume, check freshness."""
 
+import os
 import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 from dagster import (
@@ -15,11 +17,12 @@ from dagster import (
     asset_check,
 )
 
-from achilles_core.landing import COLUMNS, LandingZone
+from achilles_core.landing import COLUMNS, LEFTOVER_TEMP_AGE_S, LandingZone
 from achilles_core.settings import Settings
 
 LANDING_KEY = AssetKey(["landing", "events"])
 FRESHNESS_MAX_AGE_S = 24 * 3600
+VERIFIED_MARKER = ".verified"
 
 
 def newest_landed_file_mtime(settings: Settings) -> float | None:
@@ -41,6 +44,10 @@ def landing_events(
     context: AssetExecutionContext, settings: ResourceParam[Settings]
 ) -> MaterializeResult:
     zone = LandingZone(settings.events_dir)
+    zone.remove_leftover_temp_files(older_than_s=LEFTOVER_TEMP_AGE_S)
+    bad = quarantine_new_unreadable(zone)
+    for f in bad:
+        context.log.warning(f"quarantined unreadable landing file {f} (see {zone.quarantine_dir})")
     sessions, merged = zone.compact(settings.compact_min_files)
     files = list(zone.all_files())
     rows, upgraded = 0, 0
@@ -50,9 +57,11 @@ def landing_events(
         if tuple(meta.schema.names) != COLUMNS:  # landed by an older version
             zone.upgrade_file(f)
             upgraded += 1
+    quarantined = zone.quarantined()
     context.log.info(
         f"compacted {merged} files in {sessions} sessions; {len(files)} files remain; "
-        f"{upgraded} files upgraded to the current columns"
+        f"{upgraded} files upgraded to the current columns; {len(bad)} quarantined now, "
+        f"{len(quarantined)} in quarantine"
     )
     return MaterializeResult(
         metadata={
@@ -61,9 +70,36 @@ def landing_events(
             "landed_rows": rows,
             "files_compacted": merged,
             "files_upgraded": upgraded,
+            "files_quarantined_now": MetadataValue.json([str(f) for f in bad]),
+            "files_in_quarantine": len(quarantined),
             "path": MetadataValue.path(str(zone.events_dir)),
         }
     )
+
+
+def quarantine_new_unreadable(zone: LandingZone) -> list[Path]:
+    """Read whole every file landed since the last pass; quarantine those that fail.
+
+    Files are immutable, so each is read once: the marker's mtime is the start of
+    the last pass, and only files changed since then are read again.
+    """
+    marker = zone.events_dir.parent / VERIFIED_MARKER
+    since = marker.stat().st_mtime if marker.exists() else 0.0
+    # A file's mtime is its write time, a moment before its rename into place: the
+    # margin keeps a file renamed in during this pass in the next one.
+    started = time.time() - 60.0
+    fresh = []
+    for f in zone.all_files():
+        try:
+            if f.stat().st_mtime >= since:
+                fresh.append(f)
+        except FileNotFoundError:
+            continue
+    bad = zone.quarantine_unreadable(fresh)
+    if zone.events_dir.parent.is_dir():
+        marker.touch()
+        os.utime(marker, (started, started))
+    return bad
 
 
 @asset_check(asset=LANDING_KEY, description="New events landed within the last 24 hours.")

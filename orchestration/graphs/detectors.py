@@ -29,6 +29,12 @@ from achilles_core.insight_config import InsightConfig
 
 CRASH_STATUSES = frozenset({"crashed", "restarted"})
 PASSED = "passed"
+RUN_TYPES = frozenset({"test_run", "check_run"})
+FAILED_RUN_STATUSES = frozenset({"failed", "error"})
+# what an agent does to find its way: neither progress nor a stall right after a prompt
+EXPLORATION_KINDS = frozenset({"read", "search", "web", "plan", "delegate"})
+# correlators whose rank-1 row names a cause of a failure (method 'self' is the call's own)
+CAUSE_METHODS = frozenset({"time_window", "change_set"})
 
 
 # ---------------------------------------------------------------- input rows
@@ -50,6 +56,15 @@ class TimelineEvent:
     status: str | None = None
     cluster_id: str | None = None
     error_type: str | None = None
+    action_kind: str | None = None
+    parent_id: str | None = None
+    # test_run / check_run: what the run covers, "<runner>|<targets joined by space>";
+    # an empty target list ("pytest|") is the whole suite
+    scope: str | None = None
+    # agent_action command: it changes the tree (attributes.writes)
+    writes: bool = False
+    # what an action looked at or ran: its file_path, else its command text
+    target: str | None = None
 
     @property
     def order(self) -> tuple[datetime, str]:
@@ -62,6 +77,35 @@ class TimelineEvent:
     @property
     def is_passing_test(self) -> bool:
         return self.event_type == "test_run" and self.status == PASSED
+
+    @property
+    def is_run(self) -> bool:
+        return self.event_type in RUN_TYPES
+
+    @property
+    def is_failing_run(self) -> bool:
+        return self.is_run and self.status in FAILED_RUN_STATUSES
+
+    @property
+    def is_change(self) -> bool:
+        """An action that can change the code: an edit that went through, a command
+        that writes. Producers that send no action_kind (older clients, synthetic
+        feeds): an action on a file counts as a change."""
+        if self.event_type not in ("agent_action", "human_action") or self.status == "error":
+            return False
+        if self.action_kind is None:
+            return bool(self.file_path) and self.event_type == "agent_action"
+        return self.action_kind == "edit" or (self.action_kind == "command" and self.writes)
+
+    @property
+    def is_prompt(self) -> bool:
+        return self.event_type == "human_action" and (
+            self.action_kind == "prompt" or self.action_kind is None
+        )
+
+    @property
+    def is_exploration(self) -> bool:
+        return self.action_kind in EXPLORATION_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,57 +207,111 @@ def _short(text: str | None, limit: int = 120) -> str:
 # ---------------------------------------------------------------- detectors
 
 
+class _Index:
+    """The session's events by id, to find an error's run and an action's kind."""
+
+    def __init__(self, events: Iterable[TimelineEvent]) -> None:
+        self.by_id = {e.event_id: e for e in events}
+
+    def run_of(self, ev: TimelineEvent | None) -> TimelineEvent | None:
+        """The test/check run an outcome belongs to: itself, or its error's parent run."""
+        if ev is None:
+            return None
+        if ev.is_run:
+            return ev
+        parent = self.by_id.get(ev.parent_id or "")
+        return parent if parent is not None and parent.is_run else None
+
+    def is_standalone(self, ev: TimelineEvent) -> bool:
+        """An error that belongs to no run and no tool call (a production feed, a CI job)."""
+        return (ev.parent_id or "") not in self.by_id
+
+
+def _scope(run: TimelineEvent) -> str:
+    return run.scope or f"{run.event_type}|"
+
+
+def _covers(passing: TimelineEvent, scope: str) -> bool:
+    """A passing run clears `scope`: the same scope, or its runner's whole suite."""
+    mine = _scope(passing)
+    runner, _, targets = mine.partition("|")
+    return mine == scope or (not targets and scope.partition("|")[0] == runner)
+
+
 def detect_high_error_density(
     summary: SessionSummary,
     timeline: Sequence[TimelineEvent],
     clusters: Sequence[SessionCluster],
     config: InsightConfig,
 ) -> list[Finding]:
-    """Session error density above the threshold, for sessions big enough to judge.
+    """Failures per 100 steps above the threshold, for sessions big enough to judge.
 
-    The numbers come from the `sessions` row; detected_at is the first event at
-    which the running ratio crossed the threshold (stable as the session grows).
+    Counted from the timeline, not the `sessions` row: the denominator is the steps of
+    the work (agent and human actions, test/check runs, process events, and errors that
+    belong to no run or tool call), never llm_calls, which a chatty model multiplies.
+    A failure is a failing run (once, however many tests it failed), a tool call's own
+    error, or a standalone error (one right after a failing run, with no step between,
+    is taken as that run's unlinked failure and not counted again). detected_at is the
+    step at which the running ratio first crossed the threshold with at least
+    `error_density_min_events` steps.
     """
     threshold = config.error_density_threshold
-    if summary.event_count < config.error_density_min_events:
-        return []
-    if summary.error_density <= threshold:
-        return []
-
     events = _ordered(timeline)
-    detected_at = summary.last_event_at
-    errors = 0
-    for seen, ev in enumerate(events, start=1):
-        errors += ev.event_type == "error"
-        if seen >= config.error_density_min_events and errors * 100.0 / seen > threshold:
+    index = _Index(events)
+    steps = failures = 0
+    detected_at: datetime | None = None
+    failure_ids: list[str] = []
+    after_failing_run = False  # the last step was a failing run, nothing since
+    for ev in events:
+        under_run = ev.event_type == "error" and index.run_of(ev) is not None
+        standalone = ev.event_type == "error" and index.is_standalone(ev)
+        if standalone and after_failing_run:
+            # a producer that does not link errors to runs: an error right after a
+            # failing run (no step between) is that run's failure, counted once
+            continue
+        if (ev.event_type == "error" and not under_run) or ev.is_failing_run:
+            failures += 1
+            failure_ids.append(ev.event_id)
+        is_step = (
+            ev.event_type in ("agent_action", "human_action", "process") or ev.is_run or standalone
+        )
+        if not is_step:
+            continue
+        after_failing_run = ev.is_failing_run
+        steps += 1
+        if (
+            detected_at is None
+            and steps >= config.error_density_min_events
+            and failures * 100.0 / steps > threshold
+        ):
             detected_at = ev.timestamp
-            break
-    if detected_at is None and events:
-        detected_at = events[-1].timestamp
-    if detected_at is None:  # no event time to anchor the insight on
+    if steps < config.error_density_min_events or steps == 0:
         return []
-    error_ids = [e.event_id for e in events if e.event_type == "error"]
+    density = failures * 100.0 / steps
+    if density <= threshold:
+        return []
+    if detected_at is None:
+        detected_at = events[-1].timestamp
     top = sorted(clusters, key=lambda c: (-c.occurrences, c.cluster_id))
-    severity = "critical" if summary.error_density >= 2 * threshold else "warning"
-    density = f"{summary.error_density:.1f}"
+    severity = "critical" if density >= 2 * threshold else "warning"
     return [
         Finding(
             session_id=summary.session_id,
             kind="high_error_density",
             key="session",
             severity=severity,
-            title=f"High error density: {density} errors per 100 events",
+            title=f"High error density: {density:.1f} failures per 100 steps",
             detail=(
-                f"{summary.error_count} errors in {summary.event_count} events "
-                f"(threshold {threshold:g} per 100 events) across {len(clusters)} error clusters."
+                f"{failures} failures in {steps} steps (actions, runs and standalone errors; "
+                f"threshold {threshold:g} per 100) across {len(clusters)} error clusters."
             ),
             evidence={
-                "event_ids": _cap(error_ids, config.max_evidence_ids),
+                "event_ids": _cap(failure_ids, config.max_evidence_ids),
                 "cluster_ids": _cap([c.cluster_id for c in top], config.max_evidence_ids),
                 "counts": {
-                    "errors": summary.error_count,
-                    "events": summary.event_count,
-                    "error_density": round(summary.error_density, 4),
+                    "errors": failures,
+                    "events": steps,
+                    "error_density": round(density, 4),
                     "threshold": threshold,
                     "clusters": len(clusters),
                 },
@@ -224,67 +322,99 @@ def detect_high_error_density(
 
 
 def detect_agent_caused_errors(
-    session_id: str, correlations: Sequence[Correlation], config: InsightConfig
+    session_id: str,
+    correlations: Sequence[Correlation],
+    config: InsightConfig,
+    timeline: Sequence[TimelineEvent] = (),
 ) -> list[Finding]:
-    """One finding per (action, error) pair an agent most likely caused.
+    """One finding per causing agent action and failing scope, listing the errors.
 
-    Keyed by the two event ids, not the correlation id, so a second correlator
-    method that blames the same pair adds evidence, not a second insight.
+    Rank-1 correlations of confidence >= correlation_min_confidence from the cause
+    correlators (not 'self': a call's own failure). A failing run and the errors under
+    it are one scope (the run's runner and targets), so an edit that broke five tests
+    of one run, or the same run three times, is one insight; an error of no run is its
+    own scope by cluster. Human changes are no agent's doing and raise none.
     """
-    best: dict[tuple[str, str], Correlation] = {}
+    index = _Index(timeline)
+    groups: dict[tuple[str, str], list[Correlation]] = {}
     for c in correlations:
-        if c.attribution_rank != 1 or c.confidence < config.correlation_min_confidence:
+        if c.method == "self" or c.attribution_rank != 1:
             continue
-        pair = (c.action_event_id, c.error_event_id)
-        current = best.get(pair)
-        if current is None or (-c.confidence, c.method) < (-current.confidence, current.method):
-            best[pair] = c
-    methods: dict[tuple[str, str], list[str]] = {}
-    for c in correlations:
-        pair = (c.action_event_id, c.error_event_id)
-        if pair in best and c.attribution_rank == 1:
-            methods.setdefault(pair, []).append(c.method)
+        if c.confidence < config.correlation_min_confidence:
+            continue
+        action = index.by_id.get(c.action_event_id)
+        if action is not None and not action.is_agent_action:
+            continue
+        outcome = index.by_id.get(c.error_event_id)
+        run = index.run_of(outcome)
+        if run is not None:
+            scope = f"run:{_scope(run)}"
+        elif c.error_cluster_id:
+            scope = f"cluster:{c.error_cluster_id}"
+        else:
+            scope = f"error:{c.error_event_id}"
+        groups.setdefault((c.action_event_id, scope), []).append(c)
 
     findings = []
-    for pair in sorted(best):
-        c = best[pair]
-        agent = c.agent or "unknown"
-        file_path = c.action_file_path or c.error_file_path
+    for (action_id, scope), group in sorted(groups.items()):
+        group.sort(key=lambda c: (-c.confidence, c.method, c.error_timestamp, c.error_event_id))
+        best = group[0]
+        runs = sorted(
+            {
+                c.error_event_id
+                for c in group
+                if (o := index.by_id.get(c.error_event_id)) and o.is_run
+            }
+        )
+        errors = sorted({c.error_event_id for c in group} - set(runs))
+        first = min(group, key=lambda c: (c.error_timestamp, c.error_event_id))
+        agent = best.agent or "unknown"
+        file_path = best.action_file_path or best.error_file_path
         where = f" on {file_path}" if file_path else ""
-        error_label = c.error_type or "error"
-        error_text = _short(c.error_message)
-        action_text = _short(c.action_message)
+        labelled = next((c for c in group if c.error_type), None)
+        error_label = labelled.error_type if labelled and labelled.error_type else "a failing run"
+        error_text = _short(labelled.error_message if labelled else best.error_message)
+        action_text = _short(best.action_message)
+        failing = ", ".join(errors[:3] + runs[:3])
         detail = (
-            f"Agent action {c.action_event_id}"
+            f"Agent action {action_id}"
             + (f" ({action_text})" if action_text else "")
-            + f"{where} preceded error {c.error_event_id} ({error_label}"
+            + f"{where} preceded {len(errors)} error(s) and {len(runs)} failing run(s) "
+            + f"of {scope.partition(':')[2] or scope} ({failing}; {error_label}"
             + (f": {error_text}" if error_text else "")
-            + f") by {c.lag_s:.1f} s; confidence {c.confidence:.2f} ({c.method})."
+            + f"); lag {first.lag_s:.1f} s; confidence {best.confidence:.2f} ({best.method})."
         )
         findings.append(
             Finding(
                 session_id=session_id,
                 kind="agent_caused_error",
-                key=f"{c.action_event_id}|{c.error_event_id}",
+                key=f"{action_id}|{scope}",
                 severity="warning",
                 title=f"{agent} likely caused {error_label}{where}",
                 detail=detail,
                 evidence={
-                    "event_ids": [c.action_event_id, c.error_event_id],
-                    "action_event_id": c.action_event_id,
-                    "error_event_id": c.error_event_id,
+                    "event_ids": _cap([action_id, *errors, *runs], config.max_evidence_ids),
+                    "action_event_id": action_id,
+                    "error_event_id": first.error_event_id,
+                    "error_event_ids": _cap(errors, config.max_evidence_ids),
+                    "run_ids": _cap(runs, config.max_evidence_ids),
+                    "scope": scope,
                     "agent": agent,
                     "file_path": file_path,
-                    "cluster_ids": [c.error_cluster_id] if c.error_cluster_id else [],
-                    "correlation_id": c.correlation_id,
-                    "methods": sorted(set(methods[pair])),
+                    "cluster_ids": sorted(
+                        {c.error_cluster_id for c in group if c.error_cluster_id}
+                    ),
+                    "correlation_id": best.correlation_id,
+                    "methods": sorted({c.method for c in group}),
                     "counts": {
-                        "confidence": c.confidence,
-                        "lag_s": round(c.lag_s, 3),
-                        "same_file": c.same_file,
+                        "confidence": best.confidence,
+                        "lag_s": round(first.lag_s, 3),
+                        "same_file": best.same_file,
+                        "errors": len(errors),
+                        "runs": len(runs),
                     },
                 },
-                detected_at=c.error_timestamp,
+                detected_at=first.error_timestamp,
             )
         )
     return findings
@@ -301,17 +431,110 @@ def _errors_by_cluster(events: Sequence[TimelineEvent]) -> dict[str, list[Timeli
 def detect_break_fix_cycles(
     session_id: str, timeline: Sequence[TimelineEvent], config: InsightConfig
 ) -> list[Finding]:
-    """A cluster that fails, is fixed, and fails again.
+    """A scope that was green, turned red after a change, and green again after more.
 
-    Between two consecutive occurrences of the cluster, "fixed" means a passing
-    test run came in between, or (if `break_fix_quiet_s` is set) the error stayed
-    away at least that long. Every such recurrence is one refail (one cycle).
+    Per scope (a run's runner and targets): a break is a failing run after a passing
+    one with a change (edit, writing command) in between; it is fixed by a passing
+    run with further changes since the failure. A red with no change since the green,
+    or a green with no change since the red, is flakiness, neither a break nor a fix.
+    One finding per scope with at least `break_fix_min_refails` breaks of which at
+    least one was fixed; its count is the breaks.
+
+    Errors that belong to no run and no tool call (production feeds, clients that do
+    not link errors to runs) have no scope: for them the cluster rule stays (the same
+    cluster again after a passing test run, or after `break_fix_quiet_s` without it),
+    unless the session's runs already show a scope cycle.
     """
     events = _ordered(timeline)
+    findings = _scope_cycles(session_id, events, config)
+    if not findings:
+        findings = _standalone_cluster_cycles(session_id, events, config)
+    return findings
+
+
+def _scope_cycles(
+    session_id: str, events: Sequence[TimelineEvent], config: InsightConfig
+) -> list[Finding]:
+    index = _Index(events)
+    changes = 0
+    green: dict[str, tuple[TimelineEvent, int]] = {}
+    # per scope, every break (a red after a green with a change between) and its fix
+    breaks: dict[str, list[list[TimelineEvent]]] = {}
+    open_break: dict[str, int] = {}  # changes counted when the scope went red
+    for ev in events:
+        if ev.is_change:
+            changes += 1
+            continue
+        if not ev.is_run or ev.status not in FAILED_RUN_STATUSES | {PASSED}:
+            continue
+        scope = _scope(ev)
+        if ev.status == PASSED:
+            red_at = open_break.pop(scope, None)
+            if red_at is not None and changes > red_at:
+                breaks[scope][-1].append(ev)  # fixed by further changes
+            elif red_at is not None:
+                breaks[scope].pop()  # green again with no change: the red was flaky
+            green[scope] = (ev, changes)
+        elif scope in green and scope not in open_break and changes > green[scope][1]:
+            breaks.setdefault(scope, []).append([green[scope][0], ev])
+            open_break[scope] = changes
+    errors_of: dict[str, list[TimelineEvent]] = {}
+    for ev in events:
+        run = index.run_of(ev) if ev.event_type == "error" else None
+        if run is not None:
+            errors_of.setdefault(run.event_id, []).append(ev)
+
+    findings = []
+    for scope, found in sorted(breaks.items()):
+        fixed = [b for b in found if len(b) == 3]
+        if not fixed or len(found) < config.break_fix_min_refails:
+            continue
+        reds = [b[1] for b in found]
+        errors = [e for red in reds for e in errors_of.get(red.event_id, [])]
+        cluster_ids = sorted({e.cluster_id for e in errors if e.cluster_id})
+        n = len(found)
+        name = scope.rstrip("|")
+        findings.append(
+            Finding(
+                session_id=session_id,
+                kind="break_fix_cycle",
+                key=f"scope:{scope}",
+                severity="critical" if n >= 3 else "warning",
+                title=f"Break-fix cycle: {name} broke {n} time(s) after passing",
+                detail=(
+                    f"Runs of {name} passed, then failed after a change, {n} time(s); "
+                    f"{len(fixed)} of those were fixed by further changes."
+                ),
+                evidence={
+                    "event_ids": _cap(
+                        [r.event_id for b in found for r in b], config.max_evidence_ids
+                    ),
+                    "refail_event_ids": _cap([r.event_id for r in reds], config.max_evidence_ids),
+                    "passing_run_ids": _cap(
+                        [b[2].event_id for b in fixed], config.max_evidence_ids
+                    ),
+                    "error_event_ids": _cap([e.event_id for e in errors], config.max_evidence_ids),
+                    "cluster_ids": _cap(cluster_ids, config.max_evidence_ids),
+                    "scope": scope,
+                    "counts": {"cycles": n, "fixed": len(fixed), "failing_runs": len(reds)},
+                },
+                detected_at=max(
+                    fixed[0][2].timestamp, found[config.break_fix_min_refails - 1][1].timestamp
+                ),
+            )
+        )
+    return findings
+
+
+def _standalone_cluster_cycles(
+    session_id: str, events: Sequence[TimelineEvent], config: InsightConfig
+) -> list[Finding]:
+    index = _Index(events)
     passes = [e for e in events if e.is_passing_test]
     pass_orders = [p.order for p in passes]
+    standalone = [e for e in events if e.event_type == "error" and index.is_standalone(e)]
     findings = []
-    for cluster_id, occ in sorted(_errors_by_cluster(events).items()):
+    for cluster_id, occ in sorted(_errors_by_cluster(standalone).items()):
         refails: list[TimelineEvent] = []
         fix_runs: list[str] = []
         quiet_fixes = 0
@@ -365,33 +588,55 @@ def detect_break_fix_cycles(
 def detect_repeated_errors(
     session_id: str, timeline: Sequence[TimelineEvent], config: InsightConfig
 ) -> list[Finding]:
-    """The same cluster N times in a row: the circuit-breaker signal.
+    """The same failure again and again while the agent retries: the circuit breaker.
 
-    A streak is broken by a passing test run or by an error of another cluster.
-    One finding per cluster, listing every streak of at least N errors.
+    Per cluster, an occurrence is a failing run that raised it (however many of its
+    tests did) or an error outside any run. A streak ends when a run clears the scope
+    the failure came from (a pass of the same runner and targets, or of the runner's
+    whole suite); an error outside runs ends its streak at any passing test run.
+    Failures of other clusters in between do not end it: the agent is still stuck.
+    One finding per cluster listing every streak of at least N occurrences.
     """
     n = config.repeated_error_threshold
-    streaks: dict[str, list[list[TimelineEvent]]] = {}
-    current: list[TimelineEvent] = []
+    index = _Index(timeline)
+    open_streaks: dict[str, tuple[str | None, list[list[TimelineEvent]]]] = {}
+    streaks: dict[str, list[list[list[TimelineEvent]]]] = {}
 
-    def close() -> None:
-        if len(current) >= n:
-            streaks.setdefault(current[0].cluster_id or "", []).append(list(current))
-        current.clear()
+    def close(cluster_id: str) -> None:
+        _, occurrences = open_streaks.pop(cluster_id)
+        if len(occurrences) >= n:
+            streaks.setdefault(cluster_id, []).append(occurrences)
 
     for ev in _ordered(timeline):
-        if ev.is_passing_test:
-            close()
-        elif ev.event_type == "error" and ev.cluster_id:
-            if current and current[-1].cluster_id != ev.cluster_id:
-                close()
-            current.append(ev)
-    close()
+        if ev.is_run and ev.status == PASSED:
+            for cluster_id in sorted(open_streaks):
+                scope = open_streaks[cluster_id][0]
+                if (scope is None and ev.event_type == "test_run") or (
+                    scope is not None and _covers(ev, scope)
+                ):
+                    close(cluster_id)
+            continue
+        if ev.event_type != "error" or not ev.cluster_id:
+            continue
+        run = index.run_of(ev)
+        scope = _scope(run) if run is not None else None
+        _, occurrences = open_streaks.setdefault(ev.cluster_id, (scope, []))
+        open_streaks[ev.cluster_id] = (scope, occurrences)
+        last = occurrences[-1] if occurrences else None
+        if run is not None and last is not None and index.run_of(last[0]) is run:
+            last.append(ev)  # another test of the same run: the same occurrence
+        else:
+            occurrences.append([ev])
+    for cluster_id in sorted(open_streaks):
+        close(cluster_id)
 
     findings = []
     for cluster_id, found in sorted(streaks.items()):
         longest = max(len(s) for s in found)
-        error_type = found[0][0].error_type or "error"
+        first_error = found[0][0][0]
+        error_type = first_error.error_type or "error"
+        errors = [e for s in found for occ in s for e in occ]
+        runs = sorted({r.event_id for e in errors if (r := index.run_of(e)) is not None})
         findings.append(
             Finding(
                 session_id=session_id,
@@ -400,23 +645,23 @@ def detect_repeated_errors(
                 severity="critical" if longest >= 2 * n else "warning",
                 title=f"Repeated error: {error_type} {longest} times in a row",
                 detail=(
-                    f"Error cluster {cluster_id} repeated at least {n} times in a row without a "
-                    f"passing test run, {len(found)} time(s); longest streak {longest}."
+                    f"Error cluster {cluster_id} failed at least {n} times with no run "
+                    f"clearing its scope in between, {len(found)} time(s); longest streak "
+                    f"{longest}."
                 ),
                 evidence={
-                    "event_ids": _cap(
-                        [e.event_id for s in found for e in s], config.max_evidence_ids
-                    ),
-                    "streak_first_event_ids": [s[0].event_id for s in found],
+                    "event_ids": _cap([e.event_id for e in errors], config.max_evidence_ids),
+                    "streak_first_event_ids": [s[0][0].event_id for s in found],
+                    "run_ids": _cap(runs, config.max_evidence_ids),
                     "cluster_ids": [cluster_id],
                     "counts": {
                         "streaks": len(found),
                         "longest_streak": longest,
                         "threshold": n,
-                        "errors_in_streaks": sum(len(s) for s in found),
+                        "errors_in_streaks": len(errors),
                     },
                 },
-                detected_at=found[0][n - 1].timestamp,
+                detected_at=found[0][n - 1][0].timestamp,
             )
         )
     return findings
@@ -488,36 +733,43 @@ def detect_crash_loops(
 def detect_no_progress(
     session_id: str, timeline: Sequence[TimelineEvent], config: InsightConfig
 ) -> list[Finding]:
-    """K agent actions in a row with no passing test and no new file touched.
+    """K agent actions in a row with no edit, no newly passing run and no new prompt.
 
-    Progress is a passing test run, or an agent action on a file no action
-    (agent or human) touched before in the session. Other events neither count
-    nor reset. One finding per stalled run, keyed by its first action.
+    Progress is a change (an edit that went through, a command that writes), a pass
+    of a scope that was not passing (its first pass, or red to green), or a new user
+    prompt. Exploration is no stall: a read, search, web look-up or plan of something
+    not yet looked at since the last progress counts for nothing (an agent reading its
+    way into a code base after a prompt); looking at the same file or running the same
+    command again does count, as do all other actions. One finding per stalled run,
+    keyed by its first action.
     """
     k = config.no_progress_actions
-    seen_files: set[str] = set()
+    verdicts: dict[str, str] = {}
     runs: list[list[TimelineEvent]] = []
     current: list[TimelineEvent] = []
+    explored: set[str] = set()
 
     def close() -> None:
         if len(current) >= k:
             runs.append(list(current))
         current.clear()
+        explored.clear()
 
     for ev in _ordered(timeline):
-        if ev.is_passing_test:
+        if ev.is_prompt:
             close()
-            continue
-        if ev.event_type not in ("agent_action", "human_action"):
-            continue
-        new_file = bool(ev.file_path) and ev.file_path not in seen_files
-        if ev.file_path:
-            seen_files.add(ev.file_path)
-        if not ev.is_agent_action:
-            continue
-        if new_file:
+        elif ev.is_run and ev.status in FAILED_RUN_STATUSES | {PASSED}:
+            scope = _scope(ev)
+            if ev.status == PASSED and verdicts.get(scope) != PASSED:
+                close()
+            verdicts[scope] = ev.status or ""
+        elif ev.is_change:
             close()
-        else:
+        elif ev.is_agent_action:
+            if ev.is_exploration and (ev.target is None or ev.target not in explored):
+                if ev.target is not None:
+                    explored.add(ev.target)
+                continue
             current.append(ev)
     close()
 
@@ -531,11 +783,10 @@ def detect_no_progress(
                 kind="no_progress",
                 key=run[0].event_id,
                 severity="critical" if len(run) >= 2 * k else "warning",
-                title=f"No progress: {len(run)} agent actions without a passing test or new file",
+                title=f"No progress: {len(run)} agent actions without a change or a new pass",
                 detail=(
                     f"{', '.join(agents)} made {len(run)} actions in a row (threshold {k}) "
-                    f"touching only already-touched files ({len(files)} distinct) and no test "
-                    "run passed."
+                    "with no edit, no newly passing run and no new prompt."
                 ),
                 evidence={
                     "event_ids": _cap([e.event_id for e in run], config.max_evidence_ids),
@@ -573,7 +824,7 @@ def detect_all(
     """Every detector on one session, sorted by insight_id."""
     sid = summary.session_id
     findings = detect_high_error_density(summary, timeline, clusters, config)
-    findings += detect_agent_caused_errors(sid, correlations, config)
+    findings += detect_agent_caused_errors(sid, correlations, config, timeline)
     for detector in TIMELINE_DETECTORS:
         findings += detector(sid, timeline, config)
     unique = {f.insight_id: f for f in findings}

@@ -113,7 +113,14 @@ def load_contexts(
         f"""
         select e.session_id, e.event_id, timezone('UTC', e.timestamp), e.event_type,
                e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
-               coalesce(o.error_type, e.error_type)
+               coalesce(o.error_type, e.error_type), e.action_kind, e.parent_id,
+               case when e.event_type in ('test_run', 'check_run') then
+                   coalesce(json_extract_string(e.attributes, '$.runner'), e.event_type) || '|'
+                   || coalesce(array_to_string(
+                       cast(json_extract(e.attributes, '$.targets') as varchar[]), ' '), '')
+               end,
+               coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false),
+               coalesce(e.file_path, json_extract_string(e.attributes, '$.command'))
         from events e
         left join error_occurrences o
                on o.session_id = e.session_id and o.event_id = e.event_id
@@ -124,7 +131,22 @@ def load_contexts(
         ids,
     ).fetchall():
         timeline.setdefault(r[0], []).append(
-            TimelineEvent(r[1], as_utc_ts(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+            TimelineEvent(
+                r[1],
+                as_utc_ts(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                action_kind=r[10],
+                parent_id=r[11],
+                scope=r[12],
+                writes=bool(r[13]),
+                target=r[14],
+            )
         )
 
     clusters: dict[str, list[SessionCluster]] = {}

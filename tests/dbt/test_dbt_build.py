@@ -601,3 +601,25 @@ def test_incremental_run_reads_only_sessions_with_new_files(tmp_path, batches):
     assert gamma_after == gamma_before
     alpha_after = query(tmp_path, every_mart.format("events"), [ALPHA])
     assert alpha_after != alpha_before
+
+
+def test_a_cost_no_mart_can_hold_is_flagged_not_fatal(tmp_path):
+    """A landed cost past decimal(38, 12) (landed before the API bounded costs) is left
+    out of the sums and reported by a warning; the build and its marts succeed."""
+    data_dir = tmp_path / "data"
+    raws = [
+        ev("huge", "llm_call", "agent", at(0), event_id="c1", model="m", cost_usd=0.5),
+        ev("huge", "llm_call", "agent", at(5), event_id="c2", model="m", cost_usd=0.25),
+    ]
+    batch = make_batch(raws, datetime(2026, 3, 2, tzinfo=UTC), "b1")
+    # Write the value past the contract's bound straight into the landing file.
+    costs = batch.table.column("cost_usd").to_pylist()
+    table = batch.table.set_column(
+        batch.table.schema.get_field_index("cost_usd"),
+        "cost_usd",
+        pa.array([1e26, costs[1]], pa.float64()),
+    )
+    land(data_dir, [Batch(batch.session_id, table, batch.received_at)])
+    proc = dbt_build(data_dir)
+    assert "WARN 1 assert_costs_fit_the_warehouse" in proc.stdout
+    assert query(data_dir, "select cost_usd from sessions where session_id = 'huge'") == [(0.25,)]

@@ -87,7 +87,8 @@ def test_start_rejects_a_path_like_id(client):
 def test_start_rejects_naive_started_at(client):
     r = client.post("/v1/sessions/start", json={"started_at": "2026-11-21T10:00:00"})
     assert r.status_code == 422
-    assert r.json()["detail"] == [{"field": "timestamp", "reason": "must carry a UTC offset"}]
+    (item,) = r.json()["detail"]
+    assert item["field"] == "started_at" and "UTC offset" in item["reason"]
 
 
 def test_start_rejects_oversized_metadata(client):
@@ -143,7 +144,7 @@ def test_batch_mixes_good_and_bad_events(client):
             ],
         },
     )
-    assert r.status_code == 200
+    assert r.status_code == 207  # some rejected: a client checking only the status notices
     out = r.json()
     assert (out["accepted"], out["duplicates"], out["rejected"]) == (2, 0, 3)
     res = out["results"]

@@ -129,9 +129,20 @@ def noisy_session(sid: str = "s-noisy") -> list[dict[str, Any]]:
 
 
 def stalled_session(sid: str = "s-stalled") -> list[dict[str, Any]]:
-    """An agent editing the same file 22 times with no passing test."""
+    """An agent re-running the same command 22 times, changing nothing.
+
+    (Was: editing one file 22 times. Since issue 10 an edit is progress.)"""
     return [
-        ev(sid, f"a{i:02d}", i * 30, "agent_action", actor="codex", file_path="src/loop.py")
+        ev(
+            sid,
+            f"a{i:02d}",
+            i * 30,
+            "agent_action",
+            actor="codex",
+            action_kind="command",
+            status="ok",
+            message="pytest -q",
+        )
         for i in range(22)
     ]
 
@@ -259,11 +270,24 @@ def test_high_error_density_fires_above_threshold_from_the_crossing_event() -> N
 
 
 def test_high_error_density_needs_both_density_and_size() -> None:
-    timeline = [tl(f"a{i}", i, "agent_action") for i in range(10)]
-    assert detect_high_error_density(summary(10, 2), timeline, [], CFG) == []  # exactly 20
-    assert detect_high_error_density(summary(9, 5), timeline[:9], [], CFG) == []  # too small
-    big = detect_high_error_density(summary(10, 5), timeline, [], CFG)
+    # The ratio is counted from the timeline now (steps, not llm_calls), not the
+    # `sessions` row, so the cases are built from events.
+    def steps(actions: int, errors: int) -> list[TimelineEvent]:
+        return [tl(f"a{i}", i, "agent_action") for i in range(actions)] + [
+            err(f"e{i}", 100 + i) for i in range(errors)
+        ]
+
+    assert detect_high_error_density(summary(10, 2), steps(8, 2), [], CFG) == []  # exactly 20
+    assert detect_high_error_density(summary(9, 5), steps(4, 5), [], CFG) == []  # too small
+    big = detect_high_error_density(summary(10, 5), steps(5, 5), [], CFG)
     assert big[0].severity == "critical"  # 50 per 100 >= twice the threshold
+    llm = [tl(f"l{i}", 50 + i, "llm_call") for i in range(100)]
+    # llm_calls are no steps: 100 of them do not dilute 5 failures in 10 steps
+    assert detect_high_error_density(summary(110, 5), steps(5, 5) + llm, [], CFG)
+    # a failing run counts once however many tests failed; its errors are no steps
+    run = [tl("r1", 60, "test_run", status="failed", scope="pytest|")]
+    run += [tl(f"x{i}", 61, "error", parent_id="r1", cluster_id="c1") for i in range(30)]
+    assert detect_high_error_density(summary(40, 30), steps(9, 0) + run, [], CFG) == []
 
 
 def corr(action: str, error: str, confidence: float, rank: int, **kw: Any) -> Correlation:
@@ -312,7 +336,50 @@ def test_agent_caused_error_one_insight_per_pair_across_methods() -> None:
     assert f.evidence["counts"]["confidence"] == 0.9
 
 
-def test_break_fix_cycle_counts_refails_after_passing_runs() -> None:
+def run_(
+    event_id: str, seconds: float, status: str, scope: str = "pytest|tests/a.py"
+) -> TimelineEvent:
+    return tl(event_id, seconds, "test_run", status=status, scope=scope)
+
+
+def edit(event_id: str, seconds: float, path: str = "src/a.py") -> TimelineEvent:
+    return tl(event_id, seconds, "agent_action", action_kind="edit", status="ok", file_path=path)
+
+
+def test_break_fix_cycle_is_green_red_after_a_change_green_after_more() -> None:
+    timeline = [
+        run_("p0", 0, "passed"),
+        edit("c1", 10),
+        run_("f1", 20, "failed"),
+        tl("x1", 21, "error", parent_id="f1", cluster_id="c1"),
+        edit("c2", 30),
+        run_("p1", 40, "passed"),
+        edit("c3", 50),
+        run_("f2", 60, "failed"),
+        edit("c4", 70),
+        run_("p2", 80, "passed"),
+    ]
+    [f] = detect_break_fix_cycles("s", timeline, CFG)
+    assert f.key == "scope:pytest|tests/a.py"
+    assert f.evidence["counts"]["cycles"] == 2
+    assert f.evidence["refail_event_ids"] == ["f1", "f2"]
+    assert f.evidence["passing_run_ids"] == ["p1", "p2"]
+    assert f.evidence["cluster_ids"] == ["c1"]
+    assert f.detected_at == at(40)
+
+
+def test_break_fix_cycle_needs_the_same_scope_and_changes() -> None:
+    # a pass of another test file is no fix; a red without a change is flakiness
+    other = [run_("p0", 0, "passed"), edit("c1", 10), run_("f1", 20, "failed")]
+    other += [edit("c2", 30), run_("q1", 40, "passed", scope="pytest|tests/b.py")]
+    assert detect_break_fix_cycles("s", other, CFG) == []
+    flaky = [run_("p0", 0, "passed"), run_("f1", 20, "failed"), edit("c2", 30)]
+    flaky += [run_("p1", 40, "passed")]
+    assert detect_break_fix_cycles("s", flaky, CFG) == []
+
+
+def test_break_fix_cycle_standalone_errors_keep_the_cluster_rule() -> None:
+    # errors that belong to no run (a production feed) have no scope: the cluster rule
     timeline = [err("e1", 0), passed("p1", 30), err("e2", 60), passed("p2", 90), err("e3", 120)]
     [f] = detect_break_fix_cycles("s", timeline, CFG)
     assert f.kind == "break_fix_cycle"
@@ -353,19 +420,43 @@ def test_repeated_error_trips_after_n_in_a_row() -> None:
     assert f.detected_at == at(10)
 
 
-def test_repeated_error_streak_broken_by_passing_test_or_other_cluster() -> None:
+def test_repeated_error_streak_broken_by_passing_test_not_by_other_clusters() -> None:
     assert (
         detect_repeated_errors(
             "s", [err("e1", 0), err("e2", 5), passed("p", 6), err("e3", 10)], CFG
         )
         == []
     )
-    assert (
-        detect_repeated_errors(
-            "s", [err("e1", 0), err("x", 3, cluster="c2"), err("e2", 5), err("e3", 10)], CFG
-        )
-        == []
+    # Changed with issue 10: another failure in between does not end the streak (the
+    # agent is still stuck on c1; real pre-commit loops interleave other findings).
+    [f] = detect_repeated_errors(
+        "s", [err("e1", 0), err("x", 3, cluster="c2"), err("e2", 5), err("e3", 10)], CFG
     )
+    assert f.key == "c1"
+
+
+def test_repeated_error_counts_runs_not_tests_and_clears_by_scope() -> None:
+    def failing(run_id: str, seconds: float, tests: int) -> list[TimelineEvent]:
+        run = [tl(run_id, seconds, "check_run", status="failed", scope="pre-commit|")]
+        return run + [
+            tl(f"{run_id}:{i}", seconds + 1, "error", parent_id=run_id, cluster_id="k")
+            for i in range(tests)
+        ]
+
+    # one run failing 5 tests the same way is not a repeat
+    assert detect_repeated_errors("s", failing("r1", 0, 5), CFG) == []
+    # three pre-commit runs failing the same way, an unrelated pass in between: a loop
+    loop = failing("r1", 0, 2) + failing("r2", 60, 1)
+    loop += [tl("t1", 90, "test_run", status="passed", scope="pytest|")]
+    loop += failing("r3", 120, 1)
+    [f] = detect_repeated_errors("s", loop, CFG)
+    assert f.evidence["run_ids"] == ["r1", "r2", "r3"]
+    assert f.evidence["counts"]["longest_streak"] == 3
+    # a pass of the same scope clears it
+    cleared = failing("r1", 0, 1) + failing("r2", 60, 1)
+    cleared += [tl("ok", 90, "check_run", status="passed", scope="pre-commit|")]
+    cleared += failing("r3", 120, 1)
+    assert detect_repeated_errors("s", cleared, CFG) == []
 
 
 def crash(event_id: str, seconds: float, status: str = "crashed") -> TimelineEvent:
@@ -388,26 +479,45 @@ def test_crash_loop_not_when_spread_out_or_clean_exits() -> None:
     assert detect_crash_loops("s", exits, CFG) == []
 
 
-def action(event_id: str, seconds: float, file_path: str | None = "src/a.py") -> TimelineEvent:
-    return tl(event_id, seconds, "agent_action", file_path=file_path, actor="codex")
+def action(event_id: str, seconds: float, kind: str = "command") -> TimelineEvent:
+    return tl(event_id, seconds, "agent_action", action_kind=kind, status="ok", actor="codex")
 
 
-def test_no_progress_after_k_actions_on_known_files() -> None:
-    timeline = [action(f"a{i:02d}", i) for i in range(25)]
+def test_no_progress_after_k_actions_without_change() -> None:
+    # Changed with issue 10: an edit is progress now (it used to be "a new file"), so
+    # the stall is 25 commands that change nothing, after a first read.
+    timeline = [action("r0", 0, "read")] + [action(f"a{i:02d}", i) for i in range(1, 26)]
     [f] = detect_no_progress("s", timeline, CFG)
-    # a00 touched src/a.py first: that is progress; the stall starts at a01
-    assert f.key == "a01"
-    assert f.evidence["counts"]["actions"] == 24
+    assert f.key == "a01"  # reading something new is exploration
+    assert f.evidence["counts"]["actions"] == 25
     assert f.detected_at == at(20)
 
 
-def test_no_progress_reset_by_passing_test_or_new_file() -> None:
-    with_pass = [action(f"a{i:02d}", i) for i in range(25)] + [passed("p", 12.5)]
-    assert detect_no_progress("s", with_pass, CFG) == []
-    new_files = [action(f"a{i:02d}", i, f"src/f{i // 10}.py") for i in range(25)]
-    assert detect_no_progress("s", new_files, CFG) == []
+def test_no_progress_reset_by_edit_new_pass_or_prompt() -> None:
+    commands = [action(f"a{i:02d}", i) for i in range(25)]
+    assert detect_no_progress("s", commands + [passed("p", 12.5)], CFG) == []
+    assert detect_no_progress("s", commands + [edit("c", 12.5)], CFG) == []
+    prompt = tl("u", 12.5, "human_action", source_type="human", action_kind="prompt")
+    assert detect_no_progress("s", commands + [prompt], CFG) == []
     human_only = [tl(f"h{i}", i, "human_action", source_type="human") for i in range(30)]
     assert detect_no_progress("s", human_only, CFG) == []
+    # the same scope passing again is no new pass
+    again = [passed("p0", 0.5)] + commands + [passed("p1", 12.5)]
+    assert detect_no_progress("s", again, CFG)
+
+
+def test_no_progress_exploration_is_no_stall_rereading_is() -> None:
+    prompt = tl("u", 0, "human_action", source_type="human", action_kind="prompt")
+
+    def look(event_id: str, seconds: float, target: str) -> TimelineEvent:
+        return tl(event_id, seconds, "agent_action", action_kind="read", target=target)
+
+    reads = [look(f"r{i:02d}", 1 + i, f"src/f{i}.py") for i in range(40)]
+    assert detect_no_progress("s", [prompt, *reads], CFG) == []
+    # the same two files read over and over is circling, not exploring
+    circling = [look(f"r{i:02d}", 1 + i, f"src/f{i % 2}.py") for i in range(40)]
+    [f] = detect_no_progress("s", [prompt, *circling], CFG)
+    assert f.evidence["counts"]["actions"] == 38
 
 
 def test_detectors_ignore_input_order() -> None:

@@ -1,10 +1,18 @@
--- Which agent action may have caused which error (grain: correlation_id, i.e.
--- method + session + action + error). Method 'time_window' (the first correlator;
--- later correlators add rows with their own `method`):
+-- Which change or action may have caused which failure (grain: correlation_id, i.e.
+-- method + session + action + error). Three methods; each error has its own rank 1 per
+-- method:
+--   'change_set' and 'self': int_change_set_correlations (see there; the scoring rule
+--   is in its header and docs/attribution.md), unioned in below;
+--   'time_window' (the seed's first correlator), here:
 --   an agent action (event_type 'agent_action', source_type 'agent') at most
 --   correlation_window_s seconds before an error of the same session
 --   (0 <= lag <= window, compared in exact microseconds);
---   confidence 0.7 when both name the same file, else 0.4;
+--   confidence 0.7 when both name the same file, else 0.4. "Same file" means the
+--   paths match on path boundaries (equal, or one ends with '/' + the other), or the
+--   error's message or attributes.stack/stacktrace names the action's file as a whole
+--   path (not followed by more path characters: a Grep of a directory whose name is a
+--   prefix of the failing file's path is no match), and only for actions that can
+--   change something: a read, search or web action is never "same file";
 --   attribution_rank 1 = the action the error is attributed to: highest confidence,
 --   then smallest lag, then action_event_id.
 --
@@ -33,6 +41,7 @@ actions as (
         event_id as action_event_id,
         coalesce(actor, 'unknown') as agent,
         file_path as action_file_path,
+        coalesce(action_kind, '') in ('read', 'search', 'web') as observes_only,
         "timestamp" as action_timestamp,
         epoch_us("timestamp") as action_us
     from events
@@ -75,6 +84,7 @@ candidates as (
         action_buckets.action_event_id,
         action_buckets.agent,
         action_buckets.action_file_path,
+        action_buckets.observes_only,
         action_buckets.action_timestamp,
         errors.error_us - action_buckets.action_us as lag_us
     from errors
@@ -89,12 +99,14 @@ candidates as (
 scored as (
     select
         *,
-        coalesce(action_file_path <> '' and (
+        coalesce(not observes_only and action_file_path <> '' and (
             replace(action_file_path, '\', '/') = replace(error_file_path, '\', '/')
             or ends_with(replace(action_file_path, '\', '/'), '/' || replace(error_file_path, '\', '/'))
             or ends_with(replace(error_file_path, '\', '/'), '/' || replace(action_file_path, '\', '/'))
-            or contains(error_message, action_file_path)
-            or contains(error_stack, action_file_path)
+            or regexp_matches(
+                error_message || chr(10) || error_stack,
+                '(^|[^A-Za-z0-9_.~/\\-])' || regexp_escape(action_file_path) || '($|[^A-Za-z0-9_~/\\-])'
+            )
         ), false) as same_file
     from candidates
 ),
@@ -138,3 +150,6 @@ final as (
 )
 
 select * from final
+union all
+select * from {{ ref('int_change_set_correlations') }}
+where {{ in_sessions(sessions) }}

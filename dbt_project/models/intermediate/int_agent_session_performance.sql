@@ -1,8 +1,11 @@
 -- Each agent's actions and induced errors in one session (grain: session_id + agent);
 -- agent_performance adds the rates and the roll-up over all sessions.
 --   total_actions       = agent actions (event_type 'agent_action', source_type 'agent')
---   induced_error_count = errors whose attribution_rank = 1 correlation (any method in
---                         event_correlations) points at one of those actions
+--   induced_error_count = error events (not the failing runs the change_set method also
+--                         explains) whose attribution_rank = 1 correlation of method
+--                         time_window or change_set points at one of those actions; a
+--                         tool call's own failure (method 'self': a Read of a missing
+--                         file) breaks nothing and is not counted
 -- Only agents with at least one action get rows. Incremental by session
 -- (macros/session_scoped_incremental.sql).
 {%- set sessions = session_scoped_incremental() %}
@@ -20,10 +23,23 @@ actions as (
         and {{ in_sessions(sessions) }}
 ),
 
+error_ids as (
+    select session_id, event_id
+    from {{ ref('int_events_deduplicated') }}
+    where event_type = 'error' and {{ in_sessions(sessions) }}
+),
+
 attributed_errors as (
-    select distinct session_id, method, error_event_id, agent
-    from {{ ref('int_action_error_correlations') }}
-    where attribution_rank = 1 and {{ in_sessions(sessions) }}
+    select distinct correlations.session_id, correlations.error_event_id, correlations.agent
+    from {{ ref('int_action_error_correlations') }} as correlations
+    inner join error_ids
+        on
+            correlations.session_id = error_ids.session_id
+            and correlations.error_event_id = error_ids.event_id
+    where
+        correlations.attribution_rank = 1
+        and correlations.method in ('time_window', 'change_set')
+        and {{ in_sessions(sessions, 'correlations.session_id') }}
 ),
 
 session_actions as (

@@ -4,7 +4,51 @@
 -- Counts come from int_agent_session_performance (see there);
 --   success_rate = greatest(0, (total_actions - induced_error_count) / total_actions)
 -- One action can be blamed for several errors, hence the clamp at 0.
+-- Cost (llm_usage, int_fixed_failures):
+--   cost_usd               = priced LLM spend of the agent's calls (actor = agent) in
+--                            the session(s), own sessions only (a subagent is its own)
+--   cost_per_session       = cost_usd / sessions_count
+--   fixed_failures         = failing-run streaks ended by a green run of the same scope
+--   cost_per_fixed_failure = spend between those failing runs and their green runs,
+--                            divided by fixed_failures (null when there are none)
 with
+
+agent_cost as (
+    select
+        session_id,
+        coalesce(actor, 'unknown') as agent,
+        sum(cost_usd_exact) as cost_usd_exact
+    from {{ ref('llm_usage') }}
+    group by session_id, coalesce(actor, 'unknown')
+),
+
+-- the spend of a fixed failure: the session's own priced calls after its first
+-- failing run, up to and including the green run
+fix_spend as (
+    select
+        fixes.session_id,
+        fixes.agent,
+        fixes.run_scope,
+        fixes.failed_at,
+        sum(usage.cost_usd_exact) as fix_cost_usd_exact
+    from {{ ref('int_fixed_failures') }} as fixes
+    left join {{ ref('llm_usage') }} as usage
+        on
+            fixes.session_id = usage.session_id
+            and usage.{{ adapter.quote('timestamp') }} > fixes.failed_at
+            and usage.{{ adapter.quote('timestamp') }} <= fixes.fixed_at
+    group by fixes.session_id, fixes.agent, fixes.run_scope, fixes.failed_at
+),
+
+agent_fixes as (
+    select
+        session_id,
+        agent,
+        count(*) as fixed_failures,
+        sum(fix_cost_usd_exact) as fix_cost_usd_exact
+    from fix_spend
+    group by session_id, agent
+),
 
 per_session as (
     select
@@ -15,8 +59,13 @@ per_session as (
         total_actions,
         induced_error_count,
         first_action_at,
-        last_action_at
-    from {{ ref('int_agent_session_performance') }}
+        last_action_at,
+        agent_cost.cost_usd_exact,
+        coalesce(agent_fixes.fixed_failures, 0) as fixed_failures,
+        agent_fixes.fix_cost_usd_exact
+    from {{ ref('int_agent_session_performance') }} as performance
+    left join agent_cost using (session_id, agent)
+    left join agent_fixes using (session_id, agent)
 ),
 
 overall as (
@@ -28,7 +77,10 @@ overall as (
         sum(total_actions) as total_actions,
         sum(induced_error_count) as induced_error_count,
         min(first_action_at) as first_action_at,
-        max(last_action_at) as last_action_at
+        max(last_action_at) as last_action_at,
+        sum(cost_usd_exact) as cost_usd_exact,
+        sum(fixed_failures) as fixed_failures,
+        sum(fix_cost_usd_exact) as fix_cost_usd_exact
     from per_session
     group by agent
 ),
@@ -53,7 +105,13 @@ final as (
             cast(total_actions - induced_error_count as double) / total_actions
         ) as success_rate,
         first_action_at,
-        last_action_at
+        last_action_at,
+        cast(cost_usd_exact as double) as cost_usd,
+        cast(cost_usd_exact as double) / sessions_count as cost_per_session,
+        cast(fixed_failures as bigint) as fixed_failures,
+        case
+            when fixed_failures > 0 then cast(fix_cost_usd_exact as double) / fixed_failures
+        end as cost_per_fixed_failure
     from combined
 )
 

@@ -1,6 +1,8 @@
 -- One row per session (grain: session_id): every session with at least one kept event.
--- Session facts (actor, agent, repo, branch, started_at) come from its earliest
--- session_start event; ended_at and outcome from its latest session_end event.
+-- Session facts (actor, agent, repo, project, branch, parent_session_id, started_at)
+-- come from its earliest session_start event (the API's start names repo and branch;
+-- an agent log's names project and git_branch); ended_at and outcome from its latest
+-- session_end event; models from its llm_call events.
 -- Counts exclude session_start/session_end; first_event_at/last_event_at span the
 -- same counted events (null when there are none). Sums go through decimal so they
 -- do not depend on the order rows are added in.
@@ -20,7 +22,14 @@ session_starts as (
         actor,
         json_extract_string(attributes, '$.agent') as agent,
         json_extract_string(attributes, '$.repo') as repo,
-        json_extract_string(attributes, '$.branch') as branch,
+        json_extract_string(attributes, '$.project') as project,
+        coalesce(
+            json_extract_string(attributes, '$.branch'),
+            json_extract_string(attributes, '$.git_branch')
+        ) as branch,
+        coalesce(
+            parent_session_id, json_extract_string(attributes, '$.parent_session_id')
+        ) as parent_session_id,
         "timestamp" as started_at,
         row_number() over (partition by session_id order by "timestamp", event_id) as start_rank
     from events
@@ -39,8 +48,33 @@ session_ends as (
     where event_type = 'session_end'
 ),
 
+-- Usage and cost (issue #11): priced per call in llm_usage; this session's own calls.
+-- llm_cost_usd is the computed cost (null when no call could be priced), cost_usd
+-- above stays the sum of what clients sent.
+llm_usage_totals as (
+    select
+        session_id,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(cache_write_tokens) as cache_write_tokens,
+        sum(reasoning_tokens) as reasoning_tokens,
+        sum(cost_usd_exact) as llm_cost_usd_exact,
+        count(*) filter (where cost_status <> 'priced') as unpriced_llm_calls
+    from {{ ref('llm_usage') }}
+    where {{ in_sessions(sessions) }}
+    group by session_id
+),
+
 all_sessions as (
     select distinct session_id from events
+),
+
+session_models as (
+    select
+        session_id,
+        {{ sorted_distinct_list('model') }} as models
+    from events
+    where event_type = 'llm_call' and model is not null
+    group by session_id
 ),
 
 activity as (
@@ -58,7 +92,7 @@ activity as (
         count(*) filter (where event_type = 'llm_call') as llm_calls,
         coalesce(sum(input_tokens), 0) as input_tokens,
         coalesce(sum(output_tokens), 0) as output_tokens,
-        cast(coalesce(sum(cast(cost_usd as decimal(38, 12))), 0) as double) as cost_usd,
+        cast(coalesce(sum(try_cast(cost_usd as decimal(38, 12))), 0) as double) as cost_usd,
         count(distinct file_path) as distinct_files
     from events
     where event_type not in ('session_start', 'session_end')
@@ -71,7 +105,10 @@ final as (
         session_starts.actor,
         session_starts.agent,
         session_starts.repo,
+        session_starts.project,
         session_starts.branch,
+        session_starts.parent_session_id,
+        session_models.models,
         session_starts.started_at,
         session_ends.ended_at,
         session_ends.outcome,
@@ -91,7 +128,13 @@ final as (
         coalesce(activity.input_tokens, 0) as input_tokens,
         coalesce(activity.output_tokens, 0) as output_tokens,
         coalesce(activity.cost_usd, 0.0) as cost_usd,
-        coalesce(activity.distinct_files, 0) as distinct_files
+        coalesce(activity.distinct_files, 0) as distinct_files,
+        coalesce(try_cast(llm_usage_totals.cache_read_tokens as bigint), 0) as cache_read_tokens,
+        coalesce(try_cast(llm_usage_totals.cache_write_tokens as bigint), 0)
+            as cache_write_tokens,
+        coalesce(try_cast(llm_usage_totals.reasoning_tokens as bigint), 0) as reasoning_tokens,
+        cast(llm_usage_totals.llm_cost_usd_exact as double) as llm_cost_usd,
+        coalesce(cast(llm_usage_totals.unpriced_llm_calls as bigint), 0) as unpriced_llm_calls
     from all_sessions
     left join session_starts
         on all_sessions.session_id = session_starts.session_id and session_starts.start_rank = 1
@@ -99,6 +142,10 @@ final as (
         on all_sessions.session_id = session_ends.session_id and session_ends.end_rank = 1
     left join activity
         on all_sessions.session_id = activity.session_id
+    left join session_models
+        on all_sessions.session_id = session_models.session_id
+    left join llm_usage_totals
+        on all_sessions.session_id = llm_usage_totals.session_id
 )
 
 select * from final

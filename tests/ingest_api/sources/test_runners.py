@@ -871,3 +871,35 @@ def test_ruff_fix_with_nothing_left_passes() -> None:
     cls = classify_command("ruff check --fix . | tail -2")
     assert cls.writes
     assert read_outcome(cls, "Found 2 errors (2 fixed, 0 remaining).\n", 0).status == "passed"
+
+
+@pytest.mark.parametrize(
+    ("cmd", "targets"),
+    [
+        ("mix test 2>&1 | tail -5", ()),
+        (
+            "mix test test/spotter_web/live/project_review_live_test.exs 2>&1",
+            ("test/spotter_web/live/project_review_live_test.exs",),
+        ),
+        (
+            "mix compile 2>&1 && mix test test/a_test.exs:42 test/b_test.exs",
+            ("test/a_test.exs", "test/b_test.exs"),
+        ),
+        ("uv run pytest ./tests/test_a.py::test_x -s -n 4 -q", ("tests/test_a.py",)),
+        ("pytest -k 'foo and bar' tests/", ("?-k=foo and bar", "tests")),
+        ("pytest --lf", ("?--lf",)),
+        ("go test ./...", ()),
+        ("cargo test parse_", ("?parse_",)),
+        ("npx vitest run src/a.test.ts", ("src/a.test.ts",)),
+        ("ruff check .", ()),
+        ("npm run lint", ()),
+    ],
+)
+def test_run_targets(cmd: str, targets: tuple[str, ...]) -> None:
+    """What a run covers: paths without node ids or lines, filters as '?', () = all."""
+    assert classify_command(cmd).targets == targets
+
+
+def test_writes_and_targets_land_on_real_events() -> None:
+    cls = classify_command("git checkout -b fix && pip install lazy_html")
+    assert cls.writes and cls.kind is None and cls.targets == ()

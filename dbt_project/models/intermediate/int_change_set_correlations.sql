@@ -1,0 +1,483 @@
+-- Which change caused which failure: the correlators that look past a time window
+-- (grain: correlation_id = md5(method | session | action | outcome)). Two methods:
+--
+-- method 'change_set': the outcomes are failing test_runs and check_runs (status failed
+-- or error) and the error events under them (parent_id = the run); error_event_id is
+-- the run's or the error's event id. The candidate causes are the changes made since
+-- the run's scope last passed:
+--   * a change is an `edit` (status ok: a failed edit changed nothing) or a `command`
+--     whose attributes say writes = true (installs, migrations, git operations that
+--     change the tree); reads, searches and web fetches never are;
+--   * a run's scope is its runner plus its targets (attributes.targets, the paths it
+--     names; "?x" = a filter). The scope last passed at the latest of: a passing run
+--     of the same runner over the whole suite (no targets); a passing run with the
+--     very same targets; the oldest of the last passes of each of its paths by
+--     unfiltered passing runs of the same runner. A run without a `targets` attribute
+--     covers the whole suite. With no pass before, every change of the session so far
+--     is a candidate.
+-- Evidence and confidence, best first (one row per outcome and change, its best
+-- evidence):
+--   0.9  the failure names the changed file: the error's file_path, or a path in its
+--        message, attributes.stack/stacktrace or test_id (for a run: in any of its
+--        errors); paths match on path boundaries (equal, or one ends with '/' + the
+--        other: edits carry absolute paths, runners print relative ones), never as a
+--        bare substring; the candidate is the last change of that file
+--   0.8  the run names the changed file among its targets (the test file it ran)
+--   0.7  module match: a test file the failure or run names (a_test.exs, test_a.py,
+--        a.test.ts, a_test.go, a_spec.rb) and the changed file share the module stem (a)
+--   0.4  the latest change before the run, with none of the above
+-- attribution_rank 1 = highest confidence, then the most recent change, then
+-- action_event_id. Changes that name no file the failure names and are not the
+-- latest are not listed: they carry no evidence, and listing every change since the
+-- last pass for every failure would grow with changes x failures.
+--
+-- method 'self': an error whose parent is the tool call itself (parent_id = an
+-- agent_action that is no run: a Read of a missing file, an Edit whose old string is
+-- not found, `git push` without upstream) is attributed to that call, rank 1;
+-- confidence 0.9 for non-command tools (the call's own input is the cause), 0.6 for
+-- commands (a command can also fail because of an earlier change; this rule does not
+-- look).
+--
+-- Work stays linear in a session's length: the last pass per scope is a running max
+-- over the runs partitioned by (session, runner, scope key); the latest change before
+-- each run is a running max over the session's stream; file matches are hash joins on
+-- (session, file name) and (session, module stem), so only changes of a file the
+-- failure names meet it. Incremental by session (macros/session_scoped_incremental.sql);
+-- int_action_error_correlations unions these rows with its time_window rows.
+{%- set sessions = session_scoped_incremental() %}
+with
+
+events as (
+    select * from {{ ref('int_events_deduplicated') }}
+    where {{ in_sessions(sessions) }}
+),
+
+runs as (
+    select
+        session_id,
+        event_id as run_id,
+        event_type as run_type,
+        status,
+        {{ adapter.quote('timestamp') }} as run_at,
+        epoch_us({{ adapter.quote('timestamp') }}) as run_us,
+        coalesce(json_extract_string(attributes, '$.runner'), event_type) as runner,
+        coalesce({{ json_string_list('attributes', '$.targets') }}, cast([] as varchar [])) as targets
+    from events
+    where event_type in ('test_run', 'check_run') and status in ('passed', 'failed', 'error')
+),
+
+run_targets as (
+    select distinct
+        session_id,
+        run_id,
+        unnest(targets) as target
+    from runs
+),
+
+target_counts as (
+    select
+        session_id,
+        run_id,
+        sum(case when target like '?%' then 0 else 1 end) as path_targets,
+        sum(case when target like '?%' then 1 else 0 end) as filters
+    from run_targets
+    group by session_id, run_id
+),
+
+shaped_runs as (
+    select
+        runs.*,
+        coalesce(target_counts.path_targets, 0) as path_targets,
+        coalesce(target_counts.filters, 0) as filters
+    from runs
+    left join target_counts
+        on runs.session_id = target_counts.session_id and runs.run_id = target_counts.run_id
+),
+
+-- every run is a row under each scope key it belongs to; `clears` = it passed there
+scope_rows as (
+    select
+        session_id, run_id, run_us, runner, 'all' as scope_key,
+        (status = 'passed' and path_targets = 0 and filters = 0) as clears
+    from shaped_runs
+    union all
+    select
+        session_id, run_id, run_us, runner,
+        'exact|' || {{ join_list('targets', ' ') }} as scope_key,
+        status = 'passed' as clears
+    from shaped_runs
+    union all
+    select
+        shaped_runs.session_id, shaped_runs.run_id, shaped_runs.run_us, shaped_runs.runner,
+        'path|' || run_targets.target as scope_key,
+        (shaped_runs.status = 'passed' and shaped_runs.filters = 0) as clears
+    from shaped_runs
+    inner join run_targets
+        on shaped_runs.session_id = run_targets.session_id and shaped_runs.run_id = run_targets.run_id
+    where run_targets.target not like '?%'
+),
+
+scope_passes as (
+    select
+        *,
+        max(case when clears then run_us end) over (
+            partition by session_id, runner, scope_key
+            order by run_us, run_id
+            rows between unbounded preceding and 1 preceding
+        ) as last_pass_us
+    from scope_rows
+),
+
+failing_runs as (
+    select
+        shaped_runs.session_id,
+        shaped_runs.run_id,
+        shaped_runs.run_type,
+        shaped_runs.run_at,
+        shaped_runs.run_us,
+        shaped_runs.path_targets,
+        max(case when scope_passes.scope_key = 'all' then scope_passes.last_pass_us end) as all_pass_us,
+        max(case when scope_passes.scope_key like 'exact|%' then scope_passes.last_pass_us end)
+            as exact_pass_us,
+        count(case when scope_passes.scope_key like 'path|%' then scope_passes.last_pass_us end)
+            as passed_paths,
+        min(case when scope_passes.scope_key like 'path|%' then scope_passes.last_pass_us end)
+            as oldest_path_pass_us
+    from shaped_runs
+    inner join scope_passes
+        on shaped_runs.session_id = scope_passes.session_id and shaped_runs.run_id = scope_passes.run_id
+    where shaped_runs.status in ('failed', 'error')
+    group by
+        shaped_runs.session_id, shaped_runs.run_id, shaped_runs.run_type, shaped_runs.run_at,
+        shaped_runs.run_us, shaped_runs.path_targets
+),
+
+scoped_failures as (
+    select
+        session_id,
+        run_id,
+        run_type,
+        run_at,
+        run_us,
+        greatest(
+            coalesce(all_pass_us, -1),
+            coalesce(exact_pass_us, -1),
+            case when path_targets > 0 and passed_paths = path_targets then oldest_path_pass_us else -1 end
+        ) as cleared_us
+    from failing_runs
+),
+
+-- the outcomes to explain: each failing run and each error under it
+outcomes as (
+    select
+        session_id, run_id, run_id as outcome_id, run_at as outcome_at, run_us, cleared_us,
+        cast(null as varchar) as outcome_file_path
+    from scoped_failures
+    union all
+    select
+        scoped_failures.session_id, scoped_failures.run_id, events.event_id,
+        events.{{ adapter.quote('timestamp') }}, scoped_failures.run_us, scoped_failures.cleared_us,
+        events.file_path
+    from scoped_failures
+    inner join events
+        on scoped_failures.session_id = events.session_id and scoped_failures.run_id = events.parent_id
+    where events.event_type = 'error'
+),
+
+changes as (
+    select
+        session_id,
+        event_id as change_id,
+        coalesce(actor, 'unknown') as agent,
+        file_path,
+        attributes,
+        {{ adapter.quote('timestamp') }} as change_at,
+        epoch_us({{ adapter.quote('timestamp') }}) as change_us
+    from events
+    where
+        event_type in ('agent_action', 'human_action')
+        and coalesce(status, 'ok') = 'ok'
+        and (
+            action_kind = 'edit'
+            or (action_kind = 'command' and json_extract_string(attributes, '$.writes') = 'true')
+        )
+),
+
+change_file_list as (
+    select session_id, change_id, change_us, file_path as path
+    from changes
+    where coalesce(file_path, '') <> ''
+    union
+    select session_id, change_id, change_us, unnest({{ json_string_list('attributes', '$.files') }}) as path
+    from changes
+),
+
+change_paths as (
+    select session_id, change_id, change_us, {{ clean_path('path') }} as clean_path
+    from change_file_list
+),
+
+change_files as (
+    select
+        *,
+        {{ file_name('clean_path') }} as file_name,
+        {{ module_stem(file_name('clean_path')) }} as stem
+    from change_paths
+),
+
+-- every path a failure names: 'named' from the error itself, 'target' from its run
+error_paths as (
+    select
+        events.session_id,
+        events.parent_id as run_id,
+        events.event_id,
+        unnest(
+            list_concat(
+                [events.file_path],
+                {{ extract_file_paths("events.message || chr(10) || coalesce(json_extract_string(events.attributes, '$.stack'), '') || chr(10) || coalesce(json_extract_string(events.attributes, '$.stacktrace'), '') || chr(10) || coalesce(json_extract_string(events.attributes, '$.test_id'), '')") }}
+            )
+        ) as path
+    from events
+    inner join scoped_failures
+        on events.session_id = scoped_failures.session_id and events.parent_id = scoped_failures.run_id
+    where events.event_type = 'error'
+),
+
+mention_list as (
+    -- an error names its paths; its run names them too
+    select session_id, event_id as outcome_id, path, 'named' as how from error_paths
+    union all
+    select session_id, run_id as outcome_id, path, 'named' as how from error_paths
+    -- a run names its targets, for itself and for each of its errors
+    union all
+    select run_targets.session_id, outcomes.outcome_id, run_targets.target, 'target' as how
+    from run_targets
+    inner join outcomes
+        on run_targets.session_id = outcomes.session_id and run_targets.run_id = outcomes.run_id
+    where run_targets.target not like '?%'
+),
+
+mention_paths as (
+    select distinct session_id, outcome_id, how, {{ clean_path('path') }} as clean_path
+    from mention_list
+    where coalesce(path, '') <> ''
+),
+
+mentions as (
+    select
+        *,
+        {{ file_name('clean_path') }} as file_name,
+        {{ module_stem(file_name('clean_path')) }} as stem,
+        -- a test file: stripping the test affixes changed its name
+        {{ module_stem(file_name('clean_path')) }} <> {{ file_base(file_name('clean_path')) }}
+            as is_test_file
+    from mention_paths
+),
+
+named_matches as (
+    select
+        outcomes.session_id,
+        outcomes.outcome_id,
+        change_files.change_id,
+        change_files.clean_path as matched_path,
+        case when mentions.how = 'named' then 0.9 else 0.8 end as confidence,
+        change_files.change_us
+    from outcomes
+    inner join mentions
+        on outcomes.session_id = mentions.session_id and outcomes.outcome_id = mentions.outcome_id
+    inner join change_files
+        on mentions.session_id = change_files.session_id and mentions.file_name = change_files.file_name
+    where
+        change_files.change_us < outcomes.run_us
+        and change_files.change_us > outcomes.cleared_us
+        and (
+            change_files.clean_path = mentions.clean_path
+            or ends_with(change_files.clean_path, '/' || mentions.clean_path)
+            or ends_with(mentions.clean_path, '/' || change_files.clean_path)
+        )
+),
+
+module_matches as (
+    select
+        outcomes.session_id,
+        outcomes.outcome_id,
+        change_files.change_id,
+        change_files.clean_path as matched_path,
+        0.7 as confidence,
+        change_files.change_us
+    from outcomes
+    inner join mentions
+        on outcomes.session_id = mentions.session_id and outcomes.outcome_id = mentions.outcome_id
+    inner join change_files
+        on mentions.session_id = change_files.session_id and mentions.stem = change_files.stem
+    where
+        mentions.is_test_file
+        and mentions.file_name <> change_files.file_name
+        and change_files.stem <> ''
+        and change_files.change_us < outcomes.run_us
+        and change_files.change_us > outcomes.cleared_us
+),
+
+-- the last change of each file a failure names (or whose module it tests)
+file_matches as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by session_id, outcome_id, matched_path
+                order by change_us desc, change_id desc, confidence desc
+            ) as recency
+        from (select * from named_matches union all select * from module_matches) as matched
+    ) as ordered
+    where recency = 1
+),
+
+-- the latest change before each failing run: a running max over the session's stream
+stream as (
+    select
+        session_id, run_us as at_us, 0 as kind, run_id as item_id,
+        cast(null as bigint) as change_seq
+    from scoped_failures
+    union all
+    select
+        session_id, change_us, 1, change_id,
+        row_number() over (partition by session_id order by change_us, change_id)
+    from changes
+),
+
+latest_before as (
+    select
+        session_id,
+        item_id as run_id,
+        max(change_seq) over (
+            partition by session_id order by at_us, kind, item_id
+            rows between unbounded preceding and current row
+        ) as last_change_seq,
+        kind
+    from stream
+),
+
+numbered_changes as (
+    select
+        *,
+        row_number() over (partition by session_id order by change_us, change_id) as change_seq
+    from changes
+),
+
+latest_matches as (
+    select
+        outcomes.session_id,
+        outcomes.outcome_id,
+        numbered_changes.change_id,
+        cast(null as varchar) as matched_path,
+        0.4 as confidence,
+        numbered_changes.change_us
+    from outcomes
+    inner join latest_before
+        on outcomes.session_id = latest_before.session_id and outcomes.run_id = latest_before.run_id
+    inner join numbered_changes
+        on
+            latest_before.session_id = numbered_changes.session_id
+            and latest_before.last_change_seq = numbered_changes.change_seq
+    where latest_before.kind = 0 and numbered_changes.change_us > outcomes.cleared_us
+),
+
+candidates as (
+    select session_id, outcome_id, change_id, max(confidence) as confidence
+    from (
+        select session_id, outcome_id, change_id, confidence from file_matches
+        union all
+        select session_id, outcome_id, change_id, confidence from latest_matches
+    ) as all_candidates
+    group by session_id, outcome_id, change_id
+),
+
+change_set_rows as (
+    select
+        'change_set' as method,
+        candidates.session_id,
+        candidates.change_id as action_event_id,
+        candidates.outcome_id as error_event_id,
+        changes.agent,
+        changes.file_path as action_file_path,
+        outcomes.outcome_file_path as error_file_path,
+        changes.change_at as action_timestamp,
+        outcomes.outcome_at as error_timestamp,
+        epoch_us(outcomes.outcome_at) - changes.change_us as lag_us,
+        candidates.confidence >= 0.8 as same_file,
+        cast(candidates.confidence as double) as confidence,
+        row_number() over (
+            partition by candidates.session_id, candidates.outcome_id
+            order by candidates.confidence desc, changes.change_us desc, candidates.change_id desc
+        ) as attribution_rank
+    from candidates
+    inner join changes
+        on candidates.session_id = changes.session_id and candidates.change_id = changes.change_id
+    inner join outcomes
+        on candidates.session_id = outcomes.session_id and candidates.outcome_id = outcomes.outcome_id
+),
+
+self_rows as (
+    select
+        'self' as method,
+        errors.session_id,
+        calls.event_id as action_event_id,
+        errors.event_id as error_event_id,
+        coalesce(calls.actor, 'unknown') as agent,
+        calls.file_path as action_file_path,
+        errors.file_path as error_file_path,
+        calls.{{ adapter.quote('timestamp') }} as action_timestamp,
+        errors.{{ adapter.quote('timestamp') }} as error_timestamp,
+        epoch_us(errors.{{ adapter.quote('timestamp') }}) - epoch_us(calls.{{ adapter.quote('timestamp') }})
+            as lag_us,
+        coalesce(calls.file_path, '') <> '' as same_file,
+        cast(case when calls.action_kind = 'command' then 0.6 else 0.9 end as double) as confidence,
+        cast(1 as bigint) as attribution_rank
+    from events as errors
+    inner join events as calls
+        on errors.session_id = calls.session_id and errors.parent_id = calls.event_id
+    where
+        errors.event_type = 'error'
+        and calls.event_type in ('agent_action', 'human_action')
+),
+
+error_clusters as (
+    select session_id, event_id, cluster_id
+    from ({{ current_error_occurrences(sessions) }}) as occurrences
+),
+
+unioned as (
+    select * from change_set_rows
+    union all
+    select * from self_rows
+),
+
+final as (
+    select
+        md5(
+            unioned.method || '|' || unioned.session_id || '|' || unioned.action_event_id
+            || '|' || unioned.error_event_id
+        ) as correlation_id,
+        unioned.session_id,
+        unioned.method,
+        unioned.action_event_id,
+        unioned.error_event_id,
+        unioned.agent,
+        unioned.action_file_path,
+        unioned.error_file_path,
+        error_clusters.cluster_id as error_cluster_id,
+        unioned.action_timestamp,
+        unioned.error_timestamp,
+        cast(unioned.lag_us as double) / 1000000 as lag_s,
+        unioned.same_file,
+        unioned.confidence,
+        unioned.attribution_rank
+    from unioned
+    left join error_clusters
+        on
+            unioned.session_id = error_clusters.session_id
+            and unioned.error_event_id = error_clusters.event_id
+)
+
+select * from final

@@ -1,0 +1,60 @@
+-- LLM usage and cost by day x agent x model x project (grain: usage_daily_id =
+-- md5(usage_date | agent | model | project), nulls as ''). usage_date is the call's
+-- UTC date. cost_usd sums the priced calls; unpriced_calls counts the others; cost_usd
+-- is null when none could be priced, never 0. Token sums are try_cast to bigint: a sum
+-- past its range (beyond any real use: calls are bounded to 1e12 tokens) is null, not a
+-- failed build.
+with
+
+usage as (
+    select * from {{ ref('llm_usage') }}
+),
+
+grouped as (
+    select
+        usage_date,
+        agent,
+        model,
+        project,
+        count(distinct session_id) as sessions,
+        count(*) as llm_calls,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(cache_write_tokens) as cache_write_tokens,
+        sum(cache_write_1h_tokens) as cache_write_1h_tokens,
+        sum(reasoning_tokens) as reasoning_tokens,
+        sum(total_tokens) as total_tokens,
+        sum(cost_usd_exact) as cost_usd_exact,
+        count(*) filter (where cost_status <> 'priced') as unpriced_calls,
+        sum(try_cast(client_cost_usd as decimal(38, 12))) as client_cost_usd
+    from usage
+    group by usage_date, agent, model, project
+),
+
+final as (
+    select
+        md5(
+            cast(usage_date as varchar) || '|' || agent || '|' || coalesce(model, '')
+            || '|' || coalesce(project, '')
+        ) as usage_daily_id,
+        usage_date,
+        agent,
+        model,
+        project,
+        cast(sessions as bigint) as sessions,
+        cast(llm_calls as bigint) as llm_calls,
+        try_cast(input_tokens as bigint) as input_tokens,
+        try_cast(output_tokens as bigint) as output_tokens,
+        try_cast(cache_read_tokens as bigint) as cache_read_tokens,
+        try_cast(cache_write_tokens as bigint) as cache_write_tokens,
+        try_cast(cache_write_1h_tokens as bigint) as cache_write_1h_tokens,
+        try_cast(reasoning_tokens as bigint) as reasoning_tokens,
+        try_cast(total_tokens as bigint) as total_tokens,
+        cast(cost_usd_exact as double) as cost_usd,
+        cast(unpriced_calls as bigint) as unpriced_calls,
+        cast(client_cost_usd as double) as client_cost_usd
+    from grouped
+)
+
+select * from final
