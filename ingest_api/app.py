@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=auth, responses=COMMON_RESPONSES)
     # Receivers for third-party clients (#12). Sentry SDKs authenticate their own way
     # (the DSN's key), under /api/, outside the /v1/ guard.
-    app.include_router(sentry_router.router)
+    app.include_router(sentry_router.router, responses=COMMON_RESPONSES)
     for router in (alertmanager.router, incidents.router, otlp.router):
         app.include_router(router, dependencies=auth, responses=COMMON_RESPONSES)
     return app

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from achilles_core.vocab import Severity
 from ingest_api import incident_reads
 from ingest_api.deps import Warehouse
+from ingest_api.schemas import ErrorOut, RFC3339Time
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 
@@ -78,7 +79,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         opened, incident_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(opened), str(incident_id)
     except (ValueError, TypeError) as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"bad cursor: {exc}") from None
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"cursor: not one this endpoint gave ({exc})"
+        ) from None
 
 
 @router.get("", response_model=IncidentsOut, summary="Incidents, newest first")
@@ -86,7 +89,9 @@ async def list_incidents(
     warehouse: Warehouse,
     status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
     severity: Severity | None = None,
-    since: Annotated[datetime | None, Query(description="Active at or after (RFC 3339).")] = None,
+    since: Annotated[
+        RFC3339Time | None, Query(description="Active at or after (RFC 3339).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> IncidentsOut:
@@ -109,7 +114,17 @@ async def list_incidents(
     )
 
 
-@router.get("/{incident_id}", response_model=IncidentDetailOut, summary="One incident")
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such incident in the published warehouse"}
+}
+
+
+@router.get(
+    "/{incident_id}",
+    response_model=IncidentDetailOut,
+    summary="One incident",
+    responses=_NOT_FOUND,
+)
 async def get_incident(incident_id: str, warehouse: Warehouse) -> IncidentDetailOut:
     found = await run_in_threadpool(incident_reads.get_incident, warehouse, incident_id)
     if found is None:
@@ -120,7 +135,7 @@ async def get_incident(incident_id: str, warehouse: Warehouse) -> IncidentDetail
 @router.get(
     "/{incident_id}/export",
     summary="The incident as a report: timeline, alerts, related agent errors, insights",
-    responses={200: {"content": {"text/markdown": {}, "application/json": {}}}},
+    responses={200: {"content": {"text/markdown": {}, "application/json": {}}}, **_NOT_FOUND},
 )
 async def export_incident(
     incident_id: str, warehouse: Warehouse, format: Literal["md", "json"] = "md"
