@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zlib
 
+import brotli
 from fastapi import HTTPException, Request, status
 
 from ingest_api.routers.events import _read_body
@@ -22,11 +23,13 @@ def decompress(body: bytes, encoding: str, limit: int) -> bytes:
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return body
+    if encoding == "br":
+        return _unbrotli(body, limit)
     wbits = _WBITS.get(encoding)
     if wbits is None:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            f"content encoding {encoding!r} is not supported: use gzip, deflate or none",
+            f"content encoding {encoding!r} is not supported: use gzip, br, deflate or none",
         )
     decoder = zlib.decompressobj(wbits)
     try:
@@ -45,6 +48,22 @@ def decompress(body: bytes, encoding: str, limit: int) -> bytes:
         )
     if not decoder.eof:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is truncated {encoding}")
+    return out
+
+
+def _unbrotli(body: bytes, limit: int) -> bytes:
+    """Brotli (sentry-sdk's default when the brotli module is installed), bounded."""
+    decoder = brotli.Decompressor()
+    try:
+        out = decoder.process(body, output_buffer_limit=limit + 1)
+    except brotli.error as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not valid br: {exc}") from None
+    if len(out) > limit or not decoder.can_accept_more_data():
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, f"decompressed body exceeds {limit} bytes"
+        )
+    if not decoder.is_finished():
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "body is truncated br")
     return out
 
 

@@ -108,6 +108,18 @@ def test_envelope_endpoint_gzip_and_dedupe(client) -> None:
     assert [e["event_id"] for e in events] == [f"sentry-{raw['event_id']}"]
 
 
+def test_envelope_brotli_as_sentry_sdk_sends_it_when_brotli_is_installed(client) -> None:
+    import brotli
+
+    raw = load("incoming__go_file_not_found.json")
+    headers = {**KEY, "Content-Encoding": "br", "Authorization": ""}
+    r = client.post("/api/2/envelope/", content=brotli.compress(envelope(raw)), headers=headers)
+    assert r.status_code == 200, r.text
+    bomb = brotli.compress(b"{}\n" + b" " * (64 * 2**20))
+    assert client.post("/api/2/envelope/", content=bomb, headers=headers).status_code == 413
+    assert client.post("/api/2/envelope/", content=b"nope", headers=headers).status_code == 400
+
+
 def test_store_endpoint_with_query_key(client) -> None:
     raw = load("incoming__dotnet_error.json")
     r = client.post("/api/3/store/?sentry_key=dev-key", json=raw, headers={"Authorization": ""})
