@@ -62,6 +62,9 @@ EVENTS_PER_SESSION = 1000  # generator sessions = N / this (mean session ~1,000 
 # (dotted key, comparison, threshold, text)
 TARGETS: list[tuple[str, str, float, str]] = [
     ("ingest.ratio", ">=", 0.5, ">= 0.5"),
+    # OTLP receiver (#12): spans sent by the real OTel SDK exporter -> landed.
+    ("otlp.spans_per_s", ">=", 40_000.0, ">= 40,000 spans/s"),
+    ("otlp.spans_lost", "<=", 0.0, "0 spans lost"),
     ("build.ratio", "<=", 2.0, "<= 2.0 at 10M events"),
     ("build.peak_rss_mb", "<=", 4096.0, "<= 4096 MB (4 GiB)"),
     ("build.incremental_ratio", "<=", 0.1, "<= 0.1"),
@@ -77,6 +80,7 @@ REPORT_KEYS = [
     "ingest.inprocess_events_per_s",
     "ingest.ratio",
     "ingest.p95_batch_ms",
+    "otlp.spans_per_s",
     "build.full_s",
     "build.hand_sql_s",
     "build.hand_sql_equal",
@@ -639,6 +643,15 @@ def run_bench(
     report["import"] = import_bench.run_import_bench(work, import_copies, echo)
     shutil.rmtree(work / "import-corpus", ignore_errors=True)
     shutil.rmtree(work / "import-data", ignore_errors=True)
+    save()
+
+    # 1c. OTLP spans, sent by the real OTel SDK exporter -> landed ------------
+    from benchmarks import otlp_spans
+
+    n_spans = min(max(events // 5, 2_000), 200_000)
+    echo(f"[otlp] {n_spans:,} GenAI spans through the OTel SDK exporter")
+    report["otlp"] = otlp_spans.measure(n_spans, workers=INGEST_WORKERS)
+    echo(f"[otlp] {report['otlp']['spans_per_s']:,}/s, lost {report['otlp']['spans_lost']:,}")
     save()
 
     # 2. Scale: N/10 -------------------------------------------------------

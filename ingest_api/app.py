@@ -9,7 +9,18 @@ from fastapi import Depends, FastAPI
 from achilles_core.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api import guard
 from ingest_api.deps import require_api_key
-from ingest_api.routers import events, health, hooks, insights, sessions, usage
+from ingest_api.routers import (
+    alertmanager,
+    events,
+    health,
+    hooks,
+    incidents,
+    insights,
+    otlp,
+    sessions,
+    usage,
+)
+from ingest_api.routers import sentry as sentry_router
 from ingest_api.schemas import ErrorOut
 from ingest_api.service import IngestService
 from ingest_api.session_reads import SessionReader
@@ -53,5 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth = [Depends(require_api_key)]
     app.include_router(health.router)
     for router in (sessions.router, events.router, insights.router, hooks.router, usage.router):
+        app.include_router(router, dependencies=auth, responses=COMMON_RESPONSES)
+    # Receivers for third-party clients (#12). Sentry SDKs authenticate their own way
+    # (the DSN's key), under /api/, outside the /v1/ guard.
+    app.include_router(sentry_router.router, responses=COMMON_RESPONSES)
+    for router in (alertmanager.router, incidents.router, otlp.router):
         app.include_router(router, dependencies=auth, responses=COMMON_RESPONSES)
     return app

@@ -33,6 +33,9 @@ PUBLISHED_TABLES: dict[str, str] = {
     "event_correlations": "session_id, correlation_id",
     "agent_performance": "session_id nulls first, agent_performance_id",
     "insights": "insight_id",
+    # Receivers (#12): incidents from Alertmanager alerts and Sentry errors.
+    "incidents": "incident_id",
+    "incident_members": "incident_id, member_key",
     "landing_sessions": "session_id",
     # Usage and cost (issue #11).
     "llm_usage": "session_id, usage_id",

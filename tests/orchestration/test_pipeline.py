@@ -44,6 +44,10 @@ def test_asset_keys_and_groups(defs):
         "llm_usage": "marts",
         "session_usage": "marts",
         "usage_daily": "marts",
+        # receivers (#12)
+        "int_alert_instances": "intermediate",
+        "incident_members": "marts",
+        "incidents": "marts",
         "insights": "insights",
         "warehouse/published": "published",
     }
