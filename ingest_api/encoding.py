@@ -8,11 +8,13 @@ Anything that does not decode is the client's fault: a 400, never a 5xx.
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import brotli
 from fastapi import HTTPException, Request, status
 
 from ingest_api.routers.events import _read_body
+from ingest_api.sources.base import load_json
 
 # zlib's wbits: 16 + MAX_WBITS = gzip header, MAX_WBITS = zlib header, -MAX_WBITS = raw deflate.
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
@@ -71,3 +73,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The request body, decompressed, at most `limit` bytes either way."""
     raw = await _read_body(request, limit)
     return decompress(raw, request.headers.get("content-encoding", ""), limit)
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    """The body as one JSON object (lone surrogates in real payloads tolerated): 400
+    when it is not JSON or not an object."""
+    body = await read_body(request, limit)
+    try:
+        payload = load_json(body)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "body must be a JSON object")
+    return payload

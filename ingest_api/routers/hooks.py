@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from ingest_api.deps import Service, SettingsDep
-from ingest_api.routers.events import _read_body
+from ingest_api.encoding import read_json_object
 from ingest_api.service import ACCEPTED, DUPLICATE, REJECTED
-from ingest_api.sources.base import load_json, with_session_starts
+from ingest_api.sources.base import with_session_starts
 from ingest_api.sources.claude_code_hooks import parse_hook
 
 router = APIRouter(prefix="/v1/hooks", tags=["hooks"])
@@ -59,13 +59,7 @@ _EXAMPLE = {
     },
 )
 async def claude_code_hook(request: Request, service: Service, settings: SettingsDep) -> HookOut:
-    body = await _read_body(request, settings.max_body_bytes)
-    try:
-        payload = load_json(body)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "body must be a JSON object")
+    payload = await read_json_object(request, settings.max_body_bytes)
     parsed = parse_hook(
         payload, received_at=datetime.now(UTC), include_prompts=settings.hooks_include_prompts
     )

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from ingest_api.deps import Service, SettingsDep
-from ingest_api.encoding import read_body
+from ingest_api.encoding import read_body, read_json_object
 from ingest_api.service import REJECTED
 from ingest_api.sources.base import load_json
 from ingest_api.sources.sentry import EnvelopeError, parse_envelope, parse_sentry_event
@@ -116,13 +116,7 @@ async def store(
     request: Request, service: Service, settings: SettingsDep, project: str = _PROJECT
 ) -> SentryOut:
     _check_key(request, _given_key(request))
-    body = await read_body(request, settings.max_body_bytes)
-    try:
-        payload = load_json(body)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "body must be a JSON object")
+    payload = await read_json_object(request, settings.max_body_bytes)
     event_id, rejected = await _store(service, [payload], project)
     if rejected:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"event refused: {rejected[0]}")
