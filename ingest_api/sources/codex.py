@@ -55,9 +55,31 @@ _COMMAND_TOOLS = frozenset(
 )
 _POLL_TOOLS = frozenset({"write_stdin"})
 _READ_PROGS = frozenset(
-    {"cat", "head", "tail", "sed", "nl", "less", "more", "bat", "wc", "ls", "tree", "file",
-     "stat", "pwd", "du", "strings", "od", "xxd", "hexdump", "readlink", "realpath", "jq"}
-)  # fmt: skip
+    {
+        "cat",
+        "head",
+        "tail",
+        "sed",
+        "nl",
+        "less",
+        "more",
+        "bat",
+        "wc",
+        "ls",
+        "tree",
+        "file",
+        "stat",
+        "pwd",
+        "du",
+        "strings",
+        "od",
+        "xxd",
+        "hexdump",
+        "readlink",
+        "realpath",
+        "jq",
+    }
+)
 _SEARCH_PROGS = frozenset({"rg", "grep", "egrep", "fgrep", "ag", "ack", "find", "fd", "locate"})
 _NEUTRAL_PROGS = frozenset({"cd", "echo", "printf", "sort", "uniq", "cut", "awk", "tr", "true"})
 
@@ -506,9 +528,11 @@ def _command_of(call: _Call) -> str | None:
     cmd = a.get("cmd", a.get("command"))
     if isinstance(cmd, list) and all(isinstance(x, str) for x in cmd):
         # ["bash", "-lc", "script"] runs the script; other lists are argv
-        if len(cmd) >= 3 and cmd[1] in ("-lc", "-c") and cmd[0].rsplit("/", 1)[-1] in (
-            "bash", "sh", "zsh"
-        ):  # fmt: skip
+        if (
+            len(cmd) >= 3
+            and cmd[1] in ("-lc", "-c")
+            and cmd[0].rsplit("/", 1)[-1] in ("bash", "sh", "zsh")
+        ):
             return cmd[2]
         return " ".join(cmd)
     return cmd if isinstance(cmd, str) else None

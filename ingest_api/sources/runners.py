@@ -309,9 +309,26 @@ _VALUE_OPTIONS = frozenset(
     }
 )
 _CONTAINER_VALUE_OPTIONS = frozenset(
-    {"-e", "--env", "-w", "--workdir", "-u", "--user", "-f", "--file", "-p", "--project-name",
-     "--name", "--entrypoint", "-v", "--volume", "--env-file", "--network", "--platform"}
-)  # fmt: skip
+    {
+        "-e",
+        "--env",
+        "-w",
+        "--workdir",
+        "-u",
+        "--user",
+        "-f",
+        "--file",
+        "-p",
+        "--project-name",
+        "--name",
+        "--entrypoint",
+        "-v",
+        "--volume",
+        "--env-file",
+        "--network",
+        "--platform",
+    }
+)
 _PY = re.compile(r"^(python|python\d(\.\d+)?|py|pypy3?)$")
 
 
@@ -707,23 +724,97 @@ def classify_command(cmd: str) -> CommandClass:
 
 # flags that narrow a run to some tests whatever paths it names
 _FILTER_FLAGS = frozenset(
-    {"-k", "-m", "-t", "-run", "--testNamePattern", "--test-name-pattern", "--only",
-     "--failed", "--stale", "--lf", "--last-failed", "--grep", "--filter", "--include",
-     "--exclude", "--testPathPattern", "--changed", "--onlyChanged", "--since", "--deselect"}
-)  # fmt: skip
+    {
+        "-k",
+        "-m",
+        "-t",
+        "-run",
+        "--testNamePattern",
+        "--test-name-pattern",
+        "--only",
+        "--failed",
+        "--stale",
+        "--lf",
+        "--last-failed",
+        "--grep",
+        "--filter",
+        "--include",
+        "--exclude",
+        "--testPathPattern",
+        "--changed",
+        "--onlyChanged",
+        "--since",
+        "--deselect",
+    }
+)
 # words that name the runner's task, not what it covers (`mix test`, `go test`, `npm run lint`)
 _TASK_WORDS = frozenset(
-    {"test", "tests", "t", "run", "run-script", "exec", "check", "lint", "compile", "credo",
-     "dialyzer", "format", "vet", "clippy", "build", "typecheck", "spec", "do", "pytest",
-     "jest", "vitest", "mocha", "unittest", "discover", "tsc", "eslint", "ruff", "mypy"}
-)  # fmt: skip
+    {
+        "test",
+        "tests",
+        "t",
+        "run",
+        "run-script",
+        "exec",
+        "check",
+        "lint",
+        "compile",
+        "credo",
+        "dialyzer",
+        "format",
+        "vet",
+        "clippy",
+        "build",
+        "typecheck",
+        "spec",
+        "do",
+        "pytest",
+        "jest",
+        "vitest",
+        "mocha",
+        "unittest",
+        "discover",
+        "tsc",
+        "eslint",
+        "ruff",
+        "mypy",
+    }
+)
 # runner options whose value is the next word (the value names no target)
 _RUNNER_VALUE_OPTIONS = frozenset(
-    {"-n", "--numprocesses", "-p", "--maxfail", "--timeout", "-c", "--config", "--rootdir",
-     "--tb", "--reporter", "-j", "--jobs", "--seed", "--max-warnings", "--format", "-f",
-     "--ext", "--cov", "--durations", "-r", "--color", "-o", "--output", "--max-failures",
-     "--env", "--project", "--workspace", "-w", "--manifest-path", "--cwd"}
-)  # fmt: skip
+    {
+        "-n",
+        "--numprocesses",
+        "-p",
+        "--maxfail",
+        "--timeout",
+        "-c",
+        "--config",
+        "--rootdir",
+        "--tb",
+        "--reporter",
+        "-j",
+        "--jobs",
+        "--seed",
+        "--max-warnings",
+        "--format",
+        "-f",
+        "--ext",
+        "--cov",
+        "--durations",
+        "-r",
+        "--color",
+        "-o",
+        "--output",
+        "--max-failures",
+        "--env",
+        "--project",
+        "--workspace",
+        "-w",
+        "--manifest-path",
+        "--cwd",
+    }
+)
 _PATH_LIKE = re.compile(r"[/\\]|::|\.[A-Za-z][A-Za-z0-9]{0,5}(:\d+)*$")
 _WHOLE = frozenset({".", "./", "./...", "...", "*"})
 

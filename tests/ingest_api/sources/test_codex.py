@@ -248,8 +248,11 @@ def test_repeated_token_counts_add_nothing_and_a_new_series_uses_last() -> None:
         tokens("2026-01-01T00:00:05Z", None, (7, 0, 1, 0)),  # no totals: its own figure
     ]
     res = parse_codex(lines, source="x.jsonl")
-    usage = [(e["input_tokens"], e["cache_read_tokens"], e["output_tokens"], e["reasoning_tokens"])
-             for e in res.events if e["event_type"] == "llm_call"]  # fmt: skip
+    usage = [
+        (e["input_tokens"], e["cache_read_tokens"], e["output_tokens"], e["reasoning_tokens"])
+        for e in res.events
+        if e["event_type"] == "llm_call"
+    ]
     assert usage == [(50, 50, 10, 2), (100, 100, 20, 2), (40, 10, 5, 1), (7, 0, 1, 0)]
     assert res.skipped["token_count (totals unchanged)"] == 1
 

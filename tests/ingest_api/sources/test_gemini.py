@@ -164,10 +164,25 @@ def test_shell_test_run_and_failed_command() -> None:
     )
     ls_out = "Command: ls nope\nDirectory: (root)\nStdout: (empty)\nStderr: ls: nope: No such file or directory\nError: (none)\nExit Code: 1\nSignal: (none)"
     data = session(
-        {"id": "m1", "timestamp": "2026-01-01T00:00:04Z", "type": "gemini", "model": "gemini-2.5-pro",
-         "tokens": {"input": 100, "output": 5, "cached": 40, "thoughts": 7, "tool": 0, "total": 112},
-         "toolCalls": [shell_call("t1", "pytest -q", pytest_out), shell_call("t2", "ls nope", ls_out)]},
-    )  # fmt: skip
+        {
+            "id": "m1",
+            "timestamp": "2026-01-01T00:00:04Z",
+            "type": "gemini",
+            "model": "gemini-2.5-pro",
+            "tokens": {
+                "input": 100,
+                "output": 5,
+                "cached": 40,
+                "thoughts": 7,
+                "tool": 0,
+                "total": 112,
+            },
+            "toolCalls": [
+                shell_call("t1", "pytest -q", pytest_out),
+                shell_call("t2", "ls nope", ls_out),
+            ],
+        },
+    )
     res = parse_gemini(data, source="s.json")
     t1, run, failure, t2, err = [
         e for e in res.events if e["event_type"] not in ("session_start", "llm_call")
@@ -193,13 +208,45 @@ def test_shell_test_run_and_failed_command() -> None:
 
 def test_failed_and_cancelled_tool_calls() -> None:
     data = session(
-        {"id": "m1", "timestamp": "2026-01-01T00:00:04Z", "type": "gemini", "toolCalls": [
-            {"id": "r1", "name": "replace", "args": {"file_path": "/p/a.py", "old_string": "x", "new_string": "y"}, "status": "error",
-             "timestamp": "2026-01-01T00:00:05Z", "result": [{"functionResponse": {"id": "r1", "name": "replace", "response": {"error": "Failed to edit, could not find the string to replace."}}}]},
-            {"id": "w1", "name": "write_file", "args": {"file_path": "/p/b.py", "content": "z"}, "status": "cancelled", "timestamp": "2026-01-01T00:00:06Z"},
-        ]},
-        {"id": "m2", "timestamp": "2026-01-01T00:00:07Z", "type": "info", "content": "Request cancelled."},
-    )  # fmt: skip
+        {
+            "id": "m1",
+            "timestamp": "2026-01-01T00:00:04Z",
+            "type": "gemini",
+            "toolCalls": [
+                {
+                    "id": "r1",
+                    "name": "replace",
+                    "args": {"file_path": "/p/a.py", "old_string": "x", "new_string": "y"},
+                    "status": "error",
+                    "timestamp": "2026-01-01T00:00:05Z",
+                    "result": [
+                        {
+                            "functionResponse": {
+                                "id": "r1",
+                                "name": "replace",
+                                "response": {
+                                    "error": "Failed to edit, could not find the string to replace."
+                                },
+                            }
+                        }
+                    ],
+                },
+                {
+                    "id": "w1",
+                    "name": "write_file",
+                    "args": {"file_path": "/p/b.py", "content": "z"},
+                    "status": "cancelled",
+                    "timestamp": "2026-01-01T00:00:06Z",
+                },
+            ],
+        },
+        {
+            "id": "m2",
+            "timestamp": "2026-01-01T00:00:07Z",
+            "type": "info",
+            "content": "Request cancelled.",
+        },
+    )
     res = parse_gemini(data, source="s.json")
     r1, err, w1 = [e for e in res.events if e["event_type"] != "session_start"]
     assert (r1["action_kind"], r1["status"], r1["file_path"]) == ("edit", "error", "/p/a.py")
