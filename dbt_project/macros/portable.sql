@@ -1,16 +1,16 @@
 {#- Engine-specific SQL behind one name each, so models port to Spark (issue 17). -#}
 
-{#- The distinct non-null values of `column`, sorted, as one comma-separated string. -#}
-{% macro sorted_distinct_list(column) -%}
-    {{ return(adapter.dispatch('sorted_distinct_list')(column)) }}
+{#- The distinct non-null values of `column`, sorted, as one string joined by `sep`. -#}
+{% macro sorted_distinct_list(column, sep=',') -%}
+    {{ return(adapter.dispatch('sorted_distinct_list')(column, sep)) }}
 {%- endmacro %}
 
-{% macro default__sorted_distinct_list(column) -%}
-    string_agg(distinct {{ column }}, ',' order by {{ column }})
+{% macro default__sorted_distinct_list(column, sep) -%}
+    string_agg(distinct {{ column }}, '{{ sep }}' order by {{ column }})
 {%- endmacro %}
 
-{% macro spark__sorted_distinct_list(column) -%}
-    array_join(array_sort(collect_set({{ column }})), ',')
+{% macro spark__sorted_distinct_list(column, sep) -%}
+    array_join(array_sort(collect_set({{ column }})), '{{ sep }}')
 {%- endmacro %}
 
 

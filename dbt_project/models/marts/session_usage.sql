@@ -17,20 +17,10 @@ own as (
         max(parent_session_id) as parent_session_id,
         max(agent) as agent,
         max(project) as project,
-        string_agg(distinct model, ', ' order by model) as models,
+        {{ sorted_distinct_list('model', ', ') }} as models,
         min({{ adapter.quote('timestamp') }}) as first_call_at,
         max({{ adapter.quote('timestamp') }}) as last_call_at,
-        count(*) as llm_calls,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens,
-        sum(cache_read_tokens) as cache_read_tokens,
-        sum(cache_write_tokens) as cache_write_tokens,
-        sum(cache_write_1h_tokens) as cache_write_1h_tokens,
-        sum(reasoning_tokens) as reasoning_tokens,
-        sum(total_tokens) as total_tokens,
-        sum(cost_usd_exact) as cost_usd_exact,
-        count(*) filter (where cost_status <> 'priced') as unpriced_calls,
-        sum(try_cast(client_cost_usd as decimal(38, 12))) as client_cost_usd,
+        {{ usage_sums() }},
         max(price_data_version) as price_data_version
     from usage
     group by session_id

@@ -17,17 +17,7 @@ grouped as (
         model,
         project,
         count(distinct session_id) as sessions,
-        count(*) as llm_calls,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens,
-        sum(cache_read_tokens) as cache_read_tokens,
-        sum(cache_write_tokens) as cache_write_tokens,
-        sum(cache_write_1h_tokens) as cache_write_1h_tokens,
-        sum(reasoning_tokens) as reasoning_tokens,
-        sum(total_tokens) as total_tokens,
-        sum(cost_usd_exact) as cost_usd_exact,
-        count(*) filter (where cost_status <> 'priced') as unpriced_calls,
-        sum(try_cast(client_cost_usd as decimal(38, 12))) as client_cost_usd
+        {{ usage_sums() }}
     from usage
     group by usage_date, agent, model, project
 ),
