@@ -43,10 +43,16 @@ def serve(
     import uvicorn
 
     settings = _settings(data_dir)
+    host = host or settings.host
+    problem = settings.open_server_problem(host)
+    if problem is not None:
+        typer.echo(problem, err=True)
+        raise typer.Exit(2)
+    os.environ["ACHILLES_HOST"] = host  # the workers' create_app checks the same address
     uvicorn.run(
         "ingest_api.app:create_app",
         factory=True,
-        host=host or settings.host,
+        host=host,
         port=port or settings.port,
         workers=workers,
     )
@@ -84,7 +90,7 @@ def demo(
         server = ServerProcess(settings.data_dir).start()
         url = server.url
         typer.echo(f"Started a server at {url} (data dir {settings.data_dir})")
-        api_key = settings.effective_api_keys[0]
+        api_key = settings.client_api_key
     try:
         with AchillesClient(url, api_key) as client:
             round_trip(client, echo=typer.echo)
@@ -167,10 +173,9 @@ def report(data_dir: DataDir = None) -> None:
 
 def _print_quarantine(settings: Settings) -> None:
     """Name the landing files set aside as unreadable (issue 13: poison pills)."""
-    from achilles_core.landing import REASON_SUFFIX, LandingZone
+    from achilles_core.landing import REASON_SUFFIX, project_zones
 
-    zone = LandingZone(settings.events_dir)
-    bad = zone.quarantined()
+    bad = [f for _, zone in project_zones(settings) for f in zone.quarantined()]
     typer.echo(f"\nQuarantined landing files: {len(bad)}")
     for f in bad:
         note = f.with_name(f.name + REASON_SUFFIX)
@@ -178,7 +183,7 @@ def _print_quarantine(settings: Settings) -> None:
         if note.exists():
             lines = [ln for ln in note.read_text().splitlines() if ln.startswith("reason: ")]
             reason = lines[0].removeprefix("reason: ")[:200] if lines else ""
-        typer.echo(f"  {f.relative_to(zone.quarantine_dir)}  {reason}")
+        typer.echo(f"  {f.relative_to(settings.landing_dir)}  {reason}")
 
 
 @app.command()
@@ -239,10 +244,13 @@ def ui(
 @app.command()
 def compact(data_dir: DataDir = None) -> None:
     """Merge each session's small landing files into one (the pipeline does this too)."""
-    from achilles_core.landing import LandingZone
+    from achilles_core.landing import project_zones
 
     settings = _settings(data_dir)
-    sessions, files = LandingZone(settings.events_dir).compact(settings.compact_min_files)
+    sessions = files = 0
+    for _, zone in project_zones(settings):
+        s, f = zone.compact(settings.compact_min_files)
+        sessions, files = sessions + s, files + f
     typer.echo(f"Compacted {files} files in {sessions} sessions")
 
 

@@ -3,6 +3,11 @@
 Layout (see README, "Data layout")::
 
     <data_dir>/landing/events/<session_id>/<received_us:020d>-<batch_id>.parquet
+    <data_dir>/landing/events.<project_id>/<session_id>/<received_us:020d>-<batch_id>.parquet
+
+The folder records the project: `events/` is project `default` (and holds every file
+landed before projects existed), `events.<p>/` is project p. A `LandingZone` is one
+project's folder; a session id is unique within it.
 
 A file is written under a hidden temp name, fsynced, renamed into place and the
 folder fsynced; only then is the batch acknowledged. A reader therefore sees a
@@ -23,12 +28,16 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from achilles_core.contract import CONTENT_FIELDS, Event, to_micros
+
+if TYPE_CHECKING:
+    from achilles_core.settings import Settings
 
 log = logging.getLogger("achilles.landing")
 
@@ -263,8 +272,14 @@ class LandingZone:
 
     # -- poison pills --------------------------------------------------------------
     @property
+    def suffix(self) -> str:
+        """'' for the default project's `events/`, '.<p>' for `events.<p>/`."""
+        return self.events_dir.name.removeprefix("events")
+
+    @property
     def quarantine_dir(self) -> Path:
-        return self.events_dir.parent / QUARANTINE_DIR
+        """`quarantine/` beside `events/`; `quarantine.<p>/` beside `events.<p>/`."""
+        return self.events_dir.parent / (QUARANTINE_DIR + self.suffix)
 
     @staticmethod
     def file_problem(path: Path) -> str | None:
@@ -372,3 +387,9 @@ class LandingZone:
                 sessions += 1
                 merged += n
         return sessions, merged
+
+
+def project_zones(settings: Settings) -> list[tuple[str, LandingZone]]:
+    """Every project's landing zone (the default project's first), for whole-zone chores:
+    compaction, leftovers, quarantine checks."""
+    return [(p, LandingZone(settings.project_events_dir(p))) for p in settings.project_ids()]

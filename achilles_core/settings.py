@@ -6,6 +6,7 @@ Nothing here touches the disk at import time: paths are computed, never created.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,13 @@ from pydantic_settings import (
 )
 
 from achilles_core.insight_config import InsightConfig
+from achilles_core.projects import (
+    DEFAULT_PROJECT,
+    KeyTable,
+    check_project_id,
+    parse_key_entry,
+    read_keys_file,
+)
 
 DEV_API_KEY = "dev-key"
 ENV_PREFIX = "ACHILLES_"
@@ -58,7 +66,18 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./data"), description="Root of landing zone and warehouse.")
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Accepted bearer keys, comma separated. Empty: only the dev key `dev-key`.",
+        description="Accepted bearer keys, comma separated, each `project:key` (a bare `key` "
+        "belongs to project `default`). With no key configured at all, only the dev key "
+        "`dev-key`, and only on a loopback address.",
+    )
+    api_keys_file: Path | None = Field(
+        None,
+        description="A file of more keys: one `project:key` per line, `#` comments allowed.",
+    )
+    admin_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Admin keys, comma separated (`project:key` or `key`): they read every "
+        "project, and may act in another with the `X-Achilles-Project` header.",
     )
     host: str = Field("127.0.0.1", description="Address `achilles serve` binds.")
     port: int = Field(8000, description="Port `achilles serve` binds.")
@@ -138,7 +157,7 @@ class Settings(BaseSettings):
             file_secret_settings,
         )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
@@ -153,6 +172,25 @@ class Settings(BaseSettings):
     @property
     def events_dir(self) -> Path:
         return self.landing_dir / "events"
+
+    def project_events_dir(self, project_id: str) -> Path:
+        """A project's session folders: `landing/events/` for the default project (so
+        files landed before projects existed are its own, unmoved), `landing/events.<p>/`
+        for project p. One glob, `landing/events*/*/*.parquet`, finds them all."""
+        if project_id == DEFAULT_PROJECT:
+            return self.events_dir
+        return self.landing_dir / f"events.{check_project_id(project_id)}"
+
+    def project_ids(self) -> list[str]:
+        """The default project and every project that has landed something."""
+        found = {DEFAULT_PROJECT}
+        if self.landing_dir.is_dir():
+            found |= {
+                p.name.removeprefix("events.")
+                for p in self.landing_dir.iterdir()
+                if p.name.startswith("events.") and p.is_dir()
+            }
+        return sorted(found)
 
     @property
     def warehouse_dir(self) -> Path:
@@ -173,8 +211,49 @@ class Settings(BaseSettings):
         return self.data_dir / "dagster_home"
 
     @property
-    def effective_api_keys(self) -> list[str]:
-        return self.api_keys or [DEV_API_KEY]
+    def keys_configured(self) -> bool:
+        """Whether any key is configured (otherwise only the loopback dev key works)."""
+        return bool(self.api_keys or self.admin_keys or self.api_keys_file)
+
+    def key_table(self) -> KeyTable:
+        """Every accepted key and its project; the dev key alone when none is configured.
+        Raises KeyConfigError (naming the entry) for an entry that cannot be used."""
+        keys = [parse_key_entry(k, "ACHILLES_API_KEYS") for k in self.api_keys]
+        if self.api_keys_file is not None:
+            keys += read_keys_file(self.api_keys_file)
+        admins = [parse_key_entry(k, "ACHILLES_ADMIN_KEYS") for k in self.admin_keys]
+        if not keys and not admins:
+            keys = [(DEFAULT_PROJECT, DEV_API_KEY)]
+        return KeyTable(keys, admins)
+
+    def open_server_problem(self, host: str | None = None) -> str | None:
+        """Why the API must not start on `host` (default `self.host`): a non-loopback
+        address with no key configured would serve every project to anyone with the
+        well-known dev key."""
+        host = host or self.host
+        if self.keys_configured or is_loopback(host):
+            return None
+        return (
+            f"refusing to serve on {host}, a non-loopback address, with no API key configured: "
+            f"set ACHILLES_API_KEYS (project:key,...) or ACHILLES_API_KEYS_FILE, or bind "
+            f"127.0.0.1 (the dev key {DEV_API_KEY!r} is for loopback only)"
+        )
+
+    @property
+    def client_api_key(self) -> str:
+        """A key this machine's own CLI uses against its own server (demo, import --url)."""
+        if self.api_keys:
+            return parse_key_entry(self.api_keys[0], "ACHILLES_API_KEYS")[1]
+        return DEV_API_KEY
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 @lru_cache

@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 
 from achilles_core.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api import guard
-from ingest_api.deps import require_api_key
+from ingest_api.deps import get_caller
 from ingest_api.routers import (
     alertmanager,
     events,
@@ -31,7 +31,9 @@ log = logging.getLogger("achilles.api")
 DESCRIPTION = """
 Achilles ingests the event stream of AI coding-agent sessions and serves what it derives.
 
-Every endpoint except `/health` needs `Authorization: Bearer <key>`.
+Every endpoint except `/health` needs `Authorization: Bearer <key>`. A key belongs to
+one project and reaches that project's sessions, events and derived data only; an
+admin key reads every project (and acts in another with `X-Achilles-Project`).
 Events are validated one by one, deduplicated and durably landed before the 2xx;
 they are readable from `GET /v1/sessions/{id}/events` at once.
 
@@ -51,17 +53,22 @@ COMMON_RESPONSES: dict[int | str, dict[str, object]] = {
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    if not settings.api_keys:
+    problem = settings.open_server_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
+    keys = settings.key_table()
+    if not settings.keys_configured:
         log.warning(
             "ACHILLES_API_KEYS is not set: accepting only the development key %r", DEV_API_KEY
         )
     app = FastAPI(title="Achilles", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
+    app.state.keys = keys
     app.state.service = IngestService(settings)
     app.state.session_reader = SessionReader(settings)
     app.state.warehouse = WarehouseReader(settings.published_db)
-    guard.install(app, settings.effective_api_keys, settings.max_body_bytes)
-    auth = [Depends(require_api_key)]
+    guard.install(app, keys, settings.max_body_bytes)
+    auth = [Depends(get_caller)]
     app.include_router(health.router)
     for router in (sessions.router, events.router, insights.router, hooks.router, usage.router):
         app.include_router(router, dependencies=auth, responses=COMMON_RESPONSES)

@@ -1,14 +1,20 @@
-"""Shared FastAPI dependencies: the write service, the readers and API-key auth."""
+"""Shared FastAPI dependencies: the write service, the readers and the caller.
+
+Every `/v1/` handler that touches data takes `CallerDep` (a `Caller`: the key's
+`project_id` and `is_admin`) and scopes its reads and writes with it; the guard
+(ingest_api/guard.py) has already resolved the key before the handler runs.
+"""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from achilles_core.projects import Caller
 from achilles_core.settings import Settings
+from ingest_api.guard import CALLER_STATE
 from ingest_api.service import IngestService
 from ingest_api.session_reads import SessionReader
 from ingest_api.warehouse import WarehouseReader
@@ -32,26 +38,24 @@ def get_warehouse(request: Request) -> WarehouseReader:
     return request.app.state.warehouse
 
 
-def require_api_key(
+def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """401 unless the request carries one of the configured keys."""
-    keys: list[str] = request.app.state.settings.effective_api_keys
-    if credentials is None or credentials.scheme.lower() != "bearer":
+) -> Caller:
+    """The caller the guard resolved from the key (401 if the route is outside the guard's
+    `/v1/` prefix and so was never checked). `credentials` only declares the scheme in
+    the OpenAPI spec."""
+    caller = getattr(request.state, CALLER_STATE, None)
+    if not isinstance(caller, Caller):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing API key: send 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    given = credentials.credentials.encode()
-    if not any(hmac.compare_digest(given, k.encode()) for k in keys):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "invalid API key", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return credentials.credentials
+    return caller
 
 
+CallerDep = Annotated[Caller, Depends(get_caller)]
 Service = Annotated[IngestService, Depends(get_service)]
 SessionReads = Annotated[SessionReader, Depends(get_session_reader)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

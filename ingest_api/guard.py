@@ -1,6 +1,7 @@
 """What every `/v1/` request passes before any handler reads it.
 
-In order: the API key (401), the declared and the actual body size (413), the
+In order: the API key (401), resolved to its caller (project, admin) and kept
+in the ASGI scope's state for `deps.get_caller`; the declared and the actual body size (413), the
 body's encoding (gzip is unpacked, within the same size limit; anything else is
 415). A request without a key therefore never gets its body read, and no
 handler ever sees a body larger than `max_body_bytes`, whatever its framing.
@@ -11,7 +12,6 @@ never echo the input back.
 from __future__ import annotations
 
 import errno
-import hmac
 import logging
 import zlib
 from collections.abc import Sequence
@@ -23,6 +23,8 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from achilles_core.projects import Caller, KeyTable, check_project_id
+
 log = logging.getLogger("achilles.api")
 
 # Seconds a client should wait before retrying a write refused for lack of disk space.
@@ -32,15 +34,36 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _MAX_REASON = 300
 
 
-def key_problem(authorization: str | None, keys: Sequence[str]) -> str | None:
-    """Why the Authorization header does not carry a configured key (None when it does)."""
+# An admin key acts in another project when it names it here.
+PROJECT_HEADER = "x-achilles-project"
+# Where the resolved Caller is kept in the ASGI scope's state (request.state.caller).
+CALLER_STATE = "caller"
+
+
+def bearer_token(authorization: str | None) -> str | None:
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
-        return "missing API key: send 'Authorization: Bearer <key>'"
-    token = given.strip().encode()
-    if not any(hmac.compare_digest(token, k.encode()) for k in keys):
-        return "invalid API key"
-    return None
+        return None
+    return given.strip()
+
+
+def resolve_caller(headers: Headers, keys: KeyTable) -> tuple[Caller | None, int, str]:
+    """The caller a request's key and project header make, or (None, status, why)."""
+    token = bearer_token(headers.get("authorization"))
+    if token is None:
+        return None, 401, "missing API key: send 'Authorization: Bearer <key>'"
+    caller = keys.resolve(token)
+    if caller is None:
+        return None, 401, "invalid API key"
+    wanted = headers.get(PROJECT_HEADER)
+    if wanted is not None and wanted != caller.project_id:
+        if not caller.is_admin:
+            return None, 403, f"this key belongs to project {caller.project_id!r} only"
+        try:
+            caller = Caller(check_project_id(wanted), is_admin=True)
+        except ValueError as exc:
+            return None, 400, f"X-Achilles-Project: {exc}"
+    return caller, 200, ""
 
 
 class BodyRejected(Exception):
@@ -67,9 +90,9 @@ def _gunzip(data: bytes, limit: int) -> bytes:
 class RequestGuard:
     """Pure ASGI middleware: key, size and encoding checks before the body is read."""
 
-    def __init__(self, app: ASGIApp, keys: Sequence[str], max_body_bytes: int):
+    def __init__(self, app: ASGIApp, keys: KeyTable, max_body_bytes: int):
         self.app = app
-        self.keys = list(keys)
+        self.keys = keys
         self.limit = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,13 +100,12 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        problem = key_problem(headers.get("authorization"), self.keys)
-        if problem is not None:
-            response = _error(
-                status.HTTP_401_UNAUTHORIZED, problem, headers={"WWW-Authenticate": "Bearer"}
-            )
-            await response(scope, receive, send)
+        caller, code, problem = resolve_caller(headers, self.keys)
+        if caller is None:
+            extra = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+            await _error(code, problem, headers=extra)(scope, receive, send)
             return
+        scope.setdefault("state", {})[CALLER_STATE] = caller
         if scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
@@ -196,7 +218,7 @@ async def _os_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "storage error; retry later")
 
 
-def install(app: FastAPI, keys: Sequence[str], max_body_bytes: int) -> None:
+def install(app: FastAPI, keys: KeyTable, max_body_bytes: int) -> None:
     app.add_middleware(RequestGuard, keys=keys, max_body_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OSError, _os_error)

@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from achilles_core.projects import Caller
+from ingest_api.reads import project_filter
 from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
 
 Records = list[dict[str, Any]]
@@ -24,6 +26,7 @@ def _has(reader: WarehouseReader, table: str) -> bool:
 
 def list_incidents(
     reader: WarehouseReader,
+    caller: Caller,
     status: str | None,
     severity: str | None,
     since: datetime | None,
@@ -33,8 +36,8 @@ def list_incidents(
     """Newest first by (opened_at, incident_id); `before` is the last row of the previous page."""
     if not _has(reader, "incidents"):
         return [], None
-    filters: list[str] = []
-    params: list[Any] = []
+    scope, params = project_filter(caller)
+    filters: list[str] = [scope]
     for column, value in (("status", status), ("severity", severity)):
         if value is not None:
             filters.append(f"{column} = ?")
@@ -52,10 +55,11 @@ def list_incidents(
     )
 
 
-def _members(reader: WarehouseReader, incident_id: str) -> Records:
+def _members(reader: WarehouseReader, project_id: str, incident_id: str) -> Records:
     rows, _ = reader.query(
-        "select * from incident_members where incident_id = ? order by occurred_at, member_key",
-        [incident_id],
+        "select * from incident_members where project_id = ? and incident_id = ? "
+        "order by occurred_at, member_key",
+        [project_id, incident_id],
     )
     for row in rows:
         raw = row.get("attributes")
@@ -63,21 +67,31 @@ def _members(reader: WarehouseReader, incident_id: str) -> Records:
     return rows
 
 
-def get_incident(reader: WarehouseReader, incident_id: str) -> dict[str, Any] | None:
+def get_incident(
+    reader: WarehouseReader, caller: Caller, incident_id: str
+) -> dict[str, Any] | None:
     if not _has(reader, "incidents"):
         return None
-    rows, computed_at = reader.query("select * from incidents where incident_id = ?", [incident_id])
+    scope, params = project_filter(caller)
+    rows, computed_at = reader.query(
+        f"select * from incidents where incident_id = ? and {scope} order by project_id limit 1",
+        [incident_id, *params],
+    )
     if not rows:
         return None
-    return {**rows[0], "computed_at": computed_at, "members": _members(reader, incident_id)}
+    members = _members(reader, rows[0]["project_id"], incident_id)
+    return {**rows[0], "computed_at": computed_at, "members": members}
 
 
-def incident_report(reader: WarehouseReader, incident_id: str) -> dict[str, Any] | None:
-    """The incident with its timeline, the agent-session errors in its window, and the
-    insights raised in that window or on the sessions involved."""
-    incident = get_incident(reader, incident_id)
+def incident_report(
+    reader: WarehouseReader, caller: Caller, incident_id: str
+) -> dict[str, Any] | None:
+    """The incident with its timeline, the agent-session errors of its project in its
+    window, and the insights raised in that window or on the sessions involved."""
+    incident = get_incident(reader, caller, incident_id)
     if incident is None:
         return None
+    project_id = incident["project_id"]
     start = incident["opened_at"] - RELATED_LEAD
     end = incident["closed_at"] or incident["last_seen_at"]
     timeline: list[dict[str, Any]] = []
@@ -109,12 +123,12 @@ def incident_report(reader: WarehouseReader, incident_id: str) -> dict[str, Any]
         """
         select session_id, event_id, "timestamp", error_type, message, file_path, severity
         from events
-        where event_type = 'error' and source_type <> 'external'
+        where project_id = ? and event_type = 'error' and source_type <> 'external'
             and "timestamp" between ? and ?
         order by "timestamp", session_id, event_id
         limit ?
         """,
-        [start, end, RELATED_LIMIT],
+        [project_id, start, end, RELATED_LIMIT],
     )
     sessions = sorted(
         {m["session_id"] for m in incident["members"]} | {r["session_id"] for r in related}
@@ -125,11 +139,12 @@ def incident_report(reader: WarehouseReader, incident_id: str) -> dict[str, Any]
             """
             select insight_id, session_id, kind, severity, title, detail, status, detected_at
             from insights
-            where (detected_at between ? and ?) or session_id in (select unnest(?))
+            where project_id = ?
+                and ((detected_at between ? and ?) or session_id in (select unnest(?)))
             order by detected_at, insight_id
             limit ?
             """,
-            [start, end, sessions, RELATED_LIMIT],
+            [project_id, start, end, sessions, RELATED_LIMIT],
         )
     return {
         "incident": {k: v for k, v in incident.items() if k != "members"},

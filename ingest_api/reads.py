@@ -1,10 +1,16 @@
-"""Queries of the published warehouse behind the derived read endpoints."""
+"""Queries of the published warehouse behind the derived read endpoints.
+
+Every table carries `project_id`. A session is (project_id, session_id): queries of
+one session filter on both; lists filter with `project_filter` (an admin's span
+every project).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from achilles_core.projects import Caller
 from ingest_api import pagination
 from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
 
@@ -20,20 +26,39 @@ def _safe(reader: WarehouseReader, sql: str, params: list[Any]) -> tuple[Records
         return [], None
 
 
-def session_summary(reader: WarehouseReader, session_id: str) -> dict[str, Any] | None:
-    rows, computed_at = _safe(reader, "select * from sessions where session_id = ?", [session_id])
+def project_filter(caller: Caller, column: str = "project_id") -> tuple[str, list[Any]]:
+    """SQL condition and parameters keeping the rows `caller` may read: its project's,
+    or every project's for an admin. `column` is a fixed string, never user text."""
+    if caller.is_admin:
+        return "true", []
+    return f"{column} = ?", [caller.project_id]
+
+
+def session_summary(
+    reader: WarehouseReader, project_id: str, session_id: str
+) -> dict[str, Any] | None:
+    rows, computed_at = _safe(
+        reader,
+        "select * exclude (project_id) from sessions where project_id = ? and session_id = ?",
+        [project_id, session_id],
+    )
     if not rows:
         return None
     return {**rows[0], "computed_at": computed_at}
 
 
-def session_in_warehouse(reader: WarehouseReader, session_id: str) -> bool:
-    rows, _ = _safe(reader, "select 1 from sessions where session_id = ?", [session_id])
+def session_in_warehouse(reader: WarehouseReader, project_id: str, session_id: str) -> bool:
+    rows, _ = _safe(
+        reader,
+        "select 1 from sessions where project_id = ? and session_id = ?",
+        [project_id, session_id],
+    )
     return bool(rows)
 
 
 def session_errors(
     reader: WarehouseReader,
+    project_id: str,
     session_id: str,
     limit: int,
     offset: int,
@@ -49,18 +74,19 @@ def session_errors(
             c.occurrences as total_occurrences, c.sessions_affected,
             count(*) over () as _total
         from session_error_clusters s
-        join error_clusters c using (cluster_id)
-        where s.session_id = ? and {where}
+        join error_clusters c using (project_id, cluster_id)
+        where s.project_id = ? and s.session_id = ? and {where}
         order by s.occurrences desc, s.first_seen_at, s.cluster_id
         limit ? offset ?
         """,
-        [session_id, *params, limit + 1, offset],
+        [project_id, session_id, *params, limit + 1, offset],
     )
     return _page(rows, computed_at, limit, offset, after)
 
 
 def session_correlations(
     reader: WarehouseReader,
+    project_id: str,
     session_id: str,
     limit: int,
     offset: int,
@@ -71,13 +97,13 @@ def session_correlations(
     rows, computed_at = _safe(
         reader,
         f"""
-        select * exclude (session_id), count(*) over () as _total
+        select * exclude (project_id, session_id), count(*) over () as _total
         from event_correlations
-        where session_id = ? and confidence >= ? and {where}
+        where project_id = ? and session_id = ? and confidence >= ? and {where}
         order by error_timestamp, error_event_id, attribution_rank, correlation_id
         limit ? offset ?
         """,
-        [session_id, min_confidence, *params, limit + 1, offset],
+        [project_id, session_id, min_confidence, *params, limit + 1, offset],
     )
     return _page(rows, computed_at, limit, offset, after)
 
@@ -89,18 +115,20 @@ def _keyset(keyset: pagination.Keyset, after: list[Any] | None) -> tuple[str, li
 
 
 def session_agent_performance(
-    reader: WarehouseReader, session_id: str
+    reader: WarehouseReader, project_id: str, session_id: str
 ) -> tuple[Records, Records, datetime | None]:
     rows, computed_at = _safe(
         reader,
         """
-        select * from agent_performance
-        where scope = 'overall' and agent in (
-                select agent from agent_performance where scope = 'session' and session_id = ?)
-            or (scope = 'session' and session_id = ?)
+        select * exclude (project_id) from agent_performance
+        where project_id = ? and (
+            scope = 'overall' and agent in (
+                select agent from agent_performance
+                where scope = 'session' and project_id = ? and session_id = ?)
+            or (scope = 'session' and session_id = ?))
         order by scope desc, agent
         """,
-        [session_id, session_id],
+        [project_id, project_id, session_id, session_id],
     )
     per_session = [r for r in rows if r["scope"] == "session"]
     overall = [r for r in rows if r["scope"] == "overall"]
@@ -122,6 +150,7 @@ def _page(
 
 def recent_insights(
     reader: WarehouseReader,
+    caller: Caller,
     session_id: str | None,
     kind: str | None,
     severity: str | None,
@@ -129,8 +158,8 @@ def recent_insights(
     since: datetime | None,
     limit: int,
 ) -> tuple[Records, datetime | None]:
-    filters: list[str] = []
-    params: list[Any] = []
+    scope, params = project_filter(caller)
+    filters: list[str] = [scope]
     for column, value in (
         ("session_id", session_id),
         ("kind", kind),

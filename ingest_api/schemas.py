@@ -196,13 +196,19 @@ class SessionEventsOut(Page):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok"]
-    version: str
-    data_dir: str
+    """Without a key only `status`; with a valid key the details too."""
+
+    status: Literal["ok", "unavailable"] = Field(
+        description="'unavailable' (with a 503) when the data dir cannot take writes."
+    )
+    version: str | None = None
+    data_dir: str | None = None
     warehouse_published_at: datetime | None = None
-    disk_free_bytes: int = Field(description="Free space where the data dir lives.")
-    quarantined_files: int = Field(
-        description="Unreadable landing files moved to landing/quarantine/ (see README)."
+    disk_free_bytes: int | None = Field(None, description="Free space where the data dir lives.")
+    quarantined_files: int | None = Field(
+        None,
+        description="Unreadable landing files of the key's project (an admin's: all projects) "
+        "moved to quarantine/ (see README).",
     )
 
 

@@ -29,6 +29,7 @@ from achilles_core.contract import (
     validate_event,
 )
 from achilles_core.landing import LEFTOVER_TEMP_AGE_S, LandedEvent, LandingZone
+from achilles_core.projects import DEFAULT_PROJECT
 from achilles_core.settings import Settings
 from ingest_api.dedupe import SessionDedupeState
 from ingest_api.session_reads import UnknownSession, session_exists
@@ -48,51 +49,69 @@ class EventResult:
     reason: str | None = None
 
 
+# Dedupe state, locks and landing are per (project_id, session_id): a session id is
+# unique within its project only.
+SessionKey = tuple[str, str]
+
+
 class IngestService:
-    """Owns the landing zone and the in-memory dedupe state of recent sessions."""
+    """Owns the landing zones (one per project) and the in-memory dedupe state of recent
+    sessions."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.landing = LandingZone(settings.events_dir)
+        self._zones: dict[str, LandingZone] = {}
+        self.landing = self.zone(DEFAULT_PROJECT)
         # What a killed server left half-written (old enough not to be another
         # worker's write in flight).
-        self.landing.remove_leftover_temp_files(LEFTOVER_TEMP_AGE_S)
+        for project_id in settings.project_ids():
+            self.zone(project_id).remove_leftover_temp_files(LEFTOVER_TEMP_AGE_S)
         self.limits = Limits(
             max_future_skew_s=settings.max_future_skew_s,
             max_attributes_bytes=settings.max_attributes_bytes,
             max_message_chars=settings.max_message_chars,
         )
         self.window_us = int(settings.dedupe_window_s * 1_000_000)
-        self._states: OrderedDict[str, SessionDedupeState] = OrderedDict()
-        self._locks: dict[str, threading.Lock] = {}
+        self._states: OrderedDict[SessionKey, SessionDedupeState] = OrderedDict()
+        self._locks: dict[SessionKey, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    # -- state ---------------------------------------------------------------
-    def _lock_for(self, session_id: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(session_id, threading.Lock())
+    def zone(self, project_id: str) -> LandingZone:
+        """The project's landing zone (ingest_api/../README "Data layout")."""
+        found = self._zones.get(project_id)
+        if found is None:
+            found = LandingZone(self.settings.project_events_dir(project_id))
+            self._zones[project_id] = found
+        return found
 
-    def _state(self, session_id: str) -> SessionDedupeState:
-        """Dedupe state, refreshed with files other processes landed since last time."""
+    # -- state ---------------------------------------------------------------
+    def _lock_for(self, key: SessionKey) -> threading.Lock:
         with self._guard:
-            state = self._states.pop(session_id, None)
-        files = self.landing.session_files(session_id)
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _state(self, key: SessionKey) -> SessionDedupeState:
+        """Dedupe state, refreshed with files other processes landed since last time."""
+        landing = self.zone(key[0])
+        session_id = key[1]
+        with self._guard:
+            state = self._states.pop(key, None)
+        files = landing.session_files(session_id)
         names = {f.name for f in files}
         if state is None or not state.files <= names:  # new, or compacted since
             state = SessionDedupeState()
         new = [f for f in files if f.name not in state.files]
         if new:
             try:
-                table = self.landing.read_files(
+                table = landing.read_files(
                     new, ["event_id", "event_id_source", "event_hash", "timestamp", "revision"]
                 )
             except FileNotFoundError:  # compaction swapped files: start over
-                return self._state(session_id)
+                return self._state(key)
             except Exception:
                 # A poison file: quarantine it and go on, so the session stays writable.
-                if not self.landing.quarantine_unreadable(new):
+                if not landing.quarantine_unreadable(new):
                     raise
-                return self._state(session_id)
+                return self._state(key)
             micros = table.column("timestamp").cast("int64").to_pylist()
             state.add_rows(
                 zip(
@@ -106,16 +125,20 @@ class IngestService:
             )
             state.files |= {f.name for f in new}
         with self._guard:
-            self._states[session_id] = state
+            self._states[key] = state
             while len(self._states) > self.settings.session_cache_size:
                 self._states.popitem(last=False)
         return state
 
     # -- writes --------------------------------------------------------------
     def ingest(
-        self, raw_events: list[Any], default_session_id: str | None = None
+        self,
+        raw_events: list[Any],
+        default_session_id: str | None = None,
+        project_id: str = DEFAULT_PROJECT,
     ) -> list[EventResult]:
-        """Validate, dedupe and durably land a batch; one result per input event."""
+        """Validate, dedupe and durably land a batch into `project_id`'s sessions; one
+        result per input event."""
         results: list[EventResult] = [EventResult(i, REJECTED) for i in range(len(raw_events))]
         by_session: dict[str, list[tuple[int, Event, str]]] = {}
         now = datetime.now(UTC)
@@ -139,14 +162,15 @@ class IngestService:
             by_session.setdefault(event.session_id, []).append((i, event, event_hash))
 
         for session_id, items in by_session.items():
-            self._land_session(session_id, items, results)
+            self._land_session((project_id, session_id), items, results)
         return results
 
     def _land_session(
-        self, session_id: str, items: list[tuple[int, Event, str]], results: list[EventResult]
+        self, key: SessionKey, items: list[tuple[int, Event, str]], results: list[EventResult]
     ) -> None:
-        with self._lock_for(session_id):
-            state = self._state(session_id)
+        session_id = key[1]
+        with self._lock_for(key):
+            state = self._state(key)
             accepted: list[LandedEvent] = []
             for index, event, event_hash in items:
                 if event.event_id is not None:
@@ -167,10 +191,10 @@ class IngestService:
             if not accepted:
                 return
             try:
-                path = self.landing.write_events(session_id, accepted, datetime.now(UTC))
+                path = self.zone(key[0]).write_events(session_id, accepted, datetime.now(UTC))
             except BaseException:
                 with self._guard:  # the state now claims events that never landed
-                    self._states.pop(session_id, None)
+                    self._states.pop(key, None)
                 raise
             state.files.add(path.name)
 
@@ -184,6 +208,7 @@ class IngestService:
         branch: str | None = None,
         metadata: dict[str, Any] | None = None,
         started_at: datetime | None = None,
+        project_id: str = DEFAULT_PROJECT,
     ) -> tuple[str, bool]:
         """Land the session's `session_start` event; (session_id, created)."""
         session_id = session_id or f"s-{uuid.uuid4().hex}"
@@ -206,12 +231,18 @@ class IngestService:
             "actor": actor or agent,
             "attributes": attributes or None,
         }
-        result = self._ingest_one(raw)
+        result = self._ingest_one(raw, project_id)
         return session_id, result.status == ACCEPTED
 
-    def end_session(self, session_id: str, outcome: str, ended_at: datetime | None = None) -> bool:
+    def end_session(
+        self,
+        session_id: str,
+        outcome: str,
+        ended_at: datetime | None = None,
+        project_id: str = DEFAULT_PROJECT,
+    ) -> bool:
         """Land the `session_end` event; False when the session had already ended."""
-        if not session_exists(self.landing, session_id):
+        if not session_exists(self.zone(project_id), session_id):
             raise UnknownSession(session_id)
         raw = {
             "session_id": session_id,
@@ -221,10 +252,10 @@ class IngestService:
             "timestamp": _iso(ended_at),
             "status": outcome,
         }
-        return self._ingest_one(raw).status == ACCEPTED
+        return self._ingest_one(raw, project_id).status == ACCEPTED
 
-    def _ingest_one(self, raw: dict[str, Any]) -> EventResult:
-        result = self.ingest([raw])[0]
+    def _ingest_one(self, raw: dict[str, Any], project_id: str) -> EventResult:
+        result = self.ingest([raw], project_id=project_id)[0]
         if result.status == REJECTED:
             raise EventValidationError([(result.field or "event", result.reason or "invalid")])
         return result

@@ -19,6 +19,7 @@ import orjson
 
 from achilles_core.contract import check_session_id
 from achilles_core.landing import COLUMNS, LANDING_ONLY_COLUMNS, LandingZone
+from achilles_core.projects import DEFAULT_PROJECT
 from achilles_core.settings import Settings
 from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
 
@@ -104,7 +105,7 @@ OVERVIEW_SQL = """
         histogram(event_type) as counts_by_type
     from ev
 """
-_SNAPSHOT_EV = "select * from events where session_id = ?"
+_SNAPSHOT_EV = "select * from events where project_id = ? and session_id = ?"
 _SNAPSHOT_TABLES = frozenset({"events", "landing_sessions"})
 
 # Rows of a query and its column names.
@@ -115,13 +116,17 @@ class SessionReader:
     """A session's deduplicated events, from the snapshot or a scan of its landing files."""
 
     def __init__(self, settings: Settings):
+        self.settings = settings
         self.landing = LandingZone(settings.events_dir)
         self.window_us = int(settings.dedupe_window_s * 1_000_000)
         self._guard = threading.Lock()
         self._scan_db: duckdb.DuckDBPyConnection | None = None
 
-    def session_exists(self, session_id: str) -> bool:
-        return session_exists(self.landing, session_id)
+    def zone(self, project_id: str) -> LandingZone:
+        return LandingZone(self.settings.project_events_dir(project_id))
+
+    def session_exists(self, session_id: str, project_id: str = DEFAULT_PROJECT) -> bool:
+        return session_exists(self.zone(project_id), session_id)
 
     def _scan_cursor(self) -> duckdb.DuckDBPyConnection:
         # One shared in-memory database: connecting costs ~20 ms, a cursor ~0.2 ms, and
@@ -137,20 +142,22 @@ class SessionReader:
         sql_tail: str,
         params: list[Any] | None = None,
         warehouse: WarehouseReader | None = None,
+        project_id: str = DEFAULT_PROJECT,
     ) -> QueryResult:
         """Run `sql_tail` against the session's deduplicated events (CTE `ev`)."""
         check_session_id(session_id)
         params = params or []
-        files = self.landing.session_files(session_id)
+        landing = self.zone(project_id)
+        files = landing.session_files(session_id)
         if not files:
             raise UnknownSession(session_id)
         if warehouse is not None:
-            found = self._query_snapshot(session_id, files, sql_tail, params, warehouse)
+            found = self._query_snapshot(project_id, session_id, files, sql_tail, params, warehouse)
             if found is not None:
                 return found
         for attempt in range(5):
             if attempt:
-                files = self.landing.session_files(session_id)
+                files = landing.session_files(session_id)
                 if not files:
                     raise UnknownSession(session_id)
             sql = f"with ev as ({deduplicated_events_sql(files, self.window_us)}) {sql_tail}"
@@ -160,7 +167,7 @@ class SessionReader:
                 return cur.fetchall(), [d[0] for d in cur.description]
             except duckdb.Error as exc:
                 # A poison file: quarantine it and read the rest (the session stays readable).
-                if self.landing.quarantine_unreadable(files):
+                if landing.quarantine_unreadable(files):
                     continue
                 if not isinstance(exc, duckdb.IOException) or attempt == 4:
                     raise  # files kept vanishing under us (compaction), or a real error
@@ -170,6 +177,7 @@ class SessionReader:
 
     @staticmethod
     def _query_snapshot(
+        project_id: str,
         session_id: str,
         files: list[Path],
         sql_tail: str,
@@ -184,15 +192,18 @@ class SessionReader:
                     return None
                 cur = snap.cursor
                 row = cur.execute(
-                    "select landing_files from landing_sessions where session_id = ?",
-                    [session_id],
+                    "select landing_files from landing_sessions "
+                    "where project_id = ? and session_id = ?",
+                    [project_id, session_id],
                 ).fetchone()
                 # Landing files are immutable and uniquely named: the same names mean
                 # the same rows, so the snapshot's events are the landing scan's result.
                 if row is None or sorted(row[0] or []) != [f.name for f in files]:
                     return None
                 # Same cursor, so the check and the answer come from one snapshot file.
-                cur.execute(f"with ev as ({_SNAPSHOT_EV}) {sql_tail}", [session_id, *params])
+                cur.execute(
+                    f"with ev as ({_SNAPSHOT_EV}) {sql_tail}", [project_id, session_id, *params]
+                )
                 return cur.fetchall(), [d[0] for d in cur.description]
         except WarehouseNotPublished:
             return None
@@ -203,9 +214,12 @@ class SessionReader:
         limit: int,
         offset: int,
         warehouse: WarehouseReader | None = None,
+        project_id: str = DEFAULT_PROJECT,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of a session's events by (timestamp, event_id)."""
-        rows, names = self._query(session_id, EVENTS_PAGE_SQL, [limit, offset], warehouse)
+        rows, names = self._query(
+            session_id, EVENTS_PAGE_SQL, [limit, offset], warehouse, project_id
+        )
         events = []
         total = 0
         for row in rows:
@@ -215,7 +229,9 @@ class SessionReader:
                 record["attributes"] = orjson.loads(record["attributes"])
             events.append(record)
         if not rows and offset:
-            total = self._query(session_id, EVENTS_COUNT_SQL, warehouse=warehouse)[0][0][0]
+            total = self._query(
+                session_id, EVENTS_COUNT_SQL, warehouse=warehouse, project_id=project_id
+            )[0][0][0]
         return events, total
 
     def session_events_after(
@@ -224,11 +240,12 @@ class SessionReader:
         limit: int,
         after: list[Any],
         warehouse: WarehouseReader | None = None,
+        project_id: str = DEFAULT_PROJECT,
     ) -> tuple[list[dict[str, Any]], bool]:
         """The `limit` events after `after` = [timestamp, event_id]; and whether more follow."""
         ts, event_id = after
         rows, names = self._query(
-            session_id, EVENTS_AFTER_SQL, [ts, ts, event_id, limit + 1], warehouse
+            session_id, EVENTS_AFTER_SQL, [ts, ts, event_id, limit + 1], warehouse, project_id
         )
         events = []
         for row in rows[:limit]:
@@ -239,10 +256,15 @@ class SessionReader:
         return events, len(rows) > limit
 
     def session_overview(
-        self, session_id: str, warehouse: WarehouseReader | None = None
+        self,
+        session_id: str,
+        warehouse: WarehouseReader | None = None,
+        project_id: str = DEFAULT_PROJECT,
     ) -> dict[str, Any]:
         """What the landed events say about a session (no pipeline run needed)."""
-        rows, names = self._query(session_id, OVERVIEW_SQL, warehouse=warehouse)
+        rows, names = self._query(
+            session_id, OVERVIEW_SQL, warehouse=warehouse, project_id=project_id
+        )
         overview = dict(zip(names, rows[0], strict=True))
         start_attrs = orjson.loads(overview.pop("start_attributes") or "{}")
         overview.update(

@@ -54,22 +54,26 @@ def usage_sql(by: UsageBy) -> str:
         min("timestamp") as first_call_at,
         max("timestamp") as last_call_at
         from llm_usage
-        where ? is null or usage_date >= ?
+        where (? is null or project_id = ?) and (? is null or usage_date >= ?)
         group by {expr}
         order by {field} nulls last
     """
 
 
 def usage_report(
-    reader: WarehouseReader, by: UsageBy, since: date | None = None
+    reader: WarehouseReader,
+    by: UsageBy,
+    since: date | None = None,
+    project_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], datetime | None]:
-    """Rows (one per group, sorted by its key) and the snapshot's publish time; nothing
-    before the first publish or on a snapshot built before llm_usage existed."""
+    """Rows (one per group, sorted by its key) of one project (None: all, for the local
+    CLI) and the snapshot's publish time; nothing before the first publish or on a
+    snapshot built before llm_usage existed."""
     try:
         with reader.snapshot() as snap:
             if "llm_usage" not in snap.tables:
                 return [], snap.published_at
-            cur = snap.cursor.execute(usage_sql(by), [since, since])
+            cur = snap.cursor.execute(usage_sql(by), [project_id, project_id, since, since])
             names = [d[0] for d in cur.description or []]
             rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             return rows, snap.published_at

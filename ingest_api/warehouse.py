@@ -7,6 +7,9 @@ rename. So each snapshot is attached read-only to an in-memory database of its
 own, which opens whatever file the path names now. A reader notices a new file
 by its inode, serves new queries from it, and closes the old snapshot once the
 last query that started on it has finished.
+
+Every table a reader queries carries `project_id`; readers filter with
+`project_filter` (ingest_api/reads.py) so a key sees its own project only.
 """
 
 from __future__ import annotations
@@ -38,6 +41,16 @@ class Snapshot:
     tables: frozenset[str]
 
 
+# A snapshot built before projects existed has no `project_id` column: it cannot say
+# whose rows are whose, so readers treat it as not published until the next build.
+_PROJECT_SCOPED_SQL = """
+    select count(distinct table_name) = count(distinct table_name)
+        filter (where column_name = 'project_id')
+    from duckdb_columns()
+    where database_name = ? and table_name in ('events', 'sessions')
+"""
+
+
 @dataclass(eq=False)
 class _OpenFile:
     """One attached snapshot file and how many queries are using it."""
@@ -61,10 +74,12 @@ def _open(path: Path, inode: int) -> _OpenFile:
         tables = con.execute(
             "select table_name from duckdb_tables() where database_name = ?", [SNAPSHOT_ALIAS]
         ).fetchall()
+        (scoped,) = con.execute(_PROJECT_SCOPED_SQL, [SNAPSHOT_ALIAS]).fetchone() or (0,)
     except BaseException:
         con.close()
         raise
-    return _OpenFile(con, inode, row[0] if row else None, frozenset(t for (t,) in tables))
+    names = frozenset(t for (t,) in tables)
+    return _OpenFile(con, inode, row[0] if row else None, names if scoped else frozenset())
 
 
 class WarehouseReader:
@@ -107,6 +122,9 @@ class WarehouseReader:
     def snapshot(self) -> Iterator[Snapshot]:
         """A cursor on the current snapshot: every query through it sees the same file."""
         snap = self._acquire()
+        if not snap.tables:  # empty, or from before projects (no project_id to scope by)
+            self._release(snap)
+            raise WarehouseNotPublished(str(self.path))
         try:
             cur = snap.con.cursor()
             try:

@@ -96,13 +96,14 @@ def remove_leftovers(settings: Settings) -> list[Path]:
 
     Called under the run lock, so no publish is in flight; landing temp files are
     removed only once old enough not to be a server's write in progress."""
-    from achilles_core.landing import LEFTOVER_TEMP_AGE_S, LandingZone
+    from achilles_core.landing import LEFTOVER_TEMP_AGE_S, project_zones
 
     removed = []
     for p in Path(settings.warehouse_dir).glob(".publish-*.duckdb*"):
         p.unlink(missing_ok=True)
         removed.append(p)
-    removed += LandingZone(settings.events_dir).remove_leftover_temp_files(LEFTOVER_TEMP_AGE_S)
+    for _, zone in project_zones(settings):
+        removed += zone.remove_leftover_temp_files(LEFTOVER_TEMP_AGE_S)
     return removed
 
 

@@ -25,21 +25,23 @@ from achilles_core.settings import Settings
 # DuckDB's per-row-group min/max skips the rest (at 10 M events, /correlations went
 # from a full scan to a few row groups).
 PUBLISHED_TABLES: dict[str, str] = {
-    "events": "session_id, event_seq",
-    "sessions": "session_id",
-    "error_clusters": "cluster_id",
-    "session_error_clusters": "session_id, cluster_id",
-    "error_occurrences": "session_id, event_id",
-    "event_correlations": "session_id, correlation_id",
-    "agent_performance": "session_id nulls first, agent_performance_id",
+    # project_id first: a session is (project_id, session_id), and the order must be
+    # total for the snapshot to be deterministic.
+    "events": "project_id, session_id, event_seq",
+    "sessions": "project_id, session_id",
+    "error_clusters": "project_id, cluster_id",
+    "session_error_clusters": "project_id, session_id, cluster_id",
+    "error_occurrences": "project_id, session_id, event_id",
+    "event_correlations": "project_id, session_id, correlation_id",
+    "agent_performance": "project_id, session_id nulls first, agent_performance_id",
     "insights": "insight_id",
     # Receivers (#12): incidents from Alertmanager alerts and Sentry errors.
     "incidents": "incident_id",
     "incident_members": "incident_id, member_key",
-    "landing_sessions": "session_id",
+    "landing_sessions": "project_id, session_id",
     # Usage and cost (issue #11).
-    "llm_usage": "session_id, usage_id",
-    "session_usage": "session_id",
+    "llm_usage": "project_id, session_id, usage_id",
+    "session_usage": "project_id, session_id",
     "usage_daily": "usage_date, usage_daily_id",
 }
 # The analytics marts dbt builds: everything published but the insight step's own

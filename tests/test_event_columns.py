@@ -21,7 +21,8 @@ from ingest_api.session_reads import EVENT_COLUMNS
 ROOT = Path(__file__).resolve().parent.parent
 DBT = ROOT / "dbt_project"
 # What the warehouse's `events` table holds of an event (it adds event_seq).
-WAREHOUSE_EVENT_COLUMNS = [*EVENT_COLUMNS, "event_seq"]
+# The warehouse's events carry the project (from the landing folder) and their place.
+WAREHOUSE_EVENT_COLUMNS = ["project_id", *EVENT_COLUMNS, "event_seq"]
 
 
 def named_in_order(text: str, names: tuple[str, ...] | list[str]) -> list[str]:
@@ -73,7 +74,7 @@ def test_dbt_landing_macros_list_the_landing_columns(macro):
 
 
 def test_dbt_staging_documents_the_landing_columns():
-    assert model_columns("stg_events") == list(COLUMNS)
+    assert model_columns("stg_events") == ["project_id", *COLUMNS]
 
 
 def test_dbt_events_mart_documents_the_read_columns():

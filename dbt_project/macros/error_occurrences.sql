@@ -18,13 +18,14 @@
     ),
 
     current_errors as materialized (
-        select session_id, event_id, event_hash, "timestamp"
+        select project_id, session_id, event_id, event_hash, "timestamp"
         from {{ ref('int_events_deduplicated') }}
         where event_type = 'error' and {{ in_sessions(sessions) }}
     )
 
     select
         normalized.event_id,
+        normalized.project_id,
         normalized.session_id,
         normalized."timestamp",
         normalized.cluster_id,
@@ -34,7 +35,7 @@
     from normalized
     inner join current_errors
         on
-            normalized.session_id = current_errors.session_id
+            normalized.project_id = current_errors.project_id and normalized.session_id = current_errors.session_id
             and normalized.event_id = current_errors.event_id
             and normalized.event_hash = current_errors.event_hash
             and normalized."timestamp" = current_errors."timestamp"

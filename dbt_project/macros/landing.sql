@@ -1,37 +1,54 @@
 {#
-  The landing zone is a folder of immutable Parquet files, one folder per session
-  (see ingest_api/landing.py). The source `landing.events` reads them with
+  The landing zone is a folder of immutable Parquet files, one folder per session of
+  each project (see achilles_core/landing.py): `landing/events/<session>/` for project
+  `default`, `landing/events.<project>/<session>/` for the others; the folder names the
+  project, as no column in the file does. The source `landing.events` reads them with
   read_parquet; DuckDB refuses a glob that matches no file, so staging asks
   `landing_has_files()` first and falls back to `landing_events_empty()`, a typed
   empty relation with the landing schema, so `dbt build` on a fresh data dir
   succeeds with empty marts.
 #}
 
-{% macro landing_events_dir() -%}
-    {{ return(env_var('ACHILLES_DATA_DIR') ~ '/landing/events') }}
+{#- A project's session folders (project ids, like session ids, are [A-Za-z0-9_.-]). -#}
+{% macro landing_events_dir(project_id='default') -%}
+    {%- set base = env_var('ACHILLES_DATA_DIR') ~ '/landing/events' -%}
+    {{ return(base if project_id == 'default' else base ~ '.' ~ project_id) }}
 {%- endmacro %}
 
 
+{#- Every project's files: `events*` matches `events` and every `events.<project>`. -#}
 {% macro landing_events_glob() -%}
-    {{ return(landing_events_dir() ~ '/*/*.parquet') }}
+    {{ return(env_var('ACHILLES_DATA_DIR') ~ '/landing/events*/*/*.parquet') }}
 {%- endmacro %}
 
 
-{#- The landed rows of some sessions only: their folders, not the whole zone (session
-    ids are restricted to [A-Za-z0-9_.-], so they are safe in a path and a glob). -#}
+{#- The project a landing file belongs to, from its path (`filename` of read_parquet or
+    `file` of glob): the name of its session folder's parent, `events` or `events.<p>`. -#}
+{% macro project_of_landing_file(path) -%}
+    coalesce(
+        nullif(substr(parse_filename(parse_dirpath(parse_dirpath({{ path }}))), 8), ''),
+        'default'
+    )
+{%- endmacro %}
+
+
+{#- The landed rows of some sessions only: their folders, not the whole zone. A session
+    is a key '<project_id>/<session_id>' (ids are [A-Za-z0-9_.-], no '/', so the key
+    splits back and both are safe in a path and a glob). -#}
 {% macro landing_events_of(sessions) -%}
     {%- if sessions | length == 0 -%}
         ({{ landing_events_empty() }})
     {%- else -%}
         read_parquet([
-            {%- for s in sessions %}'{{ landing_events_dir() | replace("'", "''") }}/{{ s }}/*.parquet'{{ ', ' if not loop.last }}{% endfor -%}
-        ])
+            {%- for key in sessions %}{% set parts = key.split('/', 1) %}'{{ landing_events_dir(parts[0]) | replace("'", "''") }}/{{ parts[1] }}/*.parquet'{{ ', ' if not loop.last }}{% endfor -%}
+        ], filename = true)
     {%- endif -%}
 {%- endmacro %}
 
 
 {#- Landing columns typed and named as the warehouse uses them (stg_events). -#}
 {% macro typed_landing_columns() -%}
+        cast({{ project_of_landing_file('filename') }} as varchar) as project_id,
         cast(event_id as varchar) as event_id,
         cast(event_id_source as varchar) as event_id_source,
         cast(session_id as varchar) as session_id,
@@ -122,6 +139,7 @@
         cast(null as varchar) as event_hash,
         cast(null as timestamptz) as received_at,
         cast(null as varchar) as batch_id,
-        cast(null as integer) as batch_index
+        cast(null as integer) as batch_index,
+        cast(null as varchar) as filename
     where false
 {%- endmacro %}

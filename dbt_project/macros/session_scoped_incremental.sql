@@ -8,8 +8,11 @@
   session whose file list is unchanged has the same rows. `stg_landing_sessions`
   lists the files from a directory listing, without reading any Parquet.
 
-  Each session-scoped model keeps `<model>__build_scope` (session_id, landing_files,
-  rederived), written by its post-hook in the same transaction as its rows: the files
+  A session is (project_id, session_id): two projects may both have a session "s1".
+  In Jinja a session is the key '<project_id>/<session_id>' (neither id holds '/').
+
+  Each session-scoped model keeps `<model>__build_scope` (project_id, session_id,
+  landing_files, rederived), written by its post-hook in the same transaction as its rows: the files
   each session was derived from, and whether the last build re-derived it. A model
   that fails keeps its old state, so the next run re-derives its sessions again,
   whatever other models did meanwhile. No clock is involved: a batch stamped long
@@ -57,22 +60,28 @@
     `state` says the model last derived it from (a query; `state` is a relation). -#}
 {% macro landing_against(state) -%}
     select
+        landing.project_id,
         landing.session_id,
         landing.landing_files,
         built.landing_files is distinct from landing.landing_files as rederived
     from {{ landing_sessions_relation(this) }} as landing
-    left join {{ state }} as built on landing.session_id = built.session_id
+    left join {{ state }} as built
+        on landing.project_id = built.project_id and landing.session_id = built.session_id
 {%- endmacro %}
 
 
-{#- The sessions to re-derive in this run: a list of ids, or none for all. -#}
+{#- The sessions to re-derive in this run: a list of '<project>/<session>' keys, or none
+    for all. -#}
 {% macro changed_sessions() -%}
     {%- set state = previous_build_scope() -%}
     {%- if state is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
-        select session_id from ({{ landing_against(state) }}) where rederived order by 1
+        select project_id || '/' || session_id
+        from ({{ landing_against(state) }})
+        where rederived
+        order by 1
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
@@ -97,14 +106,21 @@
 
 {#- `where` clause keeping the changed sessions (always true on a full build). As a
     subquery, not a literal IN list: DuckDB then filters the scan with the join's
-    keys and reads the other columns only for matching rows (5x faster at 10 M). -#}
+    keys and reads the other columns only for matching rows (5x faster at 10 M).
+    The session id alone narrows the scan; the project-qualified key then keeps
+    exactly the changed sessions. `column` names the session id; the project id is
+    the same qualifier's `project_id`. -#}
 {% macro in_sessions(sessions, column='session_id') -%}
+    {%- set project_column = column | replace('session_id', 'project_id') -%}
     {%- if sessions is none -%}
         true
     {%- elif sessions | length == 0 -%}
         false
     {%- else -%}
         {{ column }} in (select unnest([
+            {%- for s in sessions %}'{{ s.split('/', 1)[1] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+        ]))
+        and {{ project_column }} || '/' || {{ column }} in (select unnest([
             {%- for s in sessions %}'{{ s | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
         ]))
     {%- endif -%}
@@ -128,7 +144,7 @@
     {%- set state = previous_build_scope() -%}
     create or replace table {{ this.schema }}.{{ this.identifier }}__build_scope as
     {% if state is none -%}
-    select session_id, landing_files, true as rederived
+    select project_id, session_id, landing_files, true as rederived
     from {{ landing_sessions_relation(this) }}
     {%- else -%}
     {{ landing_against(state) }}
@@ -150,7 +166,10 @@
     {%- if every.columns[0].values()[0] -%}
         {{ return('true') }}
     {%- endif -%}
-    {{ return("session_id in (select session_id from " ~ state ~ " where rederived)") }}
+    {{ return(
+        "project_id || '/' || session_id in (select project_id || '/' || session_id from "
+        ~ state ~ " where rederived)"
+    ) }}
 {%- endmacro %}
 
 
@@ -176,7 +195,8 @@
         {{ return(ref('stg_events')) }}
     {%- endif -%}
     {%- set sessions = run_query(
-        "select session_id from " ~ build_scope_relation(events) ~ " where rederived order by 1"
+        "select project_id || '/' || session_id from " ~ build_scope_relation(events)
+        ~ " where rederived order by 1"
     ).columns[0].values() | list -%}
     {{ return("(select " ~ typed_landing_columns() ~ " from " ~ landing_events_of(sessions) ~ ")") }}
 {%- endmacro %}

@@ -17,11 +17,11 @@ final as (
     from correlations
     left join events as actions
         on
-            correlations.session_id = actions.session_id
+            correlations.project_id = actions.project_id and correlations.session_id = actions.session_id
             and correlations.action_event_id = actions.event_id
     left join events as errors
         on
-            correlations.session_id = errors.session_id
+            correlations.project_id = errors.project_id and correlations.session_id = errors.session_id
             and correlations.error_event_id = errors.event_id
     where
         correlations.method = 'time_window'

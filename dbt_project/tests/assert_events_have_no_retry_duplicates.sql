@@ -6,12 +6,13 @@ with
 
 derived as (
     select
+        project_id,
         session_id,
         event_id,
         event_hash,
         "timestamp",
         lag("timestamp") over (
-            partition by session_id, event_hash order by "timestamp", event_id
+            partition by project_id, session_id, event_hash order by "timestamp", event_id
         ) as previous_at
     from {{ scoped(ref('events')) }}
     where event_id like 'h-%'

@@ -4,6 +4,7 @@ with
 
 per_error as (
     select
+        project_id,
         session_id,
         method,
         error_event_id,
@@ -11,7 +12,7 @@ per_error as (
         count(*) as candidate_rows,
         max(attribution_rank) as max_rank
     from {{ scoped(ref('event_correlations')) }}
-    group by session_id, method, error_event_id
+    group by project_id, session_id, method, error_event_id
 ),
 
 final as (

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from ingest_api.deps import Service, SettingsDep
+from ingest_api.deps import CallerDep, Service, SettingsDep
 from ingest_api.encoding import read_body
 from ingest_api.service import ACCEPTED, DUPLICATE, REJECTED
 from ingest_api.sources.alertmanager import AlertmanagerError, parse_webhook
@@ -37,7 +37,7 @@ class AlertmanagerOut(BaseModel):
     responses={400: {"description": "Not an Alertmanager webhook body"}},
 )
 async def alertmanager(
-    request: Request, service: Service, settings: SettingsDep
+    request: Request, service: Service, settings: SettingsDep, caller: CallerDep
 ) -> AlertmanagerOut:
     body = await read_body(request, settings.max_body_bytes)
     try:
@@ -45,7 +45,11 @@ async def alertmanager(
         parsed = parse_webhook(payload, received_at=datetime.now(UTC))
     except (ValueError, AlertmanagerError) as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    results = await run_in_threadpool(service.ingest, parsed.events) if parsed.events else []
+    results = (
+        await run_in_threadpool(service.ingest, parsed.events, None, caller.project_id)
+        if parsed.events
+        else []
+    )
     rejected = [f"alert {n}: {reason}" for n, reason in parsed.bad_lines]
     rejected += [f"{r.field}: {r.reason}" for r in results if r.status == REJECTED]
     return AlertmanagerOut(

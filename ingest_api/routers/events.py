@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from achilles_core.contract import check_session_id
-from ingest_api.deps import Service, SettingsDep
+from ingest_api.deps import CallerDep, Service, SettingsDep
 from ingest_api.schemas import EXAMPLE_EVENT, BatchIn, BatchOut, ErrorOut, EventResultOut
 from ingest_api.service import ACCEPTED, DUPLICATE, REJECTED
 
@@ -107,7 +107,11 @@ def _parse_batch(body: bytes, max_events: int) -> tuple[list[Any], str | None]:
     },
 )
 async def ingest_batch(
-    request: Request, response: Response, service: Service, settings: SettingsDep
+    request: Request,
+    response: Response,
+    service: Service,
+    settings: SettingsDep,
+    caller: CallerDep,
 ) -> BatchOut:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
@@ -117,7 +121,7 @@ async def ingest_batch(
         )
     body = await _read_body(request, settings.max_body_bytes)
     events, default_sid = _parse_batch(body, settings.max_batch_events)
-    results = await run_in_threadpool(service.ingest, events, default_sid)
+    results = await run_in_threadpool(service.ingest, events, default_sid, caller.project_id)
     counts = {ACCEPTED: 0, DUPLICATE: 0, REJECTED: 0}
     for r in results:
         counts[r.status] += 1

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from ingest_api.deps import Service, SettingsDep
+from ingest_api.deps import CallerDep, Service, SettingsDep
 from ingest_api.encoding import read_json_object
 from ingest_api.service import ACCEPTED, DUPLICATE, REJECTED
 from ingest_api.sources.base import with_session_starts
@@ -58,7 +58,9 @@ _EXAMPLE = {
         422: {"description": "The payload has no valid session_id"},
     },
 )
-async def claude_code_hook(request: Request, service: Service, settings: SettingsDep) -> HookOut:
+async def claude_code_hook(
+    request: Request, service: Service, settings: SettingsDep, caller: CallerDep
+) -> HookOut:
     payload = await read_json_object(request, settings.max_body_bytes)
     parsed = parse_hook(
         payload, received_at=datetime.now(UTC), include_prompts=settings.hooks_include_prompts
@@ -66,7 +68,7 @@ async def claude_code_hook(request: Request, service: Service, settings: Setting
     if parsed.bad_lines:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, parsed.bad_lines[0][1])
     events = with_session_starts(parsed)
-    results = await run_in_threadpool(service.ingest, events)
+    results = await run_in_threadpool(service.ingest, events, None, caller.project_id)
     name = payload.get("hook_event_name")
     return HookOut(
         hook_event_name=name if isinstance(name, str) else None,

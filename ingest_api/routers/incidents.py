@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from achilles_core.vocab import Severity
 from ingest_api import incident_reads
-from ingest_api.deps import Warehouse
+from ingest_api.deps import CallerDep, Warehouse
 from ingest_api.schemas import ErrorOut, RFC3339Time
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
@@ -87,6 +87,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 @router.get("", response_model=IncidentsOut, summary="Incidents, newest first")
 async def list_incidents(
     warehouse: Warehouse,
+    caller: CallerDep,
     status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
     severity: Severity | None = None,
     since: Annotated[
@@ -99,6 +100,7 @@ async def list_incidents(
     rows, computed_at = await run_in_threadpool(
         incident_reads.list_incidents,
         warehouse,
+        caller,
         status_,
         severity.value if severity else None,
         since,
@@ -125,8 +127,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     summary="One incident",
     responses=_NOT_FOUND,
 )
-async def get_incident(incident_id: str, warehouse: Warehouse) -> IncidentDetailOut:
-    found = await run_in_threadpool(incident_reads.get_incident, warehouse, incident_id)
+async def get_incident(
+    incident_id: str, warehouse: Warehouse, caller: CallerDep
+) -> IncidentDetailOut:
+    found = await run_in_threadpool(incident_reads.get_incident, warehouse, caller, incident_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id!r}")
     return IncidentDetailOut(**found)
@@ -138,9 +142,12 @@ async def get_incident(incident_id: str, warehouse: Warehouse) -> IncidentDetail
     responses={200: {"content": {"text/markdown": {}, "application/json": {}}}, **_NOT_FOUND},
 )
 async def export_incident(
-    incident_id: str, warehouse: Warehouse, format: Literal["md", "json"] = "md"
+    incident_id: str,
+    warehouse: Warehouse,
+    caller: CallerDep,
+    format: Literal["md", "json"] = "md",
 ) -> Response:
-    report = await run_in_threadpool(incident_reads.incident_report, warehouse, incident_id)
+    report = await run_in_threadpool(incident_reads.incident_report, warehouse, caller, incident_id)
     if report is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id!r}")
     if format == "json":

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from achilles_core.contract import SESSION_ID_PATTERN
 from achilles_core.vocab import InsightKind, InsightSeverity, InsightStatus
 from ingest_api import reads
-from ingest_api.deps import Warehouse
+from ingest_api.deps import CallerDep, Warehouse
 from ingest_api.schemas import InsightOut, InsightsOut, RFC3339Time
 
 router = APIRouter(prefix="/v1/insights", tags=["insights"])
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1/insights", tags=["insights"])
 @router.get("/recent", response_model=InsightsOut, summary="Recent insights, newest first")
 async def recent_insights(
     warehouse: Warehouse,
+    caller: CallerDep,
     session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
     kind: InsightKind | None = None,
     severity: InsightSeverity | None = None,
@@ -30,7 +31,7 @@ async def recent_insights(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> InsightsOut:
     rows, computed_at = await run_in_threadpool(
-        reads.recent_insights, warehouse, session_id, kind, severity, status, since, limit
+        reads.recent_insights, warehouse, caller, session_id, kind, severity, status, since, limit
     )
     for r in rows:
         r["evidence"] = orjson.loads(r["evidence"])

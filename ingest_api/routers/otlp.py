@@ -25,7 +25,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.concurrency import run_in_threadpool
 
-from ingest_api.deps import Service, SettingsDep
+from ingest_api.deps import CallerDep, Service, SettingsDep
 from ingest_api.encoding import read_body
 from ingest_api.service import REJECTED
 from ingest_api.sources.base import with_session_starts
@@ -96,10 +96,12 @@ def _answer(response: Any, content_type: str) -> Response:
     return Response(body, media_type=content_type)
 
 
-async def _land(service: Any, result: OtlpResult, starts: bool = False) -> list[str]:
+async def _land(
+    service: Any, result: OtlpResult, project_id: str, starts: bool = False
+) -> list[str]:
     # Agent telemetry (logs) opens its sessions as the importers do, with the agent named.
     events = with_session_starts(result.parse) if starts else result.parse.events
-    results = await run_in_threadpool(service.ingest, events) if events else []
+    results = await run_in_threadpool(service.ingest, events, None, project_id) if events else []
     return result.rejected + [
         f"{events[r.index].get('event_id')}: {r.field}: {r.reason}"
         for r in results
@@ -113,7 +115,9 @@ async def _land(service: Any, result: OtlpResult, starts: bool = False) -> list[
     openapi_extra=_DOC,
     responses=_RESPONSES,
 )
-async def traces(request: Request, service: Service, settings: SettingsDep) -> Response:
+async def traces(
+    request: Request, service: Service, settings: SettingsDep, caller: CallerDep
+) -> Response:
     async with _admitted():
         ct = _content_type(request)
         body = await read_body(request, settings.max_body_bytes)
@@ -122,7 +126,7 @@ async def traces(request: Request, service: Service, settings: SettingsDep) -> R
         except OtlpDecodeError as exc:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
         result = parse_traces(decoded, received_at=datetime.now(UTC))
-        rejected = await _land(service, result)
+        rejected = await _land(service, result, caller.project_id)
         response = ExportTraceServiceResponse()
         if rejected:
             response.partial_success.rejected_spans = len(rejected)
@@ -136,7 +140,9 @@ async def traces(request: Request, service: Service, settings: SettingsDep) -> R
     openapi_extra=_DOC,
     responses=_RESPONSES,
 )
-async def logs(request: Request, service: Service, settings: SettingsDep) -> Response:
+async def logs(
+    request: Request, service: Service, settings: SettingsDep, caller: CallerDep
+) -> Response:
     async with _admitted():
         ct = _content_type(request)
         body = await read_body(request, settings.max_body_bytes)
@@ -145,7 +151,7 @@ async def logs(request: Request, service: Service, settings: SettingsDep) -> Res
         except OtlpDecodeError as exc:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
         result = parse_logs(decoded, received_at=datetime.now(UTC))
-        rejected = await _land(service, result, starts=True)
+        rejected = await _land(service, result, caller.project_id, starts=True)
         response = ExportLogsServiceResponse()
         if rejected:
             response.partial_success.rejected_log_records = len(rejected)

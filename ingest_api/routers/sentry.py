@@ -1,7 +1,8 @@
 """Sentry's ingest endpoints, so an unmodified Sentry SDK reports to Achilles.
 
 `sentry_sdk.init(dsn="http://<achilles api key>@<host>:<port>/<project>")`: the
-DSN's public key is the API key. SDKs send it in `X-Sentry-Auth` (or
+DSN's public key is the API key, and the key's Achilles project is where the events
+land (the DSN's `<project>` is Sentry's, kept on each event). SDKs send it in `X-Sentry-Auth` (or
 `?sentry_key=`); `Authorization: Bearer` works too. Error events become `error`
 events (`ingest_api.sources.sentry`); other envelope items (transactions,
 sessions, client reports) are accepted and dropped, as Sentry does with what a
@@ -10,7 +11,6 @@ project does not keep.
 
 from __future__ import annotations
 
-import hmac
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from achilles_core.projects import Caller
 from ingest_api.deps import Service, SettingsDep
 from ingest_api.encoding import read_body, read_json_object
 from ingest_api.service import REJECTED
@@ -48,15 +49,18 @@ def _given_key(request: Request) -> str | None:
     return None
 
 
-def _check_key(request: Request, key: str | None) -> None:
-    keys: list[str] = request.app.state.settings.effective_api_keys
+def _check_key(request: Request, key: str | None) -> Caller:
+    """The caller whose key the DSN carries: its project is where the events land."""
     if key is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing key: use the Achilles API key as the DSN's public key",
         )
-    if not any(hmac.compare_digest(key.encode(), k.encode()) for k in keys):
+    caller = request.app.state.keys.resolve(key)
+    if caller is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid key")
+    assert isinstance(caller, Caller)
+    return caller
 
 
 def _envelope_dsn_key(body: bytes) -> str | None:
@@ -72,13 +76,15 @@ def _envelope_dsn_key(body: bytes) -> str | None:
 
 
 async def _store(
-    service: Any, payloads: list[dict[str, Any]], project: str
+    service: Any, payloads: list[dict[str, Any]], project: str, caller: Caller
 ) -> tuple[str | None, list[str]]:
     now = datetime.now(UTC)
     events: list[dict[str, Any]] = []
     for payload in payloads:
         events.extend(parse_sentry_event(payload, project=project, received_at=now).events)
-    results = await run_in_threadpool(service.ingest, events) if events else []
+    results = (
+        await run_in_threadpool(service.ingest, events, None, caller.project_id) if events else []
+    )
     rejected = [f"{r.field}: {r.reason}" for r in results if r.status == REJECTED]
     first = payloads[0].get("event_id") if payloads else None
     return (first if isinstance(first, str) else None), rejected
@@ -95,12 +101,12 @@ async def envelope(
 ) -> SentryOut:
     key = _given_key(request)
     body = await read_body(request, settings.max_body_bytes)
-    _check_key(request, key or _envelope_dsn_key(body))
+    caller = _check_key(request, key or _envelope_dsn_key(body))
     try:
         payloads, _skipped = parse_envelope(body)
     except EnvelopeError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    event_id, rejected = await _store(service, payloads, project)
+    event_id, rejected = await _store(service, payloads, project, caller)
     if rejected:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"event refused: {rejected[0]}")
     return SentryOut(id=event_id)
@@ -115,9 +121,9 @@ async def envelope(
 async def store(
     request: Request, service: Service, settings: SettingsDep, project: str = _PROJECT
 ) -> SentryOut:
-    _check_key(request, _given_key(request))
+    caller = _check_key(request, _given_key(request))
     payload = await read_json_object(request, settings.max_body_bytes)
-    event_id, rejected = await _store(service, [payload], project)
+    event_id, rejected = await _store(service, [payload], project, caller)
     if rejected:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"event refused: {rejected[0]}")
     return SentryOut(id=event_id)

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from achilles_core.contract import SESSION_ID_PATTERN, EventValidationError
 from ingest_api import pagination, reads
-from ingest_api.deps import Service, SessionReads, Warehouse
+from ingest_api.deps import CallerDep, Service, SessionReads, Warehouse
 from ingest_api.schemas import (
     AgentPerformanceOut,
     CorrelationOut,
@@ -73,7 +73,7 @@ def _bad_event(exc: EventValidationError) -> HTTPException:
     },
 )
 async def start_session(
-    body: SessionStartIn, service: Service, response: Response
+    body: SessionStartIn, service: Service, caller: CallerDep, response: Response
 ) -> SessionStartOut:
     try:
         session_id, created = await run_in_threadpool(
@@ -85,6 +85,7 @@ async def start_session(
                 branch=body.branch,
                 metadata=body.metadata,
                 started_at=body.started_at,
+                project_id=caller.project_id,
             )
         )
     except EventValidationError as exc:
@@ -100,10 +101,10 @@ async def start_session(
     summary="End a session",
     responses={**NOT_FOUND, **WRITE_ERRORS},
 )
-async def end_session(body: SessionEndIn, service: Service) -> SessionEndOut:
+async def end_session(body: SessionEndIn, service: Service, caller: CallerDep) -> SessionEndOut:
     try:
         ended = await run_in_threadpool(
-            service.end_session, body.session_id, body.outcome, body.ended_at
+            service.end_session, body.session_id, body.outcome, body.ended_at, caller.project_id
         )
     except UnknownSession:
         raise not_found(body.session_id) from None
@@ -119,20 +120,22 @@ async def end_session(body: SessionEndIn, service: Service) -> SessionEndOut:
     responses=NOT_FOUND,
 )
 async def get_session(
-    session_id: SessionId, sessions: SessionReads, warehouse: Warehouse
+    session_id: SessionId, sessions: SessionReads, warehouse: Warehouse, caller: CallerDep
 ) -> SessionDetailOut:
     try:
-        return await run_in_threadpool(_session_detail, session_id, sessions, warehouse)
+        return await run_in_threadpool(
+            _session_detail, caller.project_id, session_id, sessions, warehouse
+        )
     except UnknownSession:
         raise not_found(session_id) from None
 
 
 def _session_detail(
-    session_id: str, sessions: SessionReader, warehouse: WarehouseReader
+    project_id: str, session_id: str, sessions: SessionReader, warehouse: WarehouseReader
 ) -> SessionDetailOut:
     # One thread hop for both reads rather than two.
-    overview = sessions.session_overview(session_id, warehouse)
-    summary = reads.session_summary(warehouse, session_id)
+    overview = sessions.session_overview(session_id, warehouse, project_id)
+    summary = reads.session_summary(warehouse, project_id, session_id)
     return SessionDetailOut(**overview, summary=SessionSummaryOut(**summary) if summary else None)
 
 
@@ -146,6 +149,7 @@ async def get_session_events(
     session_id: SessionId,
     sessions: SessionReads,
     warehouse: Warehouse,
+    caller: CallerDep,
     limit: Limit = 100,
     offset: Offset = 0,
     cursor: Cursor = None,
@@ -154,12 +158,17 @@ async def get_session_events(
     try:
         if after is None:
             events, total = await run_in_threadpool(
-                sessions.session_events, session_id, limit, offset, warehouse
+                sessions.session_events, session_id, limit, offset, warehouse, caller.project_id
             )
             more = offset + len(events) < total
         else:
             events, more = await run_in_threadpool(
-                sessions.session_events_after, session_id, limit, after, warehouse
+                sessions.session_events_after,
+                session_id,
+                limit,
+                after,
+                warehouse,
+                caller.project_id,
             )
             total = None
     except UnknownSession:
@@ -208,11 +217,13 @@ def _page(
     }
 
 
-async def _known(session_id: str, sessions: SessionReader, warehouse: WarehouseReader) -> None:
-    """404 unless the landing zone or the warehouse knows the session."""
-    if await run_in_threadpool(sessions.session_exists, session_id):
+async def _known(
+    project_id: str, session_id: str, sessions: SessionReader, warehouse: WarehouseReader
+) -> None:
+    """404 unless the project's landing zone or the warehouse knows the session."""
+    if await run_in_threadpool(sessions.session_exists, session_id, project_id):
         return
-    if not await run_in_threadpool(reads.session_in_warehouse, warehouse, session_id):
+    if not await run_in_threadpool(reads.session_in_warehouse, warehouse, project_id, session_id):
         raise not_found(session_id)
 
 
@@ -226,14 +237,15 @@ async def get_session_errors(
     session_id: SessionId,
     sessions: SessionReads,
     warehouse: Warehouse,
+    caller: CallerDep,
     limit: Limit = 100,
     offset: Offset = 0,
     cursor: Cursor = None,
 ) -> SessionErrorsOut:
     after = _after(pagination.ERRORS, cursor, offset)
-    await _known(session_id, sessions, warehouse)
+    await _known(caller.project_id, session_id, sessions, warehouse)
     rows, total, more, computed_at = await run_in_threadpool(
-        reads.session_errors, warehouse, session_id, limit, offset, after
+        reads.session_errors, warehouse, caller.project_id, session_id, limit, offset, after
     )
     names = ("occurrences", "first_seen_at", "cluster_id")
     return SessionErrorsOut(
@@ -255,15 +267,23 @@ async def get_session_correlations(
     session_id: SessionId,
     sessions: SessionReads,
     warehouse: Warehouse,
+    caller: CallerDep,
     limit: Limit = 100,
     offset: Offset = 0,
     min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.0,
     cursor: Cursor = None,
 ) -> SessionCorrelationsOut:
     after = _after(pagination.CORRELATIONS, cursor, offset)
-    await _known(session_id, sessions, warehouse)
+    await _known(caller.project_id, session_id, sessions, warehouse)
     rows, total, more, computed_at = await run_in_threadpool(
-        reads.session_correlations, warehouse, session_id, limit, offset, min_confidence, after
+        reads.session_correlations,
+        warehouse,
+        caller.project_id,
+        session_id,
+        limit,
+        offset,
+        min_confidence,
+        after,
     )
     names = ("error_timestamp", "error_event_id", "attribution_rank", "correlation_id")
     return SessionCorrelationsOut(
@@ -282,11 +302,11 @@ async def get_session_correlations(
     responses=NOT_FOUND,
 )
 async def get_session_agent_performance(
-    session_id: SessionId, sessions: SessionReads, warehouse: Warehouse
+    session_id: SessionId, sessions: SessionReads, warehouse: Warehouse, caller: CallerDep
 ) -> SessionAgentPerformanceOut:
-    await _known(session_id, sessions, warehouse)
+    await _known(caller.project_id, session_id, sessions, warehouse)
     per_session, overall, computed_at = await run_in_threadpool(
-        reads.session_agent_performance, warehouse, session_id
+        reads.session_agent_performance, warehouse, caller.project_id, session_id
     )
     return SessionAgentPerformanceOut(
         session_id=session_id,

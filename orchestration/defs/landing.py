@@ -17,7 +17,7 @@ from dagster import (
     asset_check,
 )
 
-from achilles_core.landing import COLUMNS, LEFTOVER_TEMP_AGE_S, LandingZone
+from achilles_core.landing import COLUMNS, LEFTOVER_TEMP_AGE_S, LandingZone, project_zones
 from achilles_core.settings import Settings
 
 LANDING_KEY = AssetKey(["landing", "events"])
@@ -27,8 +27,11 @@ VERIFIED_MARKER = ".verified"
 
 def newest_landed_file_mtime(settings: Settings) -> float | None:
     """Newest session-folder change: a file landed or a compaction ran there."""
-    zone = LandingZone(settings.events_dir)
-    mtimes = [(zone.events_dir / sid).stat().st_mtime for sid in zone.session_ids()]
+    mtimes = [
+        (zone.events_dir / sid).stat().st_mtime
+        for _, zone in project_zones(settings)
+        for sid in zone.session_ids()
+    ]
     return max(mtimes) if mtimes else None
 
 
@@ -36,28 +39,39 @@ def newest_landed_file_mtime(settings: Settings) -> float | None:
     key=LANDING_KEY,
     group_name="landing",
     description=(
-        "Immutable Parquet files the ingest API lands, one folder per session. "
-        "Materializing compacts folders with many small files into one."
+        "Immutable Parquet files the ingest API lands, one folder per session of each "
+        "project. Materializing compacts folders with many small files into one."
     ),
 )
 def landing_events(
     context: AssetExecutionContext, settings: ResourceParam[Settings]
 ) -> MaterializeResult:
-    zone = LandingZone(settings.events_dir)
-    zone.remove_leftover_temp_files(older_than_s=LEFTOVER_TEMP_AGE_S)
-    bad = quarantine_new_unreadable(zone)
-    for f in bad:
-        context.log.warning(f"quarantined unreadable landing file {f} (see {zone.quarantine_dir})")
-    sessions, merged = zone.compact(settings.compact_min_files)
-    files = list(zone.all_files())
-    rows, upgraded = 0, 0
-    for f in files:
-        meta = pq.read_metadata(f)
-        rows += meta.num_rows
-        if tuple(meta.schema.names) != COLUMNS:  # landed by an older version
-            zone.upgrade_file(f)
-            upgraded += 1
-    quarantined = zone.quarantined()
+    zones = [zone for _, zone in project_zones(settings)]
+    bad: list[Path] = []
+    quarantined: list[Path] = []
+    files: list[Path] = []
+    sessions = merged = rows = upgraded = session_count = 0
+    for zone in zones:
+        zone.remove_leftover_temp_files(older_than_s=LEFTOVER_TEMP_AGE_S)
+        zone_bad = quarantine_new_unreadable(zone)
+        for f in zone_bad:
+            context.log.warning(
+                f"quarantined unreadable landing file {f} (see {zone.quarantine_dir})"
+            )
+        bad += zone_bad
+        compacted, zone_merged = zone.compact(settings.compact_min_files)
+        sessions += compacted
+        merged += zone_merged
+        zone_files = list(zone.all_files())
+        for f in zone_files:
+            meta = pq.read_metadata(f)
+            rows += meta.num_rows
+            if tuple(meta.schema.names) != COLUMNS:  # landed by an older version
+                zone.upgrade_file(f)
+                upgraded += 1
+        files += zone_files
+        quarantined += zone.quarantined()
+        session_count += len(zone.session_ids())
     context.log.info(
         f"compacted {merged} files in {sessions} sessions; {len(files)} files remain; "
         f"{upgraded} files upgraded to the current columns; {len(bad)} quarantined now, "
@@ -65,14 +79,14 @@ def landing_events(
     )
     return MaterializeResult(
         metadata={
-            "sessions": len(zone.session_ids()),
+            "sessions": session_count,
             "files": len(files),
             "landed_rows": rows,
             "files_compacted": merged,
             "files_upgraded": upgraded,
             "files_quarantined_now": MetadataValue.json([str(f) for f in bad]),
             "files_in_quarantine": len(quarantined),
-            "path": MetadataValue.path(str(zone.events_dir)),
+            "path": MetadataValue.path(str(settings.landing_dir)),
         }
     )
 
@@ -83,7 +97,7 @@ def quarantine_new_unreadable(zone: LandingZone) -> list[Path]:
     Files are immutable, so each is read once: the marker's mtime is the start of
     the last pass, and only files changed since then are read again.
     """
-    marker = zone.events_dir.parent / VERIFIED_MARKER
+    marker = zone.events_dir.parent / (VERIFIED_MARKER + zone.suffix)
     since = marker.stat().st_mtime if marker.exists() else 0.0
     # A file's mtime is its write time, a moment before its rename into place: the
     # margin keeps a file renamed in during this pass in the next one.

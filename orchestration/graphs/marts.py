@@ -2,6 +2,11 @@
 
 Reads use the contract's column names (docs/warehouse-contract.md) and load a
 batch of sessions with one query per table.
+
+A session is (project_id, session_id); the insight step names it by one string, its
+key (`SESSION_KEY_SQL`: the bare id in project `default`, '<project>/<id>' elsewhere),
+so each mart is read through `keyed()`, which puts the key in `session_id`. The
+store splits it back into project_id and session_id when it writes `insights`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,20 @@ INPUT_TABLES = (
 )
 MESSAGE_CHARS = 300
 SESSION_IDS = "(select unnest($ids::varchar[]))"
+SESSION_KEY_SQL = (
+    "case when project_id = 'default' then session_id else project_id || '/' || session_id end"
+)
+
+
+def keyed(table: str) -> str:
+    """`table` (a fixed mart name) with `session_id` replaced by the session key."""
+    return f"(select * replace ({SESSION_KEY_SQL} as session_id) from {table})"
+
+
+def split_session_key(key: str) -> tuple[str, str]:
+    """The session key back as (project_id, session_id)."""
+    project, sep, session = key.partition("/")
+    return (project, session) if sep else ("default", key)
 
 
 class MissingWarehouseTable(RuntimeError):
@@ -80,7 +99,7 @@ def load_contexts(
             f"""
             select session_id, event_count, error_count, error_density,
                    timezone('UTC', first_event_at), timezone('UTC', last_event_at)
-            from sessions where session_id in {SESSION_IDS}
+            from {keyed("sessions")} where session_id in {SESSION_IDS}
             """,
             ids,
         ).fetchall()
@@ -95,7 +114,7 @@ def load_contexts(
                    row_number() over (
                        partition by session_id order by timestamp desc, event_id desc
                    ) as rn
-            from events where session_id in {SESSION_IDS}
+            from {keyed("events")} where session_id in {SESSION_IDS}
         )
         select session_id, event_id, event_seq, timezone('UTC', timestamp), event_type,
                source_type, actor, file_path, status, error_type, message
@@ -121,8 +140,8 @@ def load_contexts(
                end,
                coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false),
                coalesce(e.file_path, json_extract_string(e.attributes, '$.command'))
-        from events e
-        left join error_occurrences o
+        from {keyed("events")} e
+        left join {keyed("error_occurrences")} o
                on o.session_id = e.session_id and o.event_id = e.event_id
         where e.session_id in {SESSION_IDS}
           and e.event_type not in ('session_start', 'session_end')
@@ -153,7 +172,7 @@ def load_contexts(
     for r in con.execute(
         f"""
         select session_id, cluster_id, error_type, normalized_message, occurrences
-        from session_error_clusters where session_id in {SESSION_IDS}
+        from {keyed("session_error_clusters")} where session_id in {SESSION_IDS}
         order by session_id, cluster_id
         """,
         ids,
@@ -168,9 +187,11 @@ def load_contexts(
                timezone('UTC', c.action_timestamp), timezone('UTC', c.error_timestamp),
                c.lag_s, c.same_file, c.confidence, c.attribution_rank,
                left(a.message, {MESSAGE_CHARS}), left(e.message, {MESSAGE_CHARS}), e.error_type
-        from event_correlations c
-        left join events a on a.session_id = c.session_id and a.event_id = c.action_event_id
-        left join events e on e.session_id = c.session_id and e.event_id = c.error_event_id
+        from {keyed("event_correlations")} c
+        left join {keyed("events")} a
+            on a.session_id = c.session_id and a.event_id = c.action_event_id
+        left join {keyed("events")} e
+            on e.session_id = c.session_id and e.event_id = c.error_event_id
         where c.session_id in {SESSION_IDS}
         order by c.session_id, c.correlation_id
         """,

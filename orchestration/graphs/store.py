@@ -7,6 +7,10 @@ evaluated without its insights (or the reverse).
 
 Time columns: `detected_at` and `resolved_at` are data time (event timestamps);
 `first_computed_at` is the wall clock of the run that first wrote the row.
+
+The step names a session by its key (orchestration/graphs/marts.py); `insights`
+holds it split, as project_id and session_id, like every published table.
+Watermarks are internal and keep the key.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ import pyarrow as pa
 from achilles_core.insight_config import InsightConfig
 from achilles_core.vocab import INSIGHT_SEVERITIES, INSIGHT_STATUSES
 from orchestration.graphs.detectors import Finding, SessionSummary
-from orchestration.graphs.marts import SESSION_IDS, as_utc, check_inputs
+from orchestration.graphs.marts import (
+    SESSION_IDS,
+    SESSION_KEY_SQL,
+    as_utc,
+    check_inputs,
+    keyed,
+    split_session_key,
+)
 from orchestration.graphs.state import StoredInsight
 
 
@@ -32,6 +43,7 @@ def _sql_in(values: tuple[str, ...]) -> str:
 INSIGHTS_DDL = f"""
 create table if not exists insights (
     insight_id        varchar primary key,
+    project_id        varchar not null default 'default',
     session_id        varchar not null,
     kind              varchar not null,
     severity          varchar not null check (severity in ({_sql_in(INSIGHT_SEVERITIES)})),
@@ -74,8 +86,12 @@ def ensure_store(con: duckdb.DuckDBPyConnection) -> None:
     """Create `insights` and `insight_watermarks` if missing; check the inputs exist."""
     check_inputs(con)
     con.execute(INSIGHTS_DDL)
-    # An insights table created before narration existed gets the column.
+    # An insights table created before narration existed gets the column; one from
+    # before projects holds the default project's insights only.
     con.execute("alter table insights add column if not exists narrative varchar")
+    con.execute(
+        "alter table insights add column if not exists project_id varchar default 'default'"
+    )
     con.execute(WATERMARKS_DDL)
 
 
@@ -87,9 +103,9 @@ def sessions_to_evaluate(con: duckdb.DuckDBPyConnection, config: InsightConfig) 
     knobs that changed since (`rules_fingerprint`).
     """
     rows = con.execute(
-        """
+        f"""
         select s.session_id
-        from sessions s
+        from {keyed("sessions")} s
         left join insight_watermarks w on w.session_id = s.session_id
         where w.session_id is null
            or w.rules_fingerprint <> $fp
@@ -110,7 +126,12 @@ def _stored(row: Sequence) -> StoredInsight:
 
 
 _SELECT_INSIGHTS = ", ".join(
-    f"timezone('UTC', {c})" if c.endswith("_at") else c for c in INSIGHT_COLUMNS
+    f"timezone('UTC', {c})"
+    if c.endswith("_at")
+    else f"{SESSION_KEY_SQL} as session_id"
+    if c == "session_id"
+    else c
+    for c in INSIGHT_COLUMNS
 )
 
 
@@ -122,7 +143,7 @@ def load_insights(
         rows = con.execute(f"select {_SELECT_INSIGHTS} from insights").fetchall()
     else:
         rows = con.execute(
-            f"select {_SELECT_INSIGHTS} from insights where session_id in {SESSION_IDS}",
+            f"select {_SELECT_INSIGHTS} from insights where {SESSION_KEY_SQL} in {SESSION_IDS}",
             {"ids": list(session_ids)},
         ).fetchall()
     return {r[0]: _stored(r) for r in rows}
@@ -214,9 +235,9 @@ def plan_merge(
 
 
 _TS = pa.timestamp("us", tz="UTC")
-_INSIGHT_ARROW = pa.schema(
-    [(c, _TS if c.endswith("_at") else pa.string()) for c in INSIGHT_COLUMNS]
-)
+# As written to `insights`: the session key split into project_id and session_id.
+_TABLE_COLUMNS = ("insight_id", "project_id", *INSIGHT_COLUMNS[1:])
+_INSIGHT_ARROW = pa.schema([(c, _TS if c.endswith("_at") else pa.string()) for c in _TABLE_COLUMNS])
 _WATERMARK_ARROW = pa.schema(
     [
         ("session_id", pa.string()),
@@ -230,9 +251,11 @@ _STAGED = "_achilles_insights_staged"
 
 
 def _insight_table(rows: Sequence[StoredInsight]) -> pa.Table:
-    return pa.table(
-        {c: [getattr(r, c) for r in rows] for c in INSIGHT_COLUMNS}, schema=_INSIGHT_ARROW
-    )
+    columns = {c: [getattr(r, c) for r in rows] for c in INSIGHT_COLUMNS}
+    split = [split_session_key(r.session_id) for r in rows]
+    columns["project_id"] = [p for p, _ in split]
+    columns["session_id"] = [s for _, s in split]
+    return pa.table({c: columns[c] for c in _TABLE_COLUMNS}, schema=_INSIGHT_ARROW)
 
 
 def _write_staged(con: duckdb.DuckDBPyConnection, table: pa.Table, sql: str) -> None:
@@ -252,8 +275,8 @@ def apply_merge(
     now: datetime,
 ) -> None:
     """Write the plan and advance the evaluated sessions' watermarks, atomically."""
-    columns = ", ".join(INSIGHT_COLUMNS)
-    settable = ", ".join(f"{c} = s.{c}" for c in INSIGHT_COLUMNS if c != "insight_id")
+    columns = ", ".join(_TABLE_COLUMNS)
+    settable = ", ".join(f"{c} = s.{c}" for c in _TABLE_COLUMNS if c != "insight_id")
     fingerprint = config.rules_fingerprint()
     watermarks = pa.table(
         {

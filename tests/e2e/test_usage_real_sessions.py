@@ -132,7 +132,7 @@ def test_cli_and_api_report_the_same_usage(real: Path) -> None:
     cli = json.loads(_cli("usage", "--by", "session", "--json", "--data-dir", str(real)))
     settings = Settings(data_dir=real)
     with TestClient(create_app(settings)) as client:
-        headers = {"Authorization": f"Bearer {settings.effective_api_keys[0]}"}
+        headers = {"Authorization": f"Bearer {settings.client_api_key}"}
         api = client.get("/v1/usage", params={"by": "session"}, headers=headers).json()["usage"]
         by_model = client.get("/v1/usage?by=model&since=2026-05-01", headers=headers).json()
     keys = (

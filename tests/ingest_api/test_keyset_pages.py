@@ -109,23 +109,23 @@ def test_error_cluster_cursor_pages_with_ties(tmp_path):
         db.execute("create table achilles_publish as select now() as published_at")
         db.execute(
             """create table session_error_clusters as
-            select 's' as session_id, 'c' || i as cluster_id, 'E' as error_type,
+            select 'default' as project_id, 's' as session_id, 'c' || i as cluster_id, 'E' as error_type,
                 'm' || i as normalized_message, (i % 3) + 1 as occurrences,
                 timestamptz '2026-01-01 00:00:00+00' + to_seconds(i % 2) as first_seen_at,
                 timestamptz '2026-01-02 00:00:00+00' as last_seen_at
             from range(10) t(i)"""
         )
         db.execute(
-            """create table error_clusters as select cluster_id, normalized_message as
+            """create table error_clusters as select project_id, cluster_id, normalized_message as
             sample_message, occurrences, 1 as sessions_affected from session_error_clusters"""
         )
     reader = WarehouseReader(path)
-    whole, total, more, _ = reads.session_errors(reader, "s", 1000, 0)
+    whole, total, more, _ = reads.session_errors(reader, "default", "s", 1000, 0)
     assert total == 10 and not more
     names = ("occurrences", "first_seen_at", "cluster_id")
     got, after = [], None
     while True:
-        rows, total, more, _ = reads.session_errors(reader, "s", 3, 0, after)
+        rows, total, more, _ = reads.session_errors(reader, "default", "s", 3, 0, after)
         got += rows
         if not more:
             break

@@ -21,8 +21,13 @@ def _build(settings: Settings, sessions: list[str]) -> None:
     """A build warehouse holding a `sessions` table: what publish copies."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.build_db)) as con:
-        con.execute("create or replace table sessions (session_id varchar, event_count bigint)")
-        con.executemany("insert into sessions values (?, ?)", [[s, 3] for s in sessions])
+        con.execute(
+            "create or replace table sessions "
+            "(project_id varchar, session_id varchar, event_count bigint)"
+        )
+        con.executemany(
+            "insert into sessions values (?, ?, ?)", [["default", s, 3] for s in sessions]
+        )
 
 
 def _sessions(reader: WarehouseReader) -> list[str]:

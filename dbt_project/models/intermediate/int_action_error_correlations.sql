@@ -37,6 +37,7 @@ events as (
 
 actions as (
     select
+        project_id,
         session_id,
         event_id as action_event_id,
         coalesce(actor, 'unknown') as agent,
@@ -59,6 +60,7 @@ action_buckets as (
 
 errors as (
     select
+        events.project_id,
         events.session_id,
         events.event_id as error_event_id,
         events.file_path as error_file_path,
@@ -74,7 +76,7 @@ errors as (
 ),
 
 error_clusters as (
-    select session_id, event_id, cluster_id
+    select project_id, session_id, event_id, cluster_id
     from ({{ current_error_occurrences(sessions) }}) as occurrences
 ),
 
@@ -90,7 +92,7 @@ candidates as (
     from errors
     inner join action_buckets
         on
-            errors.session_id = action_buckets.session_id
+            errors.project_id = action_buckets.project_id and errors.session_id = action_buckets.session_id
             and errors.bucket = action_buckets.bucket
     where
         errors.error_us - action_buckets.action_us between 0 and {{ correlation_window_us() }}
@@ -116,7 +118,7 @@ ranked as (
         *,
         case when same_file then 0.7 else 0.4 end as confidence,
         row_number() over (
-            partition by session_id, error_event_id
+            partition by project_id, session_id, error_event_id
             order by same_file desc, lag_us asc, action_event_id asc
         ) as attribution_rank
     from scored
@@ -125,9 +127,10 @@ ranked as (
 final as (
     select
         md5(
-            'time_window' || '|' || ranked.session_id || '|' || ranked.action_event_id
+            'time_window' || '|' || {{ qualified_session_id('ranked.') }} || '|' || ranked.action_event_id
             || '|' || ranked.error_event_id
         ) as correlation_id,
+        ranked.project_id,
         ranked.session_id,
         'time_window' as method,
         ranked.action_event_id,
@@ -145,7 +148,7 @@ final as (
     from ranked
     left join error_clusters
         on
-            ranked.session_id = error_clusters.session_id
+            ranked.project_id = error_clusters.project_id and ranked.session_id = error_clusters.session_id
             and ranked.error_event_id = error_clusters.event_id
 )
 

@@ -13,6 +13,7 @@ with
 
 actions as (
     select
+        project_id,
         session_id,
         coalesce(actor, 'unknown') as agent,
         "timestamp"
@@ -24,17 +25,17 @@ actions as (
 ),
 
 error_ids as (
-    select session_id, event_id
+    select project_id, session_id, event_id
     from {{ ref('int_events_deduplicated') }}
     where event_type = 'error' and {{ in_sessions(sessions) }}
 ),
 
 attributed_errors as (
-    select distinct correlations.session_id, correlations.error_event_id, correlations.agent
+    select distinct correlations.project_id, correlations.session_id, correlations.error_event_id, correlations.agent
     from {{ ref('int_action_error_correlations') }} as correlations
     inner join error_ids
         on
-            correlations.session_id = error_ids.session_id
+            correlations.project_id = error_ids.project_id and correlations.session_id = error_ids.session_id
             and correlations.error_event_id = error_ids.event_id
     where
         correlations.attribution_rank = 1
@@ -44,26 +45,29 @@ attributed_errors as (
 
 session_actions as (
     select
+        project_id,
         session_id,
         agent,
         count(*) as total_actions,
         min("timestamp") as first_action_at,
         max("timestamp") as last_action_at
     from actions
-    group by session_id, agent
+    group by project_id, session_id, agent
 ),
 
 session_induced as (
     select
+        project_id,
         session_id,
         agent,
         count(distinct error_event_id) as induced_error_count
     from attributed_errors
-    group by session_id, agent
+    group by project_id, session_id, agent
 ),
 
 final as (
     select
+        session_actions.project_id,
         session_actions.session_id,
         session_actions.agent,
         session_actions.total_actions,
@@ -73,7 +77,7 @@ final as (
     from session_actions
     left join session_induced
         on
-            session_actions.session_id = session_induced.session_id
+            session_actions.project_id = session_induced.project_id and session_actions.session_id = session_induced.session_id
             and session_actions.agent = session_induced.agent
 )
 

@@ -1,13 +1,14 @@
 -- One row per alert instance (grain: alert_id): an Alertmanager alert from its
 -- firing to its resolution. Alertmanager identifies an alert by its label
 -- fingerprint; a re-fire after resolution has a new startsAt, so the instance is
--- (fingerprint, starts_at). A resolved notification closes its instance.
+-- (project_id, fingerprint, starts_at): two projects' alerts never merge. A resolved notification closes its instance.
 -- Labels and annotations come from the newest notification of the instance.
 with
 
 alert_events as (
     select
         event_id,
+        project_id,
         session_id,
         {{ adapter.quote('timestamp') }} as event_at,
         status,
@@ -25,7 +26,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by fingerprint, starts_at_text
+            partition by project_id, fingerprint, starts_at_text
             order by event_at desc, event_id
         ) as newest_first
     from alert_events
@@ -34,6 +35,7 @@ ranked as (
 
 instances as (
     select
+        project_id,
         fingerprint,
         starts_at_text,
         max(case when status = 'resolved' then event_at end) as resolved_at,
@@ -41,12 +43,12 @@ instances as (
         min(case when status = 'resolved' then event_id end) as resolved_event_id
     from alert_events
     where fingerprint is not null and starts_at_text is not null
-    group by fingerprint, starts_at_text
+    group by project_id, fingerprint, starts_at_text
 ),
 
 final as (
     select
-        {{ dbt.concat(["'al-'", dbt.hash(dbt.concat(['instances.fingerprint', "'|'", 'instances.starts_at_text']))]) }}
+        {{ dbt.concat(["'al-'", dbt.hash(qualified_in_project(dbt.concat(['instances.fingerprint', "'|'", 'instances.starts_at_text']), 'instances.'))]) }}
             as alert_id,
         instances.fingerprint,
         newest.alertname,
@@ -61,12 +63,14 @@ final as (
         coalesce({{ json_text('newest.attributes', '$.labels.cluster') }}, '') as cluster,
         {{ json_text('newest.attributes', '$.labels.severity') }} as severity_label,
         newest.attributes,
+        instances.project_id,
         newest.session_id,
         coalesce(instances.firing_event_id, instances.resolved_event_id) as first_event_id,
         instances.resolved_event_id
     from instances
     inner join ranked as newest
-        on newest.fingerprint = instances.fingerprint
+        on newest.project_id = instances.project_id
+        and newest.fingerprint = instances.fingerprint
         and newest.starts_at_text = instances.starts_at_text
         and newest.newest_first = 1
 )

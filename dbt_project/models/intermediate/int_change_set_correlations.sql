@@ -54,6 +54,7 @@ events as (
 
 runs as (
     select
+        project_id,
         session_id,
         event_id as run_id,
         event_type as run_type,
@@ -68,6 +69,7 @@ runs as (
 
 run_targets as (
     select distinct
+        project_id,
         session_id,
         run_id,
         unnest(targets) as target
@@ -76,12 +78,13 @@ run_targets as (
 
 target_counts as (
     select
+        project_id,
         session_id,
         run_id,
         sum(case when target like '?%' then 0 else 1 end) as path_targets,
         sum(case when target like '?%' then 1 else 0 end) as filters
     from run_targets
-    group by session_id, run_id
+    group by project_id, session_id, run_id
 ),
 
 shaped_runs as (
@@ -91,29 +94,29 @@ shaped_runs as (
         coalesce(target_counts.filters, 0) as filters
     from runs
     left join target_counts
-        on runs.session_id = target_counts.session_id and runs.run_id = target_counts.run_id
+        on runs.project_id = target_counts.project_id and runs.session_id = target_counts.session_id and runs.run_id = target_counts.run_id
 ),
 
 -- every run is a row under each scope key it belongs to; `clears` = it passed there
 scope_rows as (
     select
-        session_id, run_id, run_us, runner, 'all' as scope_key,
+        project_id, session_id, run_id, run_us, runner, 'all' as scope_key,
         (status = 'passed' and path_targets = 0 and filters = 0) as clears
     from shaped_runs
     union all
     select
-        session_id, run_id, run_us, runner,
+        project_id, session_id, run_id, run_us, runner,
         'exact|' || {{ join_list('targets', ' ') }} as scope_key,
         status = 'passed' as clears
     from shaped_runs
     union all
     select
-        shaped_runs.session_id, shaped_runs.run_id, shaped_runs.run_us, shaped_runs.runner,
+        shaped_runs.project_id, shaped_runs.session_id, shaped_runs.run_id, shaped_runs.run_us, shaped_runs.runner,
         'path|' || run_targets.target as scope_key,
         (shaped_runs.status = 'passed' and shaped_runs.filters = 0) as clears
     from shaped_runs
     inner join run_targets
-        on shaped_runs.session_id = run_targets.session_id and shaped_runs.run_id = run_targets.run_id
+        on shaped_runs.project_id = run_targets.project_id and shaped_runs.session_id = run_targets.session_id and shaped_runs.run_id = run_targets.run_id
     where run_targets.target not like '?%'
 ),
 
@@ -121,7 +124,7 @@ scope_passes as (
     select
         *,
         max(case when clears then run_us end) over (
-            partition by session_id, runner, scope_key
+            partition by project_id, session_id, runner, scope_key
             order by run_us, run_id
             rows between unbounded preceding and 1 preceding
         ) as last_pass_us
@@ -130,6 +133,7 @@ scope_passes as (
 
 failing_runs as (
     select
+        shaped_runs.project_id,
         shaped_runs.session_id,
         shaped_runs.run_id,
         shaped_runs.run_type,
@@ -145,15 +149,16 @@ failing_runs as (
             as oldest_path_pass_us
     from shaped_runs
     inner join scope_passes
-        on shaped_runs.session_id = scope_passes.session_id and shaped_runs.run_id = scope_passes.run_id
+        on shaped_runs.project_id = scope_passes.project_id and shaped_runs.session_id = scope_passes.session_id and shaped_runs.run_id = scope_passes.run_id
     where shaped_runs.status in ('failed', 'error')
     group by
-        shaped_runs.session_id, shaped_runs.run_id, shaped_runs.run_type, shaped_runs.run_at,
+        shaped_runs.project_id, shaped_runs.session_id, shaped_runs.run_id, shaped_runs.run_type, shaped_runs.run_at,
         shaped_runs.run_us, shaped_runs.path_targets
 ),
 
 scoped_failures as (
     select
+        project_id,
         session_id,
         run_id,
         run_type,
@@ -170,22 +175,23 @@ scoped_failures as (
 -- the outcomes to explain: each failing run and each error under it
 outcomes as (
     select
-        session_id, run_id, run_id as outcome_id, run_at as outcome_at, run_us, cleared_us,
+        project_id, session_id, run_id, run_id as outcome_id, run_at as outcome_at, run_us, cleared_us,
         cast(null as varchar) as outcome_file_path
     from scoped_failures
     union all
     select
-        scoped_failures.session_id, scoped_failures.run_id, events.event_id,
+        scoped_failures.project_id, scoped_failures.session_id, scoped_failures.run_id, events.event_id,
         events.{{ adapter.quote('timestamp') }}, scoped_failures.run_us, scoped_failures.cleared_us,
         events.file_path
     from scoped_failures
     inner join events
-        on scoped_failures.session_id = events.session_id and scoped_failures.run_id = events.parent_id
+        on scoped_failures.project_id = events.project_id and scoped_failures.session_id = events.session_id and scoped_failures.run_id = events.parent_id
     where events.event_type = 'error'
 ),
 
 changes as (
     select
+        project_id,
         session_id,
         event_id as change_id,
         coalesce(actor, 'unknown') as agent,
@@ -204,16 +210,16 @@ changes as (
 ),
 
 change_file_list as (
-    select session_id, change_id, change_us, file_path as path
+    select project_id, session_id, change_id, change_us, file_path as path
     from changes
     where coalesce(file_path, '') <> ''
     union
-    select session_id, change_id, change_us, unnest({{ json_string_list('attributes', '$.files') }}) as path
+    select project_id, session_id, change_id, change_us, unnest({{ json_string_list('attributes', '$.files') }}) as path
     from changes
 ),
 
 change_paths as (
-    select session_id, change_id, change_us, {{ clean_path('path') }} as clean_path
+    select project_id, session_id, change_id, change_us, {{ clean_path('path') }} as clean_path
     from change_file_list
 ),
 
@@ -228,6 +234,7 @@ change_files as (
 -- every path a failure names: 'named' from the error itself, 'target' from its run
 error_paths as (
     select
+        events.project_id,
         events.session_id,
         events.parent_id as run_id,
         events.event_id,
@@ -239,26 +246,26 @@ error_paths as (
         ) as path
     from events
     inner join scoped_failures
-        on events.session_id = scoped_failures.session_id and events.parent_id = scoped_failures.run_id
+        on events.project_id = scoped_failures.project_id and events.session_id = scoped_failures.session_id and events.parent_id = scoped_failures.run_id
     where events.event_type = 'error'
 ),
 
 mention_list as (
     -- an error names its paths; its run names them too
-    select session_id, event_id as outcome_id, path, 'named' as how from error_paths
+    select project_id, session_id, event_id as outcome_id, path, 'named' as how from error_paths
     union all
-    select session_id, run_id as outcome_id, path, 'named' as how from error_paths
+    select project_id, session_id, run_id as outcome_id, path, 'named' as how from error_paths
     -- a run names its targets, for itself and for each of its errors
     union all
-    select run_targets.session_id, outcomes.outcome_id, run_targets.target, 'target' as how
+    select run_targets.project_id, run_targets.session_id, outcomes.outcome_id, run_targets.target, 'target' as how
     from run_targets
     inner join outcomes
-        on run_targets.session_id = outcomes.session_id and run_targets.run_id = outcomes.run_id
+        on run_targets.project_id = outcomes.project_id and run_targets.session_id = outcomes.session_id and run_targets.run_id = outcomes.run_id
     where run_targets.target not like '?%'
 ),
 
 mention_paths as (
-    select distinct session_id, outcome_id, how, {{ clean_path('path') }} as clean_path
+    select distinct project_id, session_id, outcome_id, how, {{ clean_path('path') }} as clean_path
     from mention_list
     where coalesce(path, '') <> ''
 ),
@@ -276,6 +283,7 @@ mentions as (
 
 named_matches as (
     select
+        outcomes.project_id,
         outcomes.session_id,
         outcomes.outcome_id,
         change_files.change_id,
@@ -284,9 +292,9 @@ named_matches as (
         change_files.change_us
     from outcomes
     inner join mentions
-        on outcomes.session_id = mentions.session_id and outcomes.outcome_id = mentions.outcome_id
+        on outcomes.project_id = mentions.project_id and outcomes.session_id = mentions.session_id and outcomes.outcome_id = mentions.outcome_id
     inner join change_files
-        on mentions.session_id = change_files.session_id and mentions.file_name = change_files.file_name
+        on mentions.project_id = change_files.project_id and mentions.session_id = change_files.session_id and mentions.file_name = change_files.file_name
     where
         change_files.change_us < outcomes.run_us
         and change_files.change_us > outcomes.cleared_us
@@ -299,6 +307,7 @@ named_matches as (
 
 module_matches as (
     select
+        outcomes.project_id,
         outcomes.session_id,
         outcomes.outcome_id,
         change_files.change_id,
@@ -307,9 +316,9 @@ module_matches as (
         change_files.change_us
     from outcomes
     inner join mentions
-        on outcomes.session_id = mentions.session_id and outcomes.outcome_id = mentions.outcome_id
+        on outcomes.project_id = mentions.project_id and outcomes.session_id = mentions.session_id and outcomes.outcome_id = mentions.outcome_id
     inner join change_files
-        on mentions.session_id = change_files.session_id and mentions.stem = change_files.stem
+        on mentions.project_id = change_files.project_id and mentions.session_id = change_files.session_id and mentions.stem = change_files.stem
     where
         mentions.is_test_file
         and mentions.file_name <> change_files.file_name
@@ -325,7 +334,7 @@ file_matches as (
         select
             *,
             row_number() over (
-                partition by session_id, outcome_id, matched_path
+                partition by project_id, session_id, outcome_id, matched_path
                 order by change_us desc, change_id desc, confidence desc
             ) as recency
         from (select * from named_matches union all select * from module_matches) as matched
@@ -336,22 +345,23 @@ file_matches as (
 -- the latest change before each failing run: a running max over the session's stream
 stream as (
     select
-        session_id, run_us as at_us, 0 as kind, run_id as item_id,
+        project_id, session_id, run_us as at_us, 0 as kind, run_id as item_id,
         cast(null as bigint) as change_seq
     from scoped_failures
     union all
     select
-        session_id, change_us, 1, change_id,
-        row_number() over (partition by session_id order by change_us, change_id)
+        project_id, session_id, change_us, 1, change_id,
+        row_number() over (partition by project_id, session_id order by change_us, change_id)
     from changes
 ),
 
 latest_before as (
     select
+        project_id,
         session_id,
         item_id as run_id,
         max(change_seq) over (
-            partition by session_id order by at_us, kind, item_id
+            partition by project_id, session_id order by at_us, kind, item_id
             rows between unbounded preceding and current row
         ) as last_change_seq,
         kind
@@ -361,12 +371,13 @@ latest_before as (
 numbered_changes as (
     select
         *,
-        row_number() over (partition by session_id order by change_us, change_id) as change_seq
+        row_number() over (partition by project_id, session_id order by change_us, change_id) as change_seq
     from changes
 ),
 
 latest_matches as (
     select
+        outcomes.project_id,
         outcomes.session_id,
         outcomes.outcome_id,
         numbered_changes.change_id,
@@ -375,27 +386,28 @@ latest_matches as (
         numbered_changes.change_us
     from outcomes
     inner join latest_before
-        on outcomes.session_id = latest_before.session_id and outcomes.run_id = latest_before.run_id
+        on outcomes.project_id = latest_before.project_id and outcomes.session_id = latest_before.session_id and outcomes.run_id = latest_before.run_id
     inner join numbered_changes
         on
-            latest_before.session_id = numbered_changes.session_id
+            latest_before.project_id = numbered_changes.project_id and latest_before.session_id = numbered_changes.session_id
             and latest_before.last_change_seq = numbered_changes.change_seq
     where latest_before.kind = 0 and numbered_changes.change_us > outcomes.cleared_us
 ),
 
 candidates as (
-    select session_id, outcome_id, change_id, max(confidence) as confidence
+    select project_id, session_id, outcome_id, change_id, max(confidence) as confidence
     from (
-        select session_id, outcome_id, change_id, confidence from file_matches
+        select project_id, session_id, outcome_id, change_id, confidence from file_matches
         union all
-        select session_id, outcome_id, change_id, confidence from latest_matches
+        select project_id, session_id, outcome_id, change_id, confidence from latest_matches
     ) as all_candidates
-    group by session_id, outcome_id, change_id
+    group by project_id, session_id, outcome_id, change_id
 ),
 
 change_set_rows as (
     select
         'change_set' as method,
+        candidates.project_id,
         candidates.session_id,
         candidates.change_id as action_event_id,
         candidates.outcome_id as error_event_id,
@@ -408,19 +420,20 @@ change_set_rows as (
         candidates.confidence >= 0.8 as same_file,
         cast(candidates.confidence as double) as confidence,
         row_number() over (
-            partition by candidates.session_id, candidates.outcome_id
+            partition by candidates.project_id, candidates.session_id, candidates.outcome_id
             order by candidates.confidence desc, changes.change_us desc, candidates.change_id desc
         ) as attribution_rank
     from candidates
     inner join changes
-        on candidates.session_id = changes.session_id and candidates.change_id = changes.change_id
+        on candidates.project_id = changes.project_id and candidates.session_id = changes.session_id and candidates.change_id = changes.change_id
     inner join outcomes
-        on candidates.session_id = outcomes.session_id and candidates.outcome_id = outcomes.outcome_id
+        on candidates.project_id = outcomes.project_id and candidates.session_id = outcomes.session_id and candidates.outcome_id = outcomes.outcome_id
 ),
 
 self_rows as (
     select
         'self' as method,
+        errors.project_id,
         errors.session_id,
         calls.event_id as action_event_id,
         errors.event_id as error_event_id,
@@ -436,14 +449,14 @@ self_rows as (
         cast(1 as bigint) as attribution_rank
     from events as errors
     inner join events as calls
-        on errors.session_id = calls.session_id and errors.parent_id = calls.event_id
+        on errors.project_id = calls.project_id and errors.session_id = calls.session_id and errors.parent_id = calls.event_id
     where
         errors.event_type = 'error'
         and calls.event_type in ('agent_action', 'human_action')
 ),
 
 error_clusters as (
-    select session_id, event_id, cluster_id
+    select project_id, session_id, event_id, cluster_id
     from ({{ current_error_occurrences(sessions) }}) as occurrences
 ),
 
@@ -456,9 +469,10 @@ unioned as (
 final as (
     select
         md5(
-            unioned.method || '|' || unioned.session_id || '|' || unioned.action_event_id
+            unioned.method || '|' || {{ qualified_session_id('unioned.') }} || '|' || unioned.action_event_id
             || '|' || unioned.error_event_id
         ) as correlation_id,
+        unioned.project_id,
         unioned.session_id,
         unioned.method,
         unioned.action_event_id,
@@ -476,7 +490,7 @@ final as (
     from unioned
     left join error_clusters
         on
-            unioned.session_id = error_clusters.session_id
+            unioned.project_id = error_clusters.project_id and unioned.session_id = error_clusters.session_id
             and unioned.error_event_id = error_clusters.event_id
 )
 

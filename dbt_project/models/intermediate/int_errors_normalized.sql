@@ -25,7 +25,7 @@ errors as (
 ),
 
 runs as (
-    select session_id, event_id as run_id
+    select project_id, session_id, event_id as run_id
     from events
     where event_type in ('test_run', 'check_run')
 ),
@@ -39,11 +39,12 @@ failure_text as (
         end as failure_text
     from errors
     left join runs
-        on errors.session_id = runs.session_id and errors.parent_id = runs.run_id
+        on errors.project_id = runs.project_id and errors.session_id = runs.session_id and errors.parent_id = runs.run_id
 ),
 
 normalized as (
     select
+        project_id,
         session_id,
         event_id,
         {{ adapter.quote('timestamp') }},
@@ -57,6 +58,7 @@ normalized as (
 
 final as (
     select
+        project_id,
         session_id,
         event_id,
         {{ adapter.quote('timestamp') }},

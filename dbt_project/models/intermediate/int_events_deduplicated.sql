@@ -38,7 +38,7 @@ ranked_by_event_id as (
     select
         *,
         row_number() over (
-            partition by session_id, event_id
+            partition by project_id, session_id, event_id
             order by
                 coalesce(revision, 0) desc, "timestamp", event_hash, received_at, batch_index,
                 batch_id
@@ -58,7 +58,7 @@ with_previous_same_content as (
         case
             when event_id_source = 'derived'
                 then lag("timestamp") over (
-                    partition by session_id, event_id_source, event_hash
+                    partition by project_id, session_id, event_id_source, event_hash
                     order by "timestamp", event_id
                 )
         end as previous_same_content_at
@@ -75,6 +75,7 @@ deduplicated as (
 
 final as (
     select
+        project_id,
         event_id,
         session_id,
         event_type,
@@ -106,7 +107,7 @@ final as (
         event_hash,
         received_at,
         row_number() over (
-            partition by session_id order by "timestamp", event_id
+            partition by project_id, session_id order by "timestamp", event_id
         ) as event_seq
     from deduplicated
 )

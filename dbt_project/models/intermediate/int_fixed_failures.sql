@@ -8,6 +8,7 @@ with
 
 runs as (
     select
+        project_id,
         session_id,
         coalesce(actor, 'unknown') as agent,
         event_type || '|' || coalesce(json_extract_string(attributes, '$.runner'), '') as run_scope,
@@ -28,6 +29,7 @@ passing as (
 -- each failing run with the pass that ended its streak (the first pass after it)
 failing_with_fix as (
     select
+        failing.project_id,
         failing.session_id,
         failing.agent,
         failing.run_scope,
@@ -36,14 +38,15 @@ failing_with_fix as (
     from failing
     inner join passing
         on
-            failing.session_id = passing.session_id
+            failing.project_id = passing.project_id and failing.session_id = passing.session_id
             and failing.run_scope = passing.run_scope
             and passing.run_at > failing.run_at
-    group by failing.session_id, failing.agent, failing.run_scope, failing.run_at
+    group by failing.project_id, failing.session_id, failing.agent, failing.run_scope, failing.run_at
 ),
 
 streaks as (
     select
+        project_id,
         session_id,
         run_scope,
         fixed_at,
@@ -51,11 +54,12 @@ streaks as (
         min(run_at) as failed_at,
         count(*) as failing_runs
     from failing_with_fix
-    group by session_id, run_scope, fixed_at
+    group by project_id, session_id, run_scope, fixed_at
 ),
 
 final as (
     select
+        project_id,
         session_id,
         agent,
         run_scope,

@@ -1,5 +1,6 @@
 -- How often an agent's actions break things (grain: agent_performance_id =
--- md5(scope | agent | session_id or '')), per session (scope 'session') and over
+-- md5(scope | agent | session_id or ''), prefixed '<project>/' outside project
+-- default), per project: per session (scope 'session') and over
 -- all sessions (scope 'overall'). Only agents with at least one action get rows.
 -- Counts come from int_agent_session_performance (see there);
 --   success_rate = greatest(0, (total_actions - induced_error_count) / total_actions)
@@ -15,17 +16,19 @@ with
 
 agent_cost as (
     select
+        project_id,
         session_id,
         coalesce(actor, 'unknown') as agent,
         sum(cost_usd_exact) as cost_usd_exact
     from {{ ref('llm_usage') }}
-    group by session_id, coalesce(actor, 'unknown')
+    group by project_id, session_id, coalesce(actor, 'unknown')
 ),
 
 -- the spend of a fixed failure: the session's own priced calls after its first
 -- failing run, up to and including the green run
 fix_spend as (
     select
+        fixes.project_id,
         fixes.session_id,
         fixes.agent,
         fixes.run_scope,
@@ -34,26 +37,28 @@ fix_spend as (
     from {{ ref('int_fixed_failures') }} as fixes
     left join {{ ref('llm_usage') }} as usage
         on
-            fixes.session_id = usage.session_id
+            fixes.project_id = usage.project_id and fixes.session_id = usage.session_id
             and usage.{{ adapter.quote('timestamp') }} > fixes.failed_at
             and usage.{{ adapter.quote('timestamp') }} <= fixes.fixed_at
-    group by fixes.session_id, fixes.agent, fixes.run_scope, fixes.failed_at
+    group by fixes.project_id, fixes.session_id, fixes.agent, fixes.run_scope, fixes.failed_at
 ),
 
 agent_fixes as (
     select
+        project_id,
         session_id,
         agent,
         count(*) as fixed_failures,
         sum(fix_cost_usd_exact) as fix_cost_usd_exact
     from fix_spend
-    group by session_id, agent
+    group by project_id, session_id, agent
 ),
 
 per_session as (
     select
         'session' as scope,
         agent,
+        project_id,
         session_id,
         1 as sessions_count,
         total_actions,
@@ -64,14 +69,15 @@ per_session as (
         coalesce(agent_fixes.fixed_failures, 0) as fixed_failures,
         agent_fixes.fix_cost_usd_exact
     from {{ ref('int_agent_session_performance') }} as performance
-    left join agent_cost using (session_id, agent)
-    left join agent_fixes using (session_id, agent)
+    left join agent_cost using (project_id, session_id, agent)
+    left join agent_fixes using (project_id, session_id, agent)
 ),
 
 overall as (
     select
         'overall' as scope,
         agent,
+        project_id,
         cast(null as varchar) as session_id,
         count(*) as sessions_count,
         sum(total_actions) as total_actions,
@@ -82,7 +88,7 @@ overall as (
         sum(fixed_failures) as fixed_failures,
         sum(fix_cost_usd_exact) as fix_cost_usd_exact
     from per_session
-    group by agent
+    group by project_id, agent
 ),
 
 combined as (
@@ -93,9 +99,11 @@ combined as (
 
 final as (
     select
-        md5(scope || '|' || agent || '|' || coalesce(session_id, '')) as agent_performance_id,
+        md5({{ qualified_in_project("scope || '|' || agent || '|' || coalesce(session_id, '')") }})
+            as agent_performance_id,
         scope,
         agent,
+        project_id,
         session_id,
         cast(sessions_count as bigint) as sessions_count,
         cast(total_actions as bigint) as total_actions,

@@ -1,4 +1,5 @@
--- One row per error cluster (grain: cluster_id), across all sessions.
+-- One row per error cluster of a project (grain: project_id + cluster_id), across the
+-- project's sessions (a cluster never spans projects).
 -- cluster_id = md5(coalesce(error_type, '') || '|' || normalized_message).
 -- sample_message and error_type come from the cluster's earliest occurrence
 -- (timestamp, session_id, event_id) so they do not depend on arrival order.
@@ -13,6 +14,7 @@ per_session as (
 
 aggregated as (
     select
+        project_id,
         cluster_id,
         arg_min(
             {'error_type': error_type, 'normalized_message': normalized_message,
@@ -24,11 +26,12 @@ aggregated as (
         sum(occurrences) as occurrences,
         count(*) as sessions_affected
     from per_session
-    group by cluster_id
+    group by project_id, cluster_id
 ),
 
 final as (
     select
+        project_id,
         cluster_id,
         earliest.error_type,
         earliest.normalized_message,

@@ -11,6 +11,7 @@ occurrences as (
 final as (
     select
         event_id,
+        project_id,
         session_id,
         "timestamp",
         cluster_id,

@@ -10,6 +10,7 @@ correlations as (
 final as (
     select
         correlation_id,
+        project_id,
         session_id,
         method,
         action_event_id,

@@ -10,6 +10,7 @@ deduplicated as (
 
 final as (
     select
+        project_id,
         event_id,
         session_id,
         event_type,

@@ -13,7 +13,9 @@
 --            at least spike_factor times its own hourly rate over the previous
 --            spike_baseline_hours (the hour it first appeared is novelty, not a spike).
 -- Everything is a function of the events alone, so replaying them gives the same
--- incidents and ids.
+-- incidents and ids. An incident never spans projects: the group keys (alert groups,
+-- Sentry clusters) are project-qualified ('<project>/' prefix outside project default,
+-- macros/projects.sql), and so are the incident ids hashed from them.
 with
 
 alerts as (
@@ -23,10 +25,10 @@ alerts as (
 alert_reach as (
     select
         *,
-        {{ dbt.concat(['alertname', "'|'", 'service', "'|'", 'namespace', "'|'", 'cluster']) }}
+        {{ qualified_in_project(dbt.concat(['alertname', "'|'", 'service', "'|'", 'namespace', "'|'", 'cluster'])) }}
             as group_key,
         max(coalesce(resolved_at, fired_at)) over (
-            partition by alertname, service, namespace, cluster
+            partition by project_id, alertname, service, namespace, cluster
             order by fired_at, alert_id
             rows between unbounded preceding and 1 preceding
         ) as previous_reach
@@ -73,6 +75,7 @@ alert_members as (
             as incident_id,
         'alert_group' as incident_kind,
         first_event_id as event_id,
+        project_id,
         session_id,
         alert_id as member_key,
         'alert' as member_type,
@@ -91,8 +94,9 @@ alert_members as (
 sentry_errors as (
     select
         occurrences.event_id,
+        occurrences.project_id,
         occurrences.session_id,
-        occurrences.cluster_id,
+        {{ qualified_in_project('occurrences.cluster_id', 'occurrences.') }} as cluster_id,
         occurrences.{{ adapter.quote('timestamp') }} as occurred_at,
         events.error_type,
         events.severity,
@@ -101,7 +105,7 @@ sentry_errors as (
         {{ dbt.date_trunc('hour', 'occurrences.' ~ adapter.quote('timestamp')) }} as hour_at
     from {{ ref('error_occurrences') }} as occurrences
     inner join {{ ref('events') }} as events
-        on events.session_id = occurrences.session_id
+        on events.project_id = occurrences.project_id and events.session_id = occurrences.session_id
         and events.event_id = occurrences.event_id
     where events.source_type = 'external'
         and {{ json_text('events.attributes', '$.sentry_project') }} is not null
@@ -185,6 +189,7 @@ final as (
         incident_id,
         incident_kind,
         event_id,
+        project_id,
         session_id,
         member_key,
         member_type,
@@ -203,6 +208,7 @@ final as (
         incident_id,
         incident_kind,
         event_id,
+        project_id,
         session_id,
         event_id as member_key,
         'error' as member_type,

@@ -1,4 +1,5 @@
--- One row per incident (grain: incident_id), from incident_members: its kind,
+-- One row per incident (grain: incident_id, unique across projects), from
+-- incident_members: its project, its kind,
 -- its primary member (highest severity, then earliest), its span and its state.
 -- An alert incident is resolved once every alert in it is resolved; error
 -- incidents carry no resolution signal and stay open.
@@ -10,6 +11,7 @@ members as (
 
 rolled as (
     select
+        project_id,
         incident_id,
         min(incident_kind) as kind,
         min(occurred_at) as opened_at,
@@ -20,7 +22,7 @@ rolled as (
         count(distinct session_id) as session_count,
         min(group_key) as group_key
     from members
-    group by incident_id
+    group by project_id, incident_id
 ),
 
 primary_member as (
@@ -29,6 +31,7 @@ primary_member as (
 
 final as (
     select
+        rolled.project_id,
         rolled.incident_id,
         rolled.kind,
         case when rolled.kind = 'alert_group' then 'alertmanager' else 'sentry' end as source,

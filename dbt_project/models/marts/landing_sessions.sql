@@ -1,4 +1,4 @@
--- The landing files each session had when this build ran (grain: session_id):
+-- The landing files each session had when this build ran (grain: project_id + session_id):
 -- stg_landing_sessions, published so the read API can tell whether the snapshot saw
 -- exactly the files a session's folder holds now (ingest_api/service.py).
 {{ config(materialized='view') }}
@@ -10,6 +10,8 @@ listed as (
 
 final as (
     select
+        project_id,
+        project_id,
         session_id,
         landed_through,
         landing_files,

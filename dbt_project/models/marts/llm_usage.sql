@@ -17,6 +17,7 @@ with
 
 calls as (
     select
+        project_id,
         session_id,
         event_id,
         parent_session_id,
@@ -37,11 +38,12 @@ calls as (
 
 session_facts as (
     select
+        project_id,
         session_id,
         json_extract_string(attributes, '$.agent') as agent,
         json_extract_string(attributes, '$.project') as project,
         row_number() over (
-            partition by session_id order by {{ adapter.quote('timestamp') }}, event_id
+            partition by project_id, session_id order by {{ adapter.quote('timestamp') }}, event_id
         ) as start_rank
     from {{ ref('int_events_deduplicated') }}
     where event_type = 'session_start'
@@ -73,6 +75,7 @@ measured as (
 
 priced as (
     select
+        measured.project_id,
         measured.session_id,
         measured.event_id,
         prices.provider_id,
@@ -87,7 +90,7 @@ priced as (
             as cost_usd_mtok,
         prices.request_usd,
         row_number() over (
-            partition by measured.session_id, measured.event_id
+            partition by measured.project_id, measured.session_id, measured.event_id
             order by prices.tier_input_above desc
         ) as tier_rank
     from measured
@@ -102,7 +105,8 @@ priced as (
 
 with_cost as (
     select
-        md5(measured.session_id || '|' || measured.event_id) as usage_id,
+        md5({{ qualified_session_id('measured.') }} || '|' || measured.event_id) as usage_id,
+        measured.project_id,
         measured.session_id,
         measured.event_id,
         measured.parent_session_id,
@@ -147,11 +151,11 @@ with_cost as (
     from measured
     left join priced
         on
-            measured.session_id = priced.session_id
+            measured.project_id = priced.project_id and measured.session_id = priced.session_id
             and measured.event_id = priced.event_id
             and priced.tier_rank = 1
     left join session_facts
-        on measured.session_id = session_facts.session_id and session_facts.start_rank = 1
+        on measured.project_id = session_facts.project_id and measured.session_id = session_facts.session_id and session_facts.start_rank = 1
     left join model_status
         on measured.model = model_status.model
 ),

@@ -14,24 +14,26 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by session_id, cluster_id order by "timestamp", event_id
+            partition by project_id, session_id, cluster_id order by "timestamp", event_id
         ) as occurrence_rank
     from occurrences
 ),
 
 aggregated as (
     select
+        project_id,
         session_id,
         cluster_id,
         count(*) as occurrences,
         min("timestamp") as first_seen_at,
         max("timestamp") as last_seen_at
     from occurrences
-    group by session_id, cluster_id
+    group by project_id, session_id, cluster_id
 ),
 
 final as (
     select
+        aggregated.project_id,
         aggregated.session_id,
         aggregated.cluster_id,
         ranked.error_type,
@@ -44,7 +46,7 @@ final as (
     from aggregated
     inner join ranked
         on
-            aggregated.session_id = ranked.session_id
+            aggregated.project_id = ranked.project_id and aggregated.session_id = ranked.session_id
             and aggregated.cluster_id = ranked.cluster_id
             and ranked.occurrence_rank = 1
 )

@@ -13,6 +13,7 @@ usage as (
 
 own as (
     select
+        project_id,
         session_id,
         max(parent_session_id) as parent_session_id,
         max(agent) as agent,
@@ -23,11 +24,12 @@ own as (
         {{ usage_sums() }},
         max(price_data_version) as price_data_version
     from usage
-    group by session_id
+    group by project_id, session_id
 ),
 
 subagents as (
     select
+        project_id,
         parent_session_id as session_id,
         count(distinct session_id) as subagent_sessions,
         count(*) as subagent_llm_calls,
@@ -36,11 +38,12 @@ subagents as (
         count(*) filter (where cost_status <> 'priced') as subagent_unpriced_calls
     from usage
     where parent_session_id is not null
-    group by parent_session_id
+    group by project_id, parent_session_id
 ),
 
 final as (
     select
+        own.project_id,
         own.session_id,
         own.parent_session_id,
         own.agent,
@@ -76,7 +79,7 @@ final as (
         ) as total_cost_usd,
         own.price_data_version
     from own
-    left join subagents on own.session_id = subagents.session_id
+    left join subagents on own.project_id = subagents.project_id and own.session_id = subagents.session_id
 )
 
 select * from final

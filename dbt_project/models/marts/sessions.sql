@@ -18,6 +18,7 @@ events as (
 
 session_starts as (
     select
+        project_id,
         session_id,
         actor,
         json_extract_string(attributes, '$.agent') as agent,
@@ -31,18 +32,19 @@ session_starts as (
             parent_session_id, json_extract_string(attributes, '$.parent_session_id')
         ) as parent_session_id,
         "timestamp" as started_at,
-        row_number() over (partition by session_id order by "timestamp", event_id) as start_rank
+        row_number() over (partition by project_id, session_id order by "timestamp", event_id) as start_rank
     from events
     where event_type = 'session_start'
 ),
 
 session_ends as (
     select
+        project_id,
         session_id,
         "timestamp" as ended_at,
         status as outcome,
         row_number() over (
-            partition by session_id order by "timestamp" desc, event_id desc
+            partition by project_id, session_id order by "timestamp" desc, event_id desc
         ) as end_rank
     from events
     where event_type = 'session_end'
@@ -53,6 +55,7 @@ session_ends as (
 -- above stays the sum of what clients sent.
 llm_usage_totals as (
     select
+        project_id,
         session_id,
         sum(cache_read_tokens) as cache_read_tokens,
         sum(cache_write_tokens) as cache_write_tokens,
@@ -61,24 +64,26 @@ llm_usage_totals as (
         count(*) filter (where cost_status <> 'priced') as unpriced_llm_calls
     from {{ ref('llm_usage') }}
     where {{ in_sessions(sessions) }}
-    group by session_id
+    group by project_id, session_id
 ),
 
 all_sessions as (
-    select distinct session_id from events
+    select distinct project_id, session_id from events
 ),
 
 session_models as (
     select
+        project_id,
         session_id,
         {{ sorted_distinct_list('model') }} as models
     from events
     where event_type = 'llm_call' and model is not null
-    group by session_id
+    group by project_id, session_id
 ),
 
 activity as (
     select
+        project_id,
         session_id,
         min("timestamp") as first_event_at,
         max("timestamp") as last_event_at,
@@ -96,11 +101,12 @@ activity as (
         count(distinct file_path) as distinct_files
     from events
     where event_type not in ('session_start', 'session_end')
-    group by session_id
+    group by project_id, session_id
 ),
 
 final as (
     select
+        all_sessions.project_id,
         all_sessions.session_id,
         session_starts.actor,
         session_starts.agent,
@@ -137,15 +143,15 @@ final as (
         coalesce(cast(llm_usage_totals.unpriced_llm_calls as bigint), 0) as unpriced_llm_calls
     from all_sessions
     left join session_starts
-        on all_sessions.session_id = session_starts.session_id and session_starts.start_rank = 1
+        on all_sessions.project_id = session_starts.project_id and all_sessions.session_id = session_starts.session_id and session_starts.start_rank = 1
     left join session_ends
-        on all_sessions.session_id = session_ends.session_id and session_ends.end_rank = 1
+        on all_sessions.project_id = session_ends.project_id and all_sessions.session_id = session_ends.session_id and session_ends.end_rank = 1
     left join activity
-        on all_sessions.session_id = activity.session_id
+        on all_sessions.project_id = activity.project_id and all_sessions.session_id = activity.session_id
     left join session_models
-        on all_sessions.session_id = session_models.session_id
+        on all_sessions.project_id = session_models.project_id and all_sessions.session_id = session_models.session_id
     left join llm_usage_totals
-        on all_sessions.session_id = llm_usage_totals.session_id
+        on all_sessions.project_id = llm_usage_totals.project_id and all_sessions.session_id = llm_usage_totals.session_id
 )
 
 select * from final

@@ -1,5 +1,7 @@
--- LLM usage and cost by day x agent x model x project (grain: usage_daily_id =
--- md5(usage_date | agent | model | project), nulls as ''). usage_date is the call's
+-- LLM usage and cost by project_id x day x agent x model x project (grain:
+-- usage_daily_id = md5(usage_date | agent | model | project), nulls as '', prefixed
+-- '<project_id>/' outside project default). `project` is the session's repository
+-- project (from its start event); `project_id` the Achilles project (tenant). usage_date is the call's
 -- UTC date. cost_usd sums the priced calls; unpriced_calls counts the others; cost_usd
 -- is null when none could be priced, never 0. Token sums are try_cast to bigint: a sum
 -- past its range (beyond any real use: calls are bounded to 1e12 tokens) is null, not a
@@ -12,6 +14,7 @@ usage as (
 
 grouped as (
     select
+        project_id,
         usage_date,
         agent,
         model,
@@ -19,15 +22,16 @@ grouped as (
         count(distinct session_id) as sessions,
         {{ usage_sums() }}
     from usage
-    group by usage_date, agent, model, project
+    group by project_id, usage_date, agent, model, project
 ),
 
 final as (
     select
-        md5(
-            cast(usage_date as varchar) || '|' || agent || '|' || coalesce(model, '')
-            || '|' || coalesce(project, '')
-        ) as usage_daily_id,
+        md5({{ qualified_in_project(
+            "cast(usage_date as varchar) || '|' || agent || '|' || coalesce(model, '')
+            || '|' || coalesce(project, '')"
+        ) }}) as usage_daily_id,
+        project_id,
         usage_date,
         agent,
         model,

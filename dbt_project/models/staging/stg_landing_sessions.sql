@@ -1,4 +1,4 @@
--- One row per session folder of the landing zone (grain: session_id): the landing
+-- One row per session folder of the landing zone (grain: project_id + session_id): the landing
 -- files this build saw. Read from the directory listing only (no Parquet is opened):
 -- a file's name starts with its batch's received time in microseconds, and a
 -- compacted file keeps the name of its newest input, so the newest name of a folder
@@ -17,6 +17,7 @@ with
 
 files as (
     select
+        {{ project_of_landing_file('file') }} as project_id,
         parse_filename(parse_dirpath(file)) as session_id,
         parse_filename(file) as file_name
     from glob('{{ landing_events_glob() | replace("'", "''") }}')
@@ -24,6 +25,7 @@ files as (
 
 stamped as (
     select
+        project_id,
         session_id,
         file_name,
         cast(make_timestamp(cast(left(file_name, 20) as bigint)) as timestamptz) as received_at
@@ -33,12 +35,13 @@ stamped as (
 
 final as (
     select
+        project_id,
         session_id,
         max(received_at) as landed_through,
         list(file_name order by file_name) as landing_files,
         count(*) as file_count
     from stamped
-    group by session_id
+    group by project_id, session_id
 )
 
 select * from final
