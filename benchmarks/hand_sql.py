@@ -47,13 +47,14 @@ def run_hand_sql(
     correlation_window_s: float = 10.0,
     threads: int | None = None,
 ) -> float:
-    """Build the marts into `out_db` (replaced); returns wall seconds (connect to close)."""
+    """Build the marts into `out_db` (replaced) from the landing zone whose default
+    project's folder is `events_dir`; returns wall seconds (connect to close)."""
     out_db = Path(out_db)
     for p in (out_db, out_db.with_name(out_db.name + ".wal")):
         p.unlink(missing_ok=True)
-    sql = render(
-        str(Path(events_dir).resolve() / "*" / "*.parquet"), dedupe_window_s, correlation_window_s
-    )
+    # Every project's folders: `events/` (project default) and each `events.<p>/` beside it.
+    landing = Path(events_dir).resolve().parent
+    sql = render(str(landing / "events*" / "*" / "*.parquet"), dedupe_window_s, correlation_window_s)
     t0 = time.perf_counter()
     con = duckdb.connect(str(out_db))
     try:

@@ -6,6 +6,10 @@
 -- ways, every column). Placeholders (plain text substitution): {landing_glob}, {dedupe_window_us},
 -- {correlation_window_us}.
 --
+-- A session is (project_id, session_id): the project comes from the landing folder
+-- (`events/` is project default, `events.<p>/` project p), and every per-session key
+-- below carries it.
+--
 -- Where it is cheaper than the dbt models, and why that is allowed:
 --  * the landing zone is read once, into a temp table, not once per model/test;
 --  * rule 1 of the dedup (same session_id + event_id) ranks only the rows whose
@@ -25,41 +29,43 @@ SET TimeZone = 'UTC';
 
 CREATE TEMP TABLE landed AS
 SELECT
+    coalesce(nullif(substr(parse_filename(parse_dirpath(parse_dirpath(filename))), 8), ''),
+        'default') AS project_id,
     event_id, event_id_source, session_id, event_type, source_type, "timestamp",
     actor, file_path, message, error_type, severity, status, parent_id, trace_id,
     span_id, model, input_tokens, output_tokens, cost_usd, attributes, tool_name,
     action_kind, duration_ms, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
     reasoning_tokens, parent_session_id, revision, event_hash, received_at, batch_id,
     batch_index
-FROM read_parquet('{landing_glob}', union_by_name = true);
+FROM read_parquet('{landing_glob}', union_by_name = true, filename = true);
 
 -- The dedupe (tests/test_dedupe_parity.py holds it to dbt's int_events_deduplicated).
 -- Rule 1: one row per (session_id, event_id), the lowest (timestamp, event_hash,
 -- received_at, batch_index, batch_id).
 CREATE TEMP TABLE repeated_ids AS
-SELECT session_id, event_id FROM landed GROUP BY ALL HAVING count(*) > 1;
+SELECT project_id, session_id, event_id FROM landed GROUP BY ALL HAVING count(*) > 1;
 
 CREATE TEMP TABLE unique_ids AS
-SELECT * FROM landed ANTI JOIN repeated_ids USING (session_id, event_id)
+SELECT * FROM landed ANTI JOIN repeated_ids USING (project_id, session_id, event_id)
 UNION ALL
 SELECT * FROM (
-    SELECT landed.* FROM landed SEMI JOIN repeated_ids USING (session_id, event_id)
+    SELECT landed.* FROM landed SEMI JOIN repeated_ids USING (project_id, session_id, event_id)
 ) QUALIFY row_number() OVER (
-    PARTITION BY session_id, event_id
+    PARTITION BY project_id, session_id, event_id
     ORDER BY coalesce(revision, 0) DESC, "timestamp", event_hash, received_at, batch_index,
         batch_id) = 1;
 
 -- Rule 2: derived ids, same (session_id, event_hash), chained within the window.
 CREATE TEMP TABLE repeated_content AS
-SELECT session_id, event_hash FROM unique_ids
+SELECT project_id, session_id, event_hash FROM unique_ids
 WHERE event_id_source = 'derived' GROUP BY ALL HAVING count(*) > 1;
 
 CREATE TEMP TABLE retry_duplicates AS
-SELECT session_id, event_id FROM (
-    SELECT session_id, event_id, "timestamp",
+SELECT project_id, session_id, event_id FROM (
+    SELECT project_id, session_id, event_id, "timestamp",
         lag("timestamp") OVER (
-            PARTITION BY session_id, event_hash ORDER BY "timestamp", event_id) AS prev
-    FROM unique_ids SEMI JOIN repeated_content USING (session_id, event_hash)
+            PARTITION BY project_id, session_id, event_hash ORDER BY "timestamp", event_id) AS prev
+    FROM unique_ids SEMI JOIN repeated_content USING (project_id, session_id, event_hash)
     WHERE event_id_source = 'derived'
 )
 WHERE prev IS NOT NULL AND epoch_us("timestamp") - epoch_us(prev) <= {dedupe_window_us};
@@ -68,21 +74,22 @@ WHERE prev IS NOT NULL AND epoch_us("timestamp") - epoch_us(prev) <= {dedupe_win
 -- rows is much cheaper than sorting whole events.
 CREATE TEMP TABLE kept_seq AS
 SELECT
-    session_id, event_id,
-    row_number() OVER (PARTITION BY session_id ORDER BY "timestamp", event_id) AS event_seq
+    project_id, session_id, event_id,
+    row_number() OVER (
+        PARTITION BY project_id, session_id ORDER BY "timestamp", event_id) AS event_seq
 FROM (
-    SELECT session_id, event_id, "timestamp" FROM unique_ids
-    ANTI JOIN retry_duplicates USING (session_id, event_id)
+    SELECT project_id, session_id, event_id, "timestamp" FROM unique_ids
+    ANTI JOIN retry_duplicates USING (project_id, session_id, event_id)
 );
 
 CREATE TABLE events AS
 SELECT
-    event_id, session_id, event_type, source_type, "timestamp", actor, file_path,
+    project_id, event_id, session_id, event_type, source_type, "timestamp", actor, file_path,
     message, error_type, severity, status, parent_id, trace_id, span_id, model,
     input_tokens, output_tokens, cost_usd, attributes, tool_name, action_kind, duration_ms,
     cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens,
     parent_session_id, revision, event_hash, received_at, kept_seq.event_seq
-FROM unique_ids JOIN kept_seq USING (session_id, event_id);
+FROM unique_ids JOIN kept_seq USING (project_id, session_id, event_id);
 
 DROP TABLE landed;
 DROP TABLE unique_ids;
@@ -95,7 +102,7 @@ FROM (SELECT DISTINCT message FROM events WHERE event_type = 'error');
 
 CREATE TABLE error_occurrences AS
 SELECT
-    e.event_id, e.session_id, e."timestamp",
+    e.project_id, e.event_id, e.session_id, e."timestamp",
     md5(coalesce(e.error_type, '') || '|' || n.normalized_message) AS cluster_id,
     e.error_type, n.normalized_message, e.message
 FROM events e
@@ -104,6 +111,7 @@ WHERE e.event_type = 'error';
 
 CREATE TABLE error_clusters AS
 SELECT
+    project_id,
     cluster_id,
     first.error_type,
     first.normalized_message,
@@ -111,6 +119,7 @@ SELECT
     first_seen_at, last_seen_at, occurrences, sessions_affected
 FROM (
     SELECT
+        project_id,
         cluster_id,
         arg_min({'error_type': error_type, 'normalized_message': normalized_message,
                   'message': message}, ("timestamp", session_id, event_id)) AS first,
@@ -119,17 +128,17 @@ FROM (
         count(*) AS occurrences,
         count(DISTINCT session_id) AS sessions_affected
     FROM error_occurrences
-    GROUP BY cluster_id
+    GROUP BY project_id, cluster_id
 );
 
 CREATE TABLE session_error_clusters AS
 SELECT
-    session_id, cluster_id, first.error_type, first.normalized_message,
+    project_id, session_id, cluster_id, first.error_type, first.normalized_message,
     first.event_id AS first_event_id, first.message AS sample_message,
     occurrences, first_seen_at, last_seen_at
 FROM (
     SELECT
-        session_id, cluster_id,
+        project_id, session_id, cluster_id,
         arg_min({'error_type': error_type, 'normalized_message': normalized_message,
                  'event_id': event_id, 'message': message},
                 ("timestamp", event_id)) AS first,
@@ -137,7 +146,7 @@ FROM (
         min("timestamp") AS first_seen_at,
         max("timestamp") AS last_seen_at
     FROM error_occurrences
-    GROUP BY session_id, cluster_id
+    GROUP BY project_id, session_id, cluster_id
 );
 
 ALTER TABLE error_occurrences DROP COLUMN message;
@@ -148,7 +157,7 @@ CREATE TABLE event_correlations AS
 WITH
 actions AS (
     SELECT
-        session_id, event_id AS action_event_id, coalesce(actor, 'unknown') AS agent,
+        project_id, session_id, event_id AS action_event_id, coalesce(actor, 'unknown') AS agent,
         file_path AS action_file_path, "timestamp" AS action_timestamp,
         epoch_us("timestamp") AS action_us,
         cast(floor(epoch_us("timestamp") / {correlation_window_us}) AS bigint) AS b
@@ -162,7 +171,7 @@ action_buckets AS (
 ),
 errors AS (
     SELECT
-        session_id, event_id AS error_event_id, file_path AS error_file_path,
+        project_id, session_id, event_id AS error_event_id, file_path AS error_file_path,
         "timestamp" AS error_timestamp, epoch_us("timestamp") AS error_us,
         coalesce(message, '') AS error_message,
         coalesce(json_extract_string(attributes, '$.stack'), '') || chr(10)
@@ -176,7 +185,8 @@ candidates AS (
         errors.*, a.action_event_id, a.agent, a.action_file_path, a.action_timestamp,
         errors.error_us - a.action_us AS lag_us
     FROM errors
-    JOIN action_buckets a ON errors.session_id = a.session_id AND errors.bucket = a.bucket
+    JOIN action_buckets a ON errors.project_id = a.project_id
+        AND errors.session_id = a.session_id AND errors.bucket = a.bucket
     WHERE errors.error_us - a.action_us BETWEEN 0 AND {correlation_window_us}
 ),
 scored AS (
@@ -194,27 +204,31 @@ ranked AS (
     SELECT *,
         CASE WHEN same_file THEN 0.7 ELSE 0.4 END AS confidence,
         row_number() OVER (
-            PARTITION BY session_id, error_event_id
+            PARTITION BY project_id, session_id, error_event_id
             ORDER BY same_file DESC, lag_us ASC, action_event_id ASC) AS attribution_rank
     FROM scored
 )
 SELECT
-    md5('time_window' || '|' || r.session_id || '|' || r.action_event_id || '|'
-        || r.error_event_id) AS correlation_id,
-    r.session_id, 'time_window' AS method, r.action_event_id, r.error_event_id, r.agent,
+    md5('time_window' || '|'
+        || CASE WHEN r.project_id = 'default' THEN r.session_id
+            ELSE r.project_id || '/' || r.session_id END
+        || '|' || r.action_event_id || '|' || r.error_event_id) AS correlation_id,
+    r.project_id, r.session_id, 'time_window' AS method, r.action_event_id, r.error_event_id, r.agent,
     r.action_file_path, r.error_file_path, o.cluster_id AS error_cluster_id,
     r.action_timestamp, r.error_timestamp,
     cast(r.lag_us AS double) / 1000000 AS lag_s,
     r.same_file, cast(r.confidence AS double) AS confidence, r.attribution_rank
 FROM ranked r
 LEFT JOIN error_occurrences o
-    ON r.session_id = o.session_id AND r.error_event_id = o.event_id;
+    ON r.project_id = o.project_id AND r.session_id = o.session_id
+        AND r.error_event_id = o.event_id;
 
 -- Sessions: one aggregate pass; session facts from the earliest session_start and
 -- the latest session_end (arg_min / arg_max over a struct keeps null fields).
 CREATE TABLE sessions AS
 WITH agg AS (
     SELECT
+        project_id,
         session_id,
         arg_min({'actor': actor, 'attributes': attributes, 'ts': "timestamp",
                  'parent': parent_session_id},
@@ -241,9 +255,10 @@ WITH agg AS (
     FROM (
         SELECT *, event_type NOT IN ('session_start', 'session_end') AS counted FROM events
     )
-    GROUP BY session_id
+    GROUP BY project_id, session_id
 )
 SELECT
+    project_id,
     session_id,
     s.actor,
     json_extract_string(s.attributes, '$.agent') AS agent,
@@ -278,40 +293,43 @@ CREATE TABLE agent_performance AS
 WITH
 session_actions AS (
     SELECT
-        session_id, coalesce(actor, 'unknown') AS agent, count(*) AS total_actions,
+        project_id, session_id, coalesce(actor, 'unknown') AS agent, count(*) AS total_actions,
         min("timestamp") AS first_action_at, max("timestamp") AS last_action_at
     FROM events
     WHERE event_type = 'agent_action' AND source_type = 'agent'
     GROUP BY ALL
 ),
 session_induced AS (
-    SELECT session_id, agent, count(DISTINCT error_event_id) AS induced_error_count
+    SELECT project_id, session_id, agent, count(DISTINCT error_event_id) AS induced_error_count
     FROM event_correlations
     WHERE attribution_rank = 1
     GROUP BY ALL
 ),
 per_session AS (
     SELECT
-        'session' AS scope, a.agent, a.session_id, 1 AS sessions_count, a.total_actions,
+        'session' AS scope, a.agent, a.project_id, a.session_id, 1 AS sessions_count,
+        a.total_actions,
         coalesce(i.induced_error_count, 0) AS induced_error_count,
         a.first_action_at, a.last_action_at
     FROM session_actions a
-    LEFT JOIN session_induced i ON a.session_id = i.session_id AND a.agent = i.agent
+    LEFT JOIN session_induced i
+        ON a.project_id = i.project_id AND a.session_id = i.session_id AND a.agent = i.agent
 ),
 combined AS (
     SELECT * FROM per_session
     UNION ALL BY NAME
     SELECT
-        'overall' AS scope, agent, cast(NULL AS varchar) AS session_id,
+        'overall' AS scope, agent, project_id, cast(NULL AS varchar) AS session_id,
         count(*) AS sessions_count, sum(total_actions) AS total_actions,
         sum(induced_error_count) AS induced_error_count,
         min(first_action_at) AS first_action_at, max(last_action_at) AS last_action_at
     FROM per_session
-    GROUP BY agent
+    GROUP BY project_id, agent
 )
 SELECT
-    md5(scope || '|' || agent || '|' || coalesce(session_id, '')) AS agent_performance_id,
-    scope, agent, session_id,
+    md5(CASE WHEN project_id = 'default' THEN '' ELSE project_id || '/' END
+        || scope || '|' || agent || '|' || coalesce(session_id, '')) AS agent_performance_id,
+    scope, agent, project_id, session_id,
     cast(sessions_count AS bigint) AS sessions_count,
     cast(total_actions AS bigint) AS total_actions,
     cast(induced_error_count AS bigint) AS induced_error_count,
