@@ -189,6 +189,10 @@ def _print_quarantine(settings: Settings) -> None:
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run on the published warehouse.")],
+    project: Annotated[
+        str | None,
+        typer.Option(help="See only this project's rows (each table filtered on project_id)."),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run ad-hoc SQL (read-only) on the published warehouse and print a table."""
@@ -196,11 +200,17 @@ def sql(
     from rich.console import Console
     from rich.table import Table
 
+    from achilles.project_sql import connect
+
     settings = _settings(data_dir)
     if not settings.published_db.exists():
         typer.echo("Nothing published yet: run `achilles run` first.", err=True)
         raise typer.Exit(1)
-    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        con = connect(settings.published_db, project)
+    except ValueError as exc:
+        typer.echo(f"--project: {exc}", err=True)
+        raise typer.Exit(2) from None
     try:
         cur = con.execute(query)
         if cur.description is None:
@@ -393,6 +403,10 @@ def import_(
     ] = False,
     interval: Annotated[float, typer.Option(help="Seconds between --watch rounds.")] = 2.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    project: Annotated[
+        str,
+        typer.Option(help="The project the sessions land in (local import; with --url the key's)."),
+    ] = "default",
     data_dir: DataDir = None,
 ) -> None:
     """Import an agent's own session logs (idempotent; only new events land)."""
@@ -402,7 +416,19 @@ def import_(
     if agent not in AGENTS:
         typer.echo(f"Unknown agent {agent!r}: choose one of {', '.join(AGENTS)}.", err=True)
         raise typer.Exit(2)
+    from achilles_core.projects import DEFAULT_PROJECT, check_project_id
+
     settings = _settings(data_dir)
+    try:
+        check_project_id(project)
+    except ValueError as exc:
+        typer.echo(f"--project: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if url and project != DEFAULT_PROJECT:
+        typer.echo(
+            "--project is for a local import; with --url the key's project is used.", err=True
+        )
+        raise typer.Exit(2)
     if url:
         key = api_key or os.environ.get("ACHILLES_API_KEY")
         if not key:
@@ -415,8 +441,9 @@ def import_(
             raise typer.Exit(2) from None
         cursor_name = "cursors-" + hashlib.sha256(url.encode()).hexdigest()[:12] + ".json"
     else:
-        sink = LocalSink(settings)
-        cursor_name = "cursors.json"
+        sink = LocalSink(settings, project)
+        # Per project: files imported into one project are new to another.
+        cursor_name = "cursors.json" if project == DEFAULT_PROJECT else f"cursors.{project}.json"
     cursors = Cursors.load(settings.data_dir / "import" / cursor_name)
     try:
         if watch:

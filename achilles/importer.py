@@ -151,13 +151,14 @@ class Sink(Protocol):
 class LocalSink:
     """The local landing zone, through the API's own write path."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, project_id: str = "default") -> None:
         from ingest_api.service import IngestService
 
         self.service = IngestService(settings)
+        self.project_id = project_id
 
     def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        results = self.service.ingest(events)
+        results = self.service.ingest(events, project_id=self.project_id)
         return [
             {"status": r.status, "event_id": r.event_id, "field": r.field, "reason": r.reason}
             for r in results

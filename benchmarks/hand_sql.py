@@ -54,7 +54,9 @@ def run_hand_sql(
         p.unlink(missing_ok=True)
     # Every project's folders: `events/` (project default) and each `events.<p>/` beside it.
     landing = Path(events_dir).resolve().parent
-    sql = render(str(landing / "events*" / "*" / "*.parquet"), dedupe_window_s, correlation_window_s)
+    sql = render(
+        str(landing / "events*" / "*" / "*.parquet"), dedupe_window_s, correlation_window_s
+    )
     t0 = time.perf_counter()
     con = duckdb.connect(str(out_db))
     try:

@@ -109,8 +109,8 @@ def test_error_cluster_cursor_pages_with_ties(tmp_path):
         db.execute("create table achilles_publish as select now() as published_at")
         db.execute(
             """create table session_error_clusters as
-            select 'default' as project_id, 's' as session_id, 'c' || i as cluster_id, 'E' as error_type,
-                'm' || i as normalized_message, (i % 3) + 1 as occurrences,
+            select 'default' as project_id, 's' as session_id, 'c' || i as cluster_id,
+                'E' as error_type, 'm' || i as normalized_message, (i % 3) + 1 as occurrences,
                 timestamptz '2026-01-01 00:00:00+00' + to_seconds(i % 2) as first_seen_at,
                 timestamptz '2026-01-02 00:00:00+00' as last_seen_at
             from range(10) t(i)"""
