@@ -30,5 +30,7 @@ def test_failed_build_keeps_the_last_snapshot_and_readers_keep_reading(tmp_path)
     finally:
         holder.close()
     assert published.read_bytes() == before
-    assert reader.execute("select count(*) from sessions").fetchone()[0] == len(built.sessions)
+    assert reader.execute("select count(*) from sessions where project_id = 'default'").fetchone()[
+        0
+    ] == len(built.sessions)
     reader.close()
