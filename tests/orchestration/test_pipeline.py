@@ -128,7 +128,12 @@ def test_full_refresh_rederives_every_session(tmp_path):
     def published_sessions() -> set[str]:
         con = duckdb.connect(str(wh.settings.published_db), read_only=True)
         try:
-            return {r[0] for r in con.execute("select session_id from sessions").fetchall()}
+            return {
+                r[0]
+                for r in con.execute(
+                    "select session_id from sessions where project_id = 'default'"
+                ).fetchall()
+            }
         finally:
             con.close()
 
