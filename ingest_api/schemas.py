@@ -317,6 +317,7 @@ class SessionAgentPerformanceOut(BaseModel):
 
 class InsightOut(BaseModel):
     insight_id: str = Field(description="Deterministic: same inputs, same id.")
+    project_id: str = Field(description="The session's project (an admin key sees several).")
     session_id: str
     kind: str
     severity: InsightSeverity

@@ -26,6 +26,9 @@ router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 
 class IncidentOut(BaseModel):
     incident_id: str = Field(description="Deterministic: replaying the same events gives it again.")
+    project_id: str = Field(
+        description="The project the alerts or errors came in (an admin key sees several)."
+    )
     kind: str = Field(description="alert_group, new_error or error_spike.")
     source: str = Field(description="alertmanager or sentry.")
     title: str | None = Field(description="The primary member's alert name or error type.")
