@@ -37,6 +37,14 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: 8000).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            help="Serve reads only, beside an ingest server on another port: reads then "
+            "do not share the ingest path's processes.",
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Run the ingest and read API."""
@@ -49,6 +57,8 @@ def serve(
         typer.echo(problem, err=True)
         raise typer.Exit(2)
     os.environ["ACHILLES_HOST"] = host  # the workers' create_app checks the same address
+    if read_only:
+        os.environ["ACHILLES_READ_ONLY"] = "true"
     uvicorn.run(
         "ingest_api.app:create_app",
         factory=True,

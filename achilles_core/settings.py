@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         "project, and may act in another with the `X-Achilles-Project` header.",
     )
     host: str = Field("127.0.0.1", description="Address `achilles serve` binds.")
+    read_only: bool = Field(
+        False,
+        description="Serve reads only (writes get a 405): a second server beside the ingest "
+        "one, so reads do not wait on the ingest path's CPU.",
+    )
     port: int = Field(8000, description="Port `achilles serve` binds.")
 
     dedupe_window_s: float = Field(

@@ -29,10 +29,12 @@ dir's own landing zone or warehouse. What is measured, in order:
               --full-refresh on the built warehouse: `build.incremental_s`; reads keep
               running (`read.p95_during_incremental_ms`).
 6. reads under ingest — the same read loop while another process
-              (`benchmarks/ingest_load.py`) posts 500-event batches to the same server
-              at a steady UNDER_INGEST_RATE events/s for `read_idle_s`:
-              `read.p95_under_ingest_ms` (and the ingest rate it reached). Last, so
-              the load's events do not change the builds measured before.
+              (`benchmarks/ingest_load.py`) posts 500-event batches at a steady
+              UNDER_INGEST_RATE events/s for `read_idle_s`: first reading from the
+              ingest server itself (`read.p95_under_ingest_shared_ms`), then from a
+              read-only server beside it (`achilles serve --read-only`, a process of
+              its own): `read.p95_under_ingest_ms`. Last, so the load's events do not
+              change the builds measured before.
 """
 
 from __future__ import annotations
@@ -464,6 +466,19 @@ class ReadLoop:
         }
 
 
+def _ingest_load(url: str, seconds: float, out: Path, echo: Callable[[str], Any]) -> dict:
+    """`benchmarks/ingest_load.py` in its own process: UNDER_INGEST_RATE events/s to `url`."""
+    echo(f"[read] under {UNDER_INGEST_RATE:,.0f} events/s of ingest for {seconds:.0f} s")
+    cmd = [sys.executable, "-m", "benchmarks.ingest_load", url]
+    cmd += ["--rate", str(UNDER_INGEST_RATE), "--seconds", str(seconds), "--out", str(out)]
+    cmd += ["--prefix", out.stem]  # new sessions for each load
+    run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"ingest load failed: {run.stderr[-2000:]}")
+    result: dict = json.loads(out.read_text())
+    return result
+
+
 def pick_sessions(published: Path, n: int = READ_SESSIONS) -> list[str]:
     """A fixed spread of sessions (pseudo-random by id hash) plus the longest one."""
     import duckdb
@@ -617,9 +632,11 @@ def run_bench(
                 "read": f"{READ_RATE_HZ:.0f} req/s steady loop over GET /v1/sessions/{{id}}"
                 "[, /events, /errors, /correlations, /agent-performance] for "
                 f"{READ_SESSIONS} sessions; server with {INGEST_WORKERS} workers",
-                "read.p95_under_ingest_ms": "the same read loop while a separate process "
-                f"posts 500-event batches at {UNDER_INGEST_RATE:,.0f} events/s to the same "
-                "server (benchmarks/ingest_load.py)",
+                "read.p95_under_ingest_ms": "the same read loop against a read-only server "
+                "(`achilles serve --read-only`, 1 worker) while a separate process posts "
+                f"500-event batches at {UNDER_INGEST_RATE:,.0f} events/s to the ingest server "
+                f"({INGEST_WORKERS} workers; benchmarks/ingest_load.py); "
+                "read.p95_under_ingest_shared_ms: the same, reading from the ingest server",
                 "scale.small_s": "same as build.full_s at N/10 events",
             },
         }
@@ -771,34 +788,33 @@ def run_bench(
             loop.phase = "done"
 
             # 6. Reads under ingest -----------------------------------------
-            echo(
-                f"[read] under {UNDER_INGEST_RATE:,.0f} events/s of ingest for {read_idle_s:.0f} s"
-            )
-            load_out = work / "ingest_load.json"
+            # First against the ingest server itself, then against a read-only server
+            # (a process of its own, the recommended layout) while the load goes to the
+            # ingest server.
             loop.phase = "ingest"
-            load_run = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "benchmarks.ingest_load",
-                    srv.url,
-                    "--rate",
-                    str(UNDER_INGEST_RATE),
-                    "--seconds",
-                    str(read_idle_s),
-                    "--out",
-                    str(load_out),
-                ],
-                cwd=REPO,
-                capture_output=True,
-                text=True,
-            )
+            load_shared = _ingest_load(srv.url, read_idle_s, work / "load-shared.json", echo)
             loop.phase = "after_ingest"
-            if load_run.returncode != 0:
-                raise RuntimeError(f"ingest load failed: {load_run.stderr[-2000:]}")
-            load = json.loads(load_out.read_text())
         finally:
             loop.stop()
+    with (
+        ServerProcess(
+            full_dir, workers=INGEST_WORKERS, log_path=b.logs / "server-ingest.log"
+        ) as ingest_srv,
+        ServerProcess(
+            full_dir,
+            workers=1,
+            env={"ACHILLES_READ_ONLY": "true"},
+            log_path=b.logs / "server-read.log",
+        ) as read_srv,
+    ):
+        read_loop = ReadLoop(read_srv.url, sessions).start()
+        try:
+            time.sleep(2.0)  # warm-up
+            read_loop.phase = "ingest"
+            load = _ingest_load(ingest_srv.url, read_idle_s, work / "load-separate.json", echo)
+            read_loop.phase = "done"
+        finally:
+            read_loop.stop()
     report["build"].update(
         incremental_events=ginc.events,
         incremental_s=_round(inc["seconds"]),
@@ -812,12 +828,13 @@ def run_bench(
         report["meta"]["notes"]["read.p95_during_build_ms"] = (
             "Dagster job skipped: measured during the incremental dbt build"
         )
-    under_ingest = loop.stats("ingest")
+    under_ingest, shared = read_loop.stats("ingest"), loop.stats("ingest")
     report["read"] = {
         "p95_ms": idle["p95_ms"],
         "p95_during_build_ms": during["p95_ms"],
         "p95_during_incremental_ms": during_inc["p95_ms"],
         "p95_under_ingest_ms": under_ingest["p95_ms"],
+        "p95_under_ingest_shared_ms": shared["p95_ms"],
         "idle": idle,
         "during_build": during,
         "during_incremental": during_inc,
@@ -826,14 +843,22 @@ def run_bench(
             "ingest_events_per_s": _round(load["events_per_s"], 0),
             "ingest_target_events_per_s": load["target_events_per_s"],
             "ingest_failed_requests": load["failed_requests"],
+            "server": "read-only server (1 worker), load to the ingest server",
+        },
+        "under_ingest_shared": {
+            **shared,
+            "ingest_events_per_s": _round(load_shared["events_per_s"], 0),
+            "ingest_failed_requests": load_shared["failed_requests"],
+            "server": f"the ingest server itself ({INGEST_WORKERS} workers)",
         },
         "sessions": len(sessions),
         "rate_hz": READ_RATE_HZ,
     }
     echo(
         f"[incremental] {inc['seconds']:.1f} s; reads p95 idle {idle['p95_ms']} ms, "
-        f"during build {during['p95_ms']} ms, under ingest {under_ingest['p95_ms']} ms "
-        f"({load['events_per_s']:,.0f} events/s landed)"
+        f"during build {during['p95_ms']} ms; under ingest {under_ingest['p95_ms']} ms from "
+        f"a read-only server ({load['events_per_s']:,.0f} events/s landed), "
+        f"{shared['p95_ms']} ms from the ingest server itself"
     )
 
     report["meta"]["duration_s"] = _round(time.perf_counter() - t_start)

@@ -25,10 +25,14 @@ from benchmarks.ingest import BATCH, make_batches
 CONNECTIONS = 2
 
 
-def run_load(url: str, rate: float, seconds: float, api_key: str = "dev-key") -> dict[str, float]:
+def run_load(
+    url: str, rate: float, seconds: float, prefix: str = "load", api_key: str = "dev-key"
+) -> dict[str, float]:
+    """Post at `rate` events/s for `seconds` to sessions `<prefix>-<n>` (a new prefix for
+    each run against one data dir, or the events are duplicates and land nothing)."""
     n_batches = max(1, int(rate * seconds / BATCH) + 1)
     bodies = [
-        orjson.dumps({"session_id": sid.replace("bench-", "load-"), "events": events})
+        orjson.dumps({"session_id": sid.replace("bench", prefix), "events": events})
         for sid, events in make_batches(n_batches, sessions=64)
     ]
     interval = CONNECTIONS * BATCH / rate  # each connection's pace
@@ -76,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=13_000.0, help="events per second")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--prefix", default="load", help="session ids: <prefix>-<n>")
     args = parser.parse_args(argv)
-    result = run_load(args.url, args.rate, args.seconds)
+    result = run_load(args.url, args.rate, args.seconds, args.prefix)
     args.out.write_bytes(orjson.dumps(result))
     return 0
 

@@ -44,6 +44,11 @@ gzip-compressed (`Content-Encoding: gzip`). Every error body is `ErrorOut`.
 # Answers any /v1 endpoint may give, whatever its handler does.
 COMMON_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorOut, "description": "Missing or invalid API key"},
+    405: {"model": ErrorOut, "description": "A write sent to a read-only server"},
+    403: {
+        "model": ErrorOut,
+        "description": "X-Achilles-Project names another project than the key's (admins only)",
+    },
     413: {"model": ErrorOut, "description": "Body larger than the limit (also once unzipped)"},
     415: {"model": ErrorOut, "description": "Content-Encoding other than gzip"},
     422: {"model": ErrorOut, "description": "A field broke the contract; `detail` names it"},
@@ -67,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = IngestService(settings)
     app.state.session_reader = SessionReader(settings)
     app.state.warehouse = WarehouseReader(settings.published_db)
-    guard.install(app, keys, settings.max_body_bytes)
+    guard.install(app, keys, settings.max_body_bytes, read_only=settings.read_only)
     auth = [Depends(get_caller)]
     app.include_router(health.router)
     for router in (sessions.router, events.router, insights.router, hooks.router, usage.router):

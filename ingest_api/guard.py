@@ -90,12 +90,22 @@ def _gunzip(data: bytes, limit: int) -> bytes:
 class RequestGuard:
     """Pure ASGI middleware: key, size and encoding checks before the body is read."""
 
-    def __init__(self, app: ASGIApp, keys: KeyTable, max_body_bytes: int):
+    def __init__(self, app: ASGIApp, keys: KeyTable, max_body_bytes: int, read_only: bool = False):
         self.app = app
         self.keys = keys
         self.limit = max_body_bytes
+        self.read_only = read_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.read_only
+            and scope["type"] == "http"
+            and scope["method"] in _BODY_METHODS
+            and scope["path"].startswith(("/v1/", "/api/"))
+        ):
+            detail = "this server only reads (ACHILLES_READ_ONLY): send writes to the ingest server"
+            await _error(status.HTTP_405_METHOD_NOT_ALLOWED, detail)(scope, receive, send)
+            return
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return
@@ -218,7 +228,7 @@ async def _os_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "storage error; retry later")
 
 
-def install(app: FastAPI, keys: KeyTable, max_body_bytes: int) -> None:
-    app.add_middleware(RequestGuard, keys=keys, max_body_bytes=max_body_bytes)
+def install(app: FastAPI, keys: KeyTable, max_body_bytes: int, read_only: bool = False) -> None:
+    app.add_middleware(RequestGuard, keys=keys, max_body_bytes=max_body_bytes, read_only=read_only)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OSError, _os_error)
