@@ -354,6 +354,12 @@ def usage(
         str | None, typer.Option("--since", help="Calls on or after this UTC day (YYYY-MM-DD).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list of objects.")] = False,
+    project_id: Annotated[
+        str | None,
+        typer.Option(
+            "--project-id", help="One Achilles project's calls only (default: every project)."
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """What did my agents cost? Tokens and cost per day, session, model, agent or project."""
@@ -375,7 +381,7 @@ def usage(
         raise typer.Exit(1)
     reader = WarehouseReader(settings.published_db)
     try:
-        rows, _ = usage_report(reader, grouping, day)
+        rows, _ = usage_report(reader, grouping, day, project_id)
     finally:
         reader.close()
     if as_json:
