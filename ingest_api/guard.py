@@ -1,9 +1,10 @@
 """What every `/v1/` request passes before any handler reads it.
 
-In order: the API key (401), resolved to its caller (project, admin) and kept
-in the ASGI scope's state for `deps.get_caller`; the declared and the actual body size (413), the
-body's encoding (gzip is unpacked, within the same size limit; anything else is
-415). A request without a key therefore never gets its body read, and no
+In order: on a read-only server, any write (405); the API key (401), resolved to
+its caller (project, admin; 403 when a non-admin key names another project) and
+kept in the ASGI scope's state for `deps.get_caller`; the declared and the actual
+body size (413), the body's encoding (gzip is unpacked, within the same size limit;
+anything else is 415). A request without a key therefore never gets its body read, and no
 handler ever sees a body larger than `max_body_bytes`, whatever its framing.
 Errors thrown anywhere are answered with short JSON bodies (`ErrorOut`) that
 never echo the input back.
