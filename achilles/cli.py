@@ -7,11 +7,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from achilles_core.settings import DEV_API_KEY, Settings
+from achilles.sql_output import Format as SqlFormat
+from achilles_core.settings import DEV_API_KEY, Settings, find_data_dir
 
 app = typer.Typer(
     help="Achilles: analytics for AI coding-agent sessions.",
@@ -22,14 +23,29 @@ app = typer.Typer(
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data directory (default: $ACHILLES_DATA_DIR or ./data)."),
+    typer.Option(
+        "--data-dir",
+        help="Data directory (default: $ACHILLES_DATA_DIR, else the project's data/ found "
+        "from the current folder upwards, else ./data).",
+    ),
 ]
 
 
 def _settings(data_dir: Path | None) -> Settings:
+    """The settings, with the data dir made absolute and named on stderr unless it is
+    ./data of the current folder (so output meant for a pipe stays clean)."""
     settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    resolved = settings.data_dir.resolve()
     # Absolute, so child processes (server, dbt, Dagster), given it explicitly, agree.
-    return settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    settings = settings.model_copy(update={"data_dir": resolved})
+    if resolved != (Path.cwd() / "data").resolve():
+        if data_dir is not None:
+            how = "--data-dir"
+        else:
+            found, how = find_data_dir()
+            how = how if found.resolve() == resolved else "ACHILLES_DATA_DIR"
+        typer.echo(f"Data dir: {resolved} ({how})", err=True)
+    return settings
 
 
 @app.command()
@@ -160,8 +176,7 @@ def report(data_dir: DataDir = None) -> None:
         print_report(WarehouseReader(settings.published_db))
     except WarehouseNotPublished:
         _print_quarantine(settings)
-        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
-        raise typer.Exit(1) from None
+        _not_published(settings)
     _print_quarantine(settings)
 
 
@@ -181,20 +196,44 @@ def _print_quarantine(settings: Settings) -> None:
         typer.echo(f"  {f.relative_to(zone.quarantine_dir)}  {reason}")
 
 
+def _not_published(settings: Settings) -> NoReturn:
+    typer.echo(
+        f"Nothing published yet in {settings.published_db}: run `achilles run` first "
+        "(or point --data-dir / ACHILLES_DATA_DIR at the data dir that has it).",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run on the published warehouse.")],
+    fmt: Annotated[
+        SqlFormat, typer.Option("--format", "-f", help="table, csv, json or markdown.")
+    ] = SqlFormat.table,
+    vertical: Annotated[
+        bool | None,
+        typer.Option(
+            "--vertical/--horizontal",
+            help="Table layout: one block per row, or columns side by side. Default: "
+            "vertical when a row does not fit the terminal width.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Run ad-hoc SQL (read-only) on the published warehouse and print a table."""
+    """Run ad-hoc SQL (read-only) on the published warehouse and print the result."""
+    import shutil
+
     import duckdb
-    from rich.console import Console
-    from rich.table import Table
+
+    from achilles.sql_output import render
 
     settings = _settings(data_dir)
     if not settings.published_db.exists():
-        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
-        raise typer.Exit(1)
+        _not_published(settings)
     con = duckdb.connect(str(settings.published_db), read_only=True)
     try:
         cur = con.execute(query)
@@ -207,11 +246,17 @@ def sql(
         raise typer.Exit(1) from None
     finally:
         con.close()
-    table = Table(*names)
-    for row in rows:
-        table.add_row(*("NULL" if v is None else str(v) for v in row))
-    Console().print(table)
-    typer.echo(f"{len(rows)} row(s)")
+    width = shutil.get_terminal_size((80, 24)).columns
+    text = render(names, rows, fmt, width=width, force_vertical=vertical) + "\n"
+    count = f"{len(rows)} row(s)"
+    if output is not None:
+        output.write_text(text)
+        typer.echo(f"{count} written to {output}", err=True)
+        return
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    # The count is not part of a CSV, JSON or Markdown result: stderr, so pipes stay clean.
+    typer.echo(count, err=fmt is not SqlFormat.table)
 
 
 @app.command()
@@ -343,8 +388,7 @@ def usage(
         raise typer.Exit(2) from None
     settings = _settings(data_dir)
     if not settings.published_db.exists():
-        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
-        raise typer.Exit(1)
+        _not_published(settings)
     reader = WarehouseReader(settings.published_db)
     try:
         rows, _ = usage_report(reader, grouping, day)
