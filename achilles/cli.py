@@ -116,8 +116,29 @@ def demo(
         _run_and_report(settings)
 
 
-def _run_and_report(settings: Settings, full_refresh: bool = False, wait: bool = False) -> None:
+def _nothing_to_build(settings: Settings) -> bool:
+    """True (and says so) when nothing changed since the published snapshot was built."""
+    from orchestration.fingerprint import unchanged_since_publish
+
+    last = unchanged_since_publish(settings)
+    if last is None:
+        return False
+    typer.echo(
+        f"Nothing changed since the snapshot built at {last.get('recorded_at', '?')} "
+        f"({last['landing']['files']} landing files, same dbt project and settings): "
+        f"nothing built, nothing published; {settings.published_db} is current.\n"
+        "`achilles report` prints it; `achilles run --force` builds anyway."
+    )
+    return True
+
+
+def _run_and_report(
+    settings: Settings, full_refresh: bool = False, wait: bool = False, force: bool = False
+) -> None:
     import time
+
+    if not (force or full_refresh) and _nothing_to_build(settings):
+        return
 
     from achilles.report import print_report
     from ingest_api.warehouse import WarehouseReader
@@ -160,9 +181,18 @@ def run(
         bool,
         typer.Option("--wait", help="If another run holds this data dir, wait for it to end."),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Build even when nothing changed since the published snapshot."
+        ),
+    ] = False,
 ) -> None:
-    """Materialize every asset once (the batch job), then print the report."""
-    _run_and_report(_settings(data_dir), full_refresh=full_refresh, wait=wait)
+    """Materialize every asset once (the batch job), then print the report.
+
+    When nothing landed and nothing else changed since the published snapshot was
+    built, it says so and builds nothing (--force builds anyway)."""
+    _run_and_report(_settings(data_dir), full_refresh=full_refresh, wait=wait, force=force)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from dagster import (
 
 from achilles_core.landing import COLUMNS, LEFTOVER_TEMP_AGE_S, LandingZone
 from achilles_core.settings import Settings
+from orchestration.fingerprint import key, record_pending
 
 LANDING_KEY = AssetKey(["landing", "events"])
 FRESHNESS_MAX_AGE_S = 24 * 3600
@@ -58,6 +59,8 @@ def landing_events(
             zone.upgrade_file(f)
             upgraded += 1
     quarantined = zone.quarantined()
+    # After this step's own changes (compaction, quarantine, upgrades), before dbt reads.
+    fp = record_pending(settings)
     context.log.info(
         f"compacted {merged} files in {sessions} sessions; {len(files)} files remain; "
         f"{upgraded} files upgraded to the current columns; {len(bad)} quarantined now, "
@@ -73,6 +76,7 @@ def landing_events(
             "files_quarantined_now": MetadataValue.json([str(f) for f in bad]),
             "files_in_quarantine": len(quarantined),
             "path": MetadataValue.path(str(zone.events_dir)),
+            "fingerprint": key(fp),
         }
     )
 
