@@ -289,6 +289,21 @@ def sql(
     typer.echo(count, err=fmt is not SqlFormat.table)
 
 
+def _exec_dagster(settings: Settings, program: str, args: list[str]) -> NoReturn:
+    """Replace this process by a Dagster program loading our definitions, with the
+    settings and DAGSTER_HOME in its environment (exec: signals reach it directly)."""
+    from orchestration.pipeline import dagster_env
+    from orchestration.project import prepare_manifest
+
+    prepare_manifest(settings)
+    # Dagster and the dbt it starts read every setting from this environment.
+    env = dagster_env(settings)
+    cmd = [str(Path(sys.executable).parent / program), *args, "-m", "orchestration.definitions"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(cmd[0], cmd, env)
+
+
 @app.command()
 def ui(
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
@@ -296,19 +311,31 @@ def ui(
     data_dir: DataDir = None,
 ) -> None:
     """Start the Dagster UI (schedule and sensor on) with DAGSTER_HOME under the data dir."""
-    from orchestration.pipeline import dagster_env
-    from orchestration.project import prepare_manifest
-
     settings = _settings(data_dir)
-    prepare_manifest(settings)
-    # Dagster and the dbt it starts read every setting from this environment.
-    env = dagster_env(settings)
-    dagster = Path(sys.executable).parent / "dagster"
-    typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
-    # exec, so that signals reach `dagster dev` directly and stop it cleanly.
-    args = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
-    sys.stdout.flush()
-    os.execve(args[0], args, env)
+    typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={settings.dagster_home})")
+    # `dagster dev` runs the UI and a daemon. Its successor, `dg dev`, is in another
+    # package (dagster-dg-cli) and starts `dagster dev` itself: no reason to switch yet.
+    _exec_dagster(
+        settings,
+        "dagster",
+        ["dev", "-h", host, "-p", str(port), "--log-level", "info"],
+    )
+
+
+@app.command()
+def daemon(data_dir: DataDir = None) -> None:
+    """Run the schedule and the sensor headless (the Dagster daemon, no UI).
+
+    The production way to keep the warehouse fresh: the sensor starts a build when
+    new files land, the schedule recomputes on ACHILLES_PIPELINE_CRON, and both skip
+    when nothing changed since the published snapshot. Run this or `achilles ui`
+    (which runs a daemon of its own), not both. Ctrl-C stops it."""
+    settings = _settings(data_dir)
+    typer.echo(
+        f"Dagster daemon: sensor every {settings.sensor_interval_s} s, schedule "
+        f"'{settings.pipeline_cron}' (DAGSTER_HOME={settings.dagster_home}); Ctrl-C stops it"
+    )
+    _exec_dagster(settings, "dagster-daemon", ["run", "--log-level", "info"])
 
 
 @app.command()
