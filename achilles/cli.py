@@ -141,19 +141,26 @@ def _run_and_report(
         return
 
     from achilles.report import print_report
+    from achilles.run_progress import RunProgress
     from ingest_api.warehouse import WarehouseReader
-    from orchestration.pipeline import RunInProgress, run_pipeline
+    from orchestration.pipeline import RunInProgress, pipeline_log_path, run_pipeline
 
+    log = pipeline_log_path(settings)
     typer.echo("Running the pipeline (landing → dbt build → insights → publish)...")
+    typer.echo(f"Log: {log}")
     started = time.monotonic()
     try:
-        ok = run_pipeline(settings, quiet=True, full_refresh=full_refresh, wait=wait)
+        with RunProgress() as progress:
+            ok = run_pipeline(
+                settings, quiet=True, full_refresh=full_refresh, wait=wait, progress=progress
+            )
     except RunInProgress as exc:
         typer.echo(f"{exc}; wait for it, or pass --wait to queue behind it.", err=True)
         raise typer.Exit(1) from None
     if not ok:
         typer.echo(
-            "Pipeline run FAILED; see the Dagster UI (achilles ui) for the run log.", err=True
+            f"Pipeline run FAILED; see {log} or the Dagster UI (achilles ui) for the run log.",
+            err=True,
         )
         raise typer.Exit(1)
     typer.echo(f"Pipeline finished in {time.monotonic() - started:.0f} s")

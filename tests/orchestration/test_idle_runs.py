@@ -99,6 +99,11 @@ def test_new_landing_files_start_one_run_and_force_builds(copied):
     env = {"ACHILLES_DATA_DIR": str(copied.data_dir)}
     result = CliRunner().invoke(app, ["run"], env=env)
     assert result.exit_code == 0, result.output
+    # Progress, stage by stage, and where the log is.
+    assert f"Log: {copied.data_dir / 'logs' / 'pipeline.log'}" in result.stdout
+    stages = [line.split("]")[0] for line in result.stdout.splitlines() if line[:1] == "["]
+    assert sorted(set(stages)) == ["[1/4", "[2/4", "[3/4", "[4/4"]
+    assert "[2/4] dbt build: 1 of " in result.stdout
     assert _published_at(copied) != published_at
     con = duckdb.connect(str(copied.published_db), read_only=True)
     try:
