@@ -114,6 +114,13 @@ def demo(
             server.stop()
     if run_pipeline_after:
         _run_and_report(settings)
+        serve = "achilles serve"
+        if settings.data_dir != (Path.cwd() / "data").resolve():
+            serve += f" --data-dir {settings.data_dir}"
+        typer.echo(
+            f"\nDashboard: {_dashboard_url(settings)} (start it with `{serve}`; "
+            "the demo's own server has stopped)."
+        )
 
 
 def _nothing_to_build(settings: Settings) -> bool:
@@ -167,10 +174,17 @@ def _run_and_report(
     print_report(WarehouseReader(settings.published_db))
     _print_quarantine(settings)
     typer.echo(
-        "\nNext: `achilles ui` for the Dagster UI (asset graph, runs, checks); "
-        '`achilles sql "select * from sessions"` for ad-hoc SQL; '
-        "`achilles serve` and http://127.0.0.1:8000/docs for the API."
+        "\nNext:\n"
+        f"  achilles serve     the dashboard at {_dashboard_url(settings)} and the API "
+        "(docs at /docs)\n"
+        '  achilles sql "select * from sessions"   ad-hoc SQL on the published warehouse\n'
+        "  achilles daemon    keep it fresh: build when new events land (no UI needed)\n"
+        "  achilles ui        the Dagster UI (asset graph, runs, checks)"
     )
+
+
+def _dashboard_url(settings: Settings) -> str:
+    return f"http://{settings.host}:{settings.port}/ui"
 
 
 @app.command()
