@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from tabulate import tabulate
+from tabulate import tabulate  # type: ignore[import-untyped]  # no stubs installed
 
 NULL = "NULL"
 
