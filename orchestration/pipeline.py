@@ -121,7 +121,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _STEP_START = re.compile(r" - (\w+) - STEP_START - ")
 _LEVEL = re.compile(r" - dagster - (WARNING|ERROR|CRITICAL) - ")
 # dbt's: "12 of 91 START sql view model main.sessions ...... [RUN]"
-_DBT_START = re.compile(r"^(\d+) of (\d+) START (?:sql \w+ model \w+\.(\S+)|(test|unit_test) )")
+_DBT_START = re.compile(r"^(\d+) of (\d+) START (?:sql \w+ model \w+\.(\S+)|test |unit_test )")
 
 
 @dataclass
@@ -145,11 +145,10 @@ def parse_progress(line: str, current: Progress | None) -> Progress | None:
         return Progress(STAGES[key], list(STAGES).index(key) + 1)
     dbt = _DBT_START.match(line)
     if dbt and current is not None:
-        name = dbt.group(3) or (current.model if dbt.group(4) else None)
         return Progress(
             current.stage,
             current.stage_n,
-            model=name,
+            model=dbt.group(3),  # None for a test
             node_n=int(dbt.group(1)),
             node_m=int(dbt.group(2)),
             is_model=dbt.group(3) is not None,
