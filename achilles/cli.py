@@ -132,7 +132,7 @@ def _nothing_to_build(settings: Settings) -> bool:
         return False
     typer.echo(
         f"Nothing changed since the snapshot built at {last.get('recorded_at', '?')} "
-        f"({last['landing']['files']} landing files, same dbt project and settings): "
+        f"({last['landing']['files']:,} landing files, same dbt project and settings): "
         f"nothing built, nothing published; {settings.published_db} is current.\n"
         "`achilles report` prints it; `achilles run --force` builds anyway."
     )
