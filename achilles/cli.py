@@ -335,7 +335,7 @@ def ui(
     settings = _settings(data_dir)
     typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={settings.dagster_home})")
     # `dagster dev` runs the UI and a daemon. Its successor, `dg dev`, is in another
-    # package (dagster-dg-cli) and starts `dagster dev` itself: no reason to switch yet.
+    # package (dagster-dg-cli) and calls the same implementation: no reason to switch.
     _exec_dagster(
         settings,
         "dagster",
