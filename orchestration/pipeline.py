@@ -283,6 +283,7 @@ def _execute(quiet: bool, full_refresh: bool) -> bool:
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
+    from orchestration.defs.automation import RUN_PID_TAG
 
     settings = Settings(_env_file=None)
     job = build_definitions(settings).resolve_job_def("achilles_pipeline")
@@ -293,7 +294,10 @@ def _execute(quiet: bool, full_refresh: bool) -> bool:
     run_config["loggers"] = {"console": {"config": {"log_level": level}}}
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, run_config=run_config, raise_on_error=False
+            instance=instance,
+            run_config=run_config,
+            raise_on_error=False,
+            tags={RUN_PID_TAG: str(os.getpid())},
         )
     return result.success
 

@@ -5,8 +5,11 @@ published snapshot was built from (orchestration/fingerprint.py): no idle builds
 They run wherever a Dagster daemon runs: `achilles daemon` (headless) or `achilles ui`.
 """
 
+import os
+
 from dagster import (
     AssetSelection,
+    DagsterRun,
     DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -39,12 +42,30 @@ pipeline_job = define_asset_job(
     executor_def=in_process_executor,
 )
 
+# `achilles run` tags its runs with the pid of the process that executes them.
+RUN_PID_TAG = "achilles/pid"
+
 _ACTIVE = [
     DagsterRunStatus.QUEUED,
     DagsterRunStatus.NOT_STARTED,
     DagsterRunStatus.STARTING,
     DagsterRunStatus.STARTED,
 ]
+
+
+def _alive(run: DagsterRun) -> bool:
+    """False for a run of `achilles run` whose process is gone (killed with -9, it never
+    marked the run finished); runs the daemon launched are watched by Dagster itself."""
+    pid = run.tags.get(RUN_PID_TAG, "")
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _nothing_new(settings: Settings, current: dict | None = None) -> SkipReason | None:
@@ -88,11 +109,14 @@ def build_sensor(settings: Settings) -> SensorDefinition:
         if skip is not None:
             return skip
         # One build at a time: DuckDB allows a single writer on the build file.
-        active = context.instance.get_runs(
-            RunsFilter(job_name=pipeline_job.name, statuses=_ACTIVE), limit=1
-        )
-        if active:
-            return SkipReason("a pipeline run is in progress; will look again")
+        for run in context.instance.get_runs(
+            RunsFilter(job_name=pipeline_job.name, statuses=_ACTIVE), limit=10
+        ):
+            if _alive(run):
+                return SkipReason("a pipeline run is in progress; will look again")
+            # Left "started" by a killed `achilles run`: it will never end by itself, and
+            # would keep the sensor waiting forever.
+            context.instance.report_run_failed(run)
         run_key = fingerprint.key(current)
         context.update_cursor(run_key)
         # The same landing state is requested once: Dagster drops a repeated run key.

@@ -3,6 +3,7 @@ the sensor and the schedule build nothing and publish nothing; new data or --for
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import duckdb
@@ -120,3 +121,39 @@ def test_new_landing_files_start_one_run_and_force_builds(copied):
     assert forced.exit_code == 0, forced.output
     assert "Nothing changed" not in forced.stdout
     assert _published_at(copied) != published_at
+
+
+def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied):
+    """A run of `achilles run` killed with -9 stays "started" in the instance; the
+    sensor marks it failed once its process is gone, and goes on."""
+    import subprocess
+
+    from dagster import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    from orchestration.defs.automation import RUN_PID_TAG
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    land_sessions(copied, [_new_session("idle-test-after-kill")])
+    with DagsterInstance.ephemeral() as instance:
+        live = create_run_for_test(
+            instance,
+            job_name="achilles_pipeline",
+            status=DagsterRunStatus.STARTED,
+            tags={RUN_PID_TAG: str(os.getpid())},
+        )
+        sensor = build_sensor(copied)
+        waiting = sensor.evaluate_tick(build_sensor_context(instance=instance))
+        assert not waiting.run_requests and "in progress" in (waiting.skip_message or "")
+
+        instance.report_run_failed(live)
+        dead = create_run_for_test(
+            instance,
+            job_name="achilles_pipeline",
+            status=DagsterRunStatus.STARTED,
+            tags={RUN_PID_TAG: str(gone.pid)},
+        )
+        tick = sensor.evaluate_tick(build_sensor_context(instance=instance))
+        assert len(tick.run_requests) == 1
+        assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
