@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test lint fmt bench ui clean lock
+.PHONY: setup demo test lint fmt bench ui daemon clean lock
 
 $(BIN)/achilles: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ bench: setup ## benchmarks at 1 M events; `achilles bench --events N` for other 
 
 ui: setup
 	$(BIN)/achilles ui
+
+daemon: setup ## schedule and sensor without the UI: build when new events land
+	$(BIN)/achilles daemon
 
 lock: ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -7,11 +7,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from achilles_core.settings import DEV_API_KEY, Settings
+from achilles.sql_output import Format as SqlFormat
+from achilles_core.settings import DEV_API_KEY, Settings, find_data_dir
 
 app = typer.Typer(
     help="Achilles: analytics for AI coding-agent sessions.",
@@ -22,14 +23,29 @@ app = typer.Typer(
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data directory (default: $ACHILLES_DATA_DIR or ./data)."),
+    typer.Option(
+        "--data-dir",
+        help="Data directory (default: $ACHILLES_DATA_DIR, else the project's data/ found "
+        "from the current folder upwards, else ./data).",
+    ),
 ]
 
 
 def _settings(data_dir: Path | None) -> Settings:
+    """The settings, with the data dir made absolute and named on stderr unless it is
+    ./data of the current folder (so output meant for a pipe stays clean)."""
     settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    resolved = settings.data_dir.resolve()
     # Absolute, so child processes (server, dbt, Dagster), given it explicitly, agree.
-    return settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    settings = settings.model_copy(update={"data_dir": resolved})
+    if resolved != (Path.cwd() / "data").resolve():
+        if data_dir is not None:
+            how = "--data-dir"
+        else:
+            found, how = find_data_dir()
+            how = how if found.resolve() == resolved else "ACHILLES_DATA_DIR"
+        typer.echo(f"Data dir: {resolved} ({how})", err=True)
+    return settings
 
 
 @app.command()
@@ -114,35 +130,77 @@ def demo(
             server.stop()
     if run_pipeline_after:
         _run_and_report(settings)
+        serve = "achilles serve"
+        if settings.data_dir != (Path.cwd() / "data").resolve():
+            serve += f" --data-dir {settings.data_dir}"
+        typer.echo(
+            f"\nDashboard: {_dashboard_url(settings)} (start it with `{serve}`; "
+            "the demo's own server has stopped)."
+        )
 
 
-def _run_and_report(settings: Settings, full_refresh: bool = False, wait: bool = False) -> None:
+def _nothing_to_build(settings: Settings) -> bool:
+    """True (and says so) when nothing changed since the published snapshot was built."""
+    from orchestration.fingerprint import unchanged_since_publish
+
+    last = unchanged_since_publish(settings)
+    if last is None:
+        return False
+    typer.echo(
+        f"Nothing changed since the snapshot built at {last.get('recorded_at', '?')} "
+        f"({last['landing']['files']:,} landing files, same dbt project and settings): "
+        f"nothing built, nothing published; {settings.published_db} is current.\n"
+        "`achilles report` prints it; `achilles run --force` builds anyway."
+    )
+    return True
+
+
+def _run_and_report(
+    settings: Settings, full_refresh: bool = False, wait: bool = False, force: bool = False
+) -> None:
     import time
 
-    from achilles.report import print_report
-    from ingest_api.warehouse import WarehouseReader
-    from orchestration.pipeline import RunInProgress, run_pipeline
+    if not (force or full_refresh) and _nothing_to_build(settings):
+        return
 
+    from achilles.report import print_report
+    from achilles.run_progress import RunProgress
+    from ingest_api.warehouse import WarehouseReader
+    from orchestration.pipeline import RunInProgress, pipeline_log_path, run_pipeline
+
+    log = pipeline_log_path(settings)
     typer.echo("Running the pipeline (landing → dbt build → insights → publish)...")
+    typer.echo(f"Log: {log}")
     started = time.monotonic()
     try:
-        ok = run_pipeline(settings, quiet=True, full_refresh=full_refresh, wait=wait)
+        with RunProgress() as progress:
+            ok = run_pipeline(
+                settings, quiet=True, full_refresh=full_refresh, wait=wait, progress=progress
+            )
     except RunInProgress as exc:
         typer.echo(f"{exc}; wait for it, or pass --wait to queue behind it.", err=True)
         raise typer.Exit(1) from None
     if not ok:
         typer.echo(
-            "Pipeline run FAILED; see the Dagster UI (achilles ui) for the run log.", err=True
+            f"Pipeline run FAILED; see {log} or the Dagster UI (achilles ui) for the run log.",
+            err=True,
         )
         raise typer.Exit(1)
     typer.echo(f"Pipeline finished in {time.monotonic() - started:.0f} s")
     print_report(WarehouseReader(settings.published_db))
     _print_quarantine(settings)
     typer.echo(
-        "\nNext: `achilles ui` for the Dagster UI (asset graph, runs, checks); "
-        '`achilles sql "select * from sessions"` for ad-hoc SQL; '
-        "`achilles serve` and http://127.0.0.1:8000/docs for the API."
+        "\nNext:\n"
+        f"  achilles serve     the dashboard at {_dashboard_url(settings)} and the API "
+        "(docs at /docs)\n"
+        '  achilles sql "select * from sessions"   ad-hoc SQL on the published warehouse\n'
+        "  achilles daemon    keep it fresh: build when new events land (no UI needed)\n"
+        "  achilles ui        the Dagster UI (asset graph, runs, checks)"
     )
+
+
+def _dashboard_url(settings: Settings) -> str:
+    return f"http://{settings.host}:{settings.port}/ui"
 
 
 @app.command()
@@ -160,9 +218,18 @@ def run(
         bool,
         typer.Option("--wait", help="If another run holds this data dir, wait for it to end."),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Build even when nothing changed since the published snapshot."
+        ),
+    ] = False,
 ) -> None:
-    """Materialize every asset once (the batch job), then print the report."""
-    _run_and_report(_settings(data_dir), full_refresh=full_refresh, wait=wait)
+    """Materialize every asset once (the batch job), then print the report.
+
+    When nothing landed and nothing else changed since the published snapshot was
+    built, it says so and builds nothing (--force builds anyway)."""
+    _run_and_report(_settings(data_dir), full_refresh=full_refresh, wait=wait, force=force)
 
 
 @app.command()
@@ -176,8 +243,7 @@ def report(data_dir: DataDir = None) -> None:
         print_report(WarehouseReader(settings.published_db))
     except WarehouseNotPublished:
         _print_quarantine(settings)
-        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
-        raise typer.Exit(1) from None
+        _not_published(settings)
     _print_quarantine(settings)
 
 
@@ -196,6 +262,15 @@ def _print_quarantine(settings: Settings) -> None:
         typer.echo(f"  {f.relative_to(settings.landing_dir)}  {reason}")
 
 
+def _not_published(settings: Settings) -> NoReturn:
+    typer.echo(
+        f"Nothing published yet in {settings.published_db}: run `achilles run` first "
+        "(or point --data-dir / ACHILLES_DATA_DIR at the data dir that has it).",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run on the published warehouse.")],
@@ -203,19 +278,33 @@ def sql(
         str | None,
         typer.Option(help="See only this project's rows (each table filtered on project_id)."),
     ] = None,
+    fmt: Annotated[
+        SqlFormat, typer.Option("--format", "-f", help="table, csv, json or markdown.")
+    ] = SqlFormat.table,
+    vertical: Annotated[
+        bool | None,
+        typer.Option(
+            "--vertical/--horizontal",
+            help="Table layout: one block per row, or columns side by side. Default: "
+            "vertical when a row does not fit the terminal width.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Run ad-hoc SQL (read-only) on the published warehouse and print a table."""
+    """Run ad-hoc SQL (read-only) on the published warehouse and print the result."""
+    import shutil
+
     import duckdb
-    from rich.console import Console
-    from rich.table import Table
 
     from achilles.project_sql import connect
+    from achilles.sql_output import render
 
     settings = _settings(data_dir)
     if not settings.published_db.exists():
-        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
-        raise typer.Exit(1)
+        _not_published(settings)
     try:
         con = connect(settings.published_db, project)
     except ValueError as exc:
@@ -232,11 +321,32 @@ def sql(
         raise typer.Exit(1) from None
     finally:
         con.close()
-    table = Table(*names)
-    for row in rows:
-        table.add_row(*("NULL" if v is None else str(v) for v in row))
-    Console().print(table)
-    typer.echo(f"{len(rows)} row(s)")
+    width = shutil.get_terminal_size((80, 24)).columns
+    text = render(names, rows, fmt, width=width, force_vertical=vertical) + "\n"
+    count = f"{len(rows)} row(s)"
+    if output is not None:
+        output.write_text(text)
+        typer.echo(f"{count} written to {output}", err=True)
+        return
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    # The count is not part of a CSV, JSON or Markdown result: stderr, so pipes stay clean.
+    typer.echo(count, err=fmt is not SqlFormat.table)
+
+
+def _exec_dagster(settings: Settings, program: str, args: list[str]) -> NoReturn:
+    """Replace this process by a Dagster program loading our definitions, with the
+    settings and DAGSTER_HOME in its environment (exec: signals reach it directly)."""
+    from orchestration.pipeline import dagster_env
+    from orchestration.project import prepare_manifest
+
+    prepare_manifest(settings)
+    # Dagster and the dbt it starts read every setting from this environment.
+    env = dagster_env(settings)
+    cmd = [str(Path(sys.executable).parent / program), *args, "-m", "orchestration.definitions"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(cmd[0], cmd, env)
 
 
 @app.command()
@@ -246,19 +356,31 @@ def ui(
     data_dir: DataDir = None,
 ) -> None:
     """Start the Dagster UI (schedule and sensor on) with DAGSTER_HOME under the data dir."""
-    from orchestration.pipeline import dagster_env
-    from orchestration.project import prepare_manifest
-
     settings = _settings(data_dir)
-    prepare_manifest(settings)
-    # Dagster and the dbt it starts read every setting from this environment.
-    env = dagster_env(settings)
-    dagster = Path(sys.executable).parent / "dagster"
-    typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
-    # exec, so that signals reach `dagster dev` directly and stop it cleanly.
-    args = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
-    sys.stdout.flush()
-    os.execve(args[0], args, env)
+    typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={settings.dagster_home})")
+    # `dagster dev` runs the UI and a daemon. Its successor, `dg dev`, is in another
+    # package (dagster-dg-cli) and calls the same implementation: no reason to switch.
+    _exec_dagster(
+        settings,
+        "dagster",
+        ["dev", "-h", host, "-p", str(port), "--log-level", "info"],
+    )
+
+
+@app.command()
+def daemon(data_dir: DataDir = None) -> None:
+    """Run the schedule and the sensor headless (the Dagster daemon, no UI).
+
+    The production way to keep the warehouse fresh: the sensor starts a build when
+    new files land, the schedule recomputes on ACHILLES_PIPELINE_CRON, and both skip
+    when nothing changed since the published snapshot. Run this or `achilles ui`
+    (which runs a daemon of its own), not both. Ctrl-C stops it."""
+    settings = _settings(data_dir)
+    typer.echo(
+        f"Dagster daemon: sensor every {settings.sensor_interval_s} s, schedule "
+        f"'{settings.pipeline_cron}' (DAGSTER_HOME={settings.dagster_home}); Ctrl-C stops it"
+    )
+    _exec_dagster(settings, "dagster-daemon", ["run", "--log-level", "info"])
 
 
 @app.command()
@@ -377,8 +499,7 @@ def usage(
         raise typer.Exit(2) from None
     settings = _settings(data_dir)
     if not settings.published_db.exists():
-        typer.echo("Nothing published yet: run `achilles run` first.", err=True)
-        raise typer.Exit(1)
+        _not_published(settings)
     reader = WarehouseReader(settings.published_db)
     try:
         rows, _ = usage_report(reader, grouping, day, project_id)

@@ -33,10 +33,13 @@ class AchillesClient:
     def start_session(self, **fields: Any) -> str:
         return self._ok(self.http.post("/v1/sessions/start", json=fields))["session_id"]
 
-    def end_session(self, session_id: str, outcome: str = "completed") -> dict[str, Any]:
-        return self._ok(
-            self.http.post("/v1/sessions/end", json={"session_id": session_id, "outcome": outcome})
-        )
+    def end_session(
+        self, session_id: str, outcome: str = "completed", ended_at: str | None = None
+    ) -> dict[str, Any]:
+        body = {"session_id": session_id, "outcome": outcome}
+        if ended_at is not None:
+            body["ended_at"] = ended_at
+        return self._ok(self.http.post("/v1/sessions/end", json=body))
 
     def send_batch(self, events: list[dict[str, Any]], session_id: str | None = None) -> dict:
         body: dict[str, Any] = {"events": events}

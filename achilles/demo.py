@@ -37,7 +37,8 @@ def round_trip(client: AchillesClient, echo: Any = print) -> dict[str, Any]:
     rejected = [x for r in results for x in r["results"] if x["status"] == "rejected"]
     if rejected:
         raise RoundTripError(f"server rejected events: {rejected}")
-    client.end_session(session_id, "completed")
+    # A session ends at its last event, not whenever the demo happened to run.
+    client.end_session(session_id, "completed", ended_at=last_timestamp(events))
 
     stored = list(client.iter_events(session_id))
     session = client.session(session_id)
@@ -66,6 +67,11 @@ def round_trip(client: AchillesClient, echo: Any = print) -> dict[str, Any]:
     return {"session_id": session_id, "sent": len(events), "stored": len(body)}
 
 
+def last_timestamp(events: list[dict[str, Any]]) -> str:
+    """When the last of `events` happened (their list order need not be time order)."""
+    return max(events, key=lambda e: datetime.fromisoformat(e["timestamp"]))["timestamp"]
+
+
 def send_samples(client: AchillesClient, sessions: list[dict[str, Any]], echo: Any = print) -> int:
     """Send the bundled sample sessions (start, events in batches, end); returns events sent."""
     sent = 0
@@ -76,7 +82,7 @@ def send_samples(client: AchillesClient, sessions: list[dict[str, Any]], echo: A
             out = client.send_batch(events[i : i + 10], session_id)
             if out["rejected"]:
                 raise RoundTripError(f"sample event rejected: {out['results']}")
-        client.end_session(session_id, s["outcome"])
+        client.end_session(session_id, s["outcome"], ended_at=last_timestamp(events))
         sent += len(events)
     echo(f"Sent {len(sessions)} sample sessions ({sent} events)")
     return sent

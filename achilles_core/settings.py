@@ -40,6 +40,36 @@ INSIGHT_ENV = {
 }
 
 
+# What marks a folder as Achilles' data dir (any one of these inside it), and what
+# marks a checkout or project of Achilles (its pyproject names the package).
+DATA_DIR_MARKERS = ("landing", "warehouse", "dagster_home")
+PROJECT_MARKER = 'name = "achilles"'
+
+
+def find_data_dir(cwd: Path | None = None) -> tuple[Path, str]:
+    """Where the data is when neither --data-dir nor ACHILLES_DATA_DIR says, like git
+    finds its repository: walk up from `cwd` to the first folder whose `data/` has
+    Achilles' layout, else to the first whose pyproject.toml is Achilles', else
+    `./data`. Returns the folder and how it was found. Only stats files."""
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        data = folder / "data"
+        if any((data / m).is_dir() for m in DATA_DIR_MARKERS):
+            return data, f"found in {folder}"
+    for folder in (start, *start.parents):
+        pyproject = folder / "pyproject.toml"
+        try:
+            if PROJECT_MARKER in pyproject.read_text(errors="replace"):
+                return folder / "data", f"project at {folder}"
+        except OSError:
+            continue
+    return start / "data", "default"
+
+
+def _default_data_dir() -> Path:
+    return find_data_dir()[0]
+
+
 class _InsightKnobs(PydanticBaseSettingsSource):
     """Collects the flat insight variables of one env or .env source under `insight`."""
 
@@ -63,7 +93,11 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    data_dir: Path = Field(Path("./data"), description="Root of landing zone and warehouse.")
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Root of landing zone and warehouse; default: found from the current "
+        "folder (see find_data_dir).",
+    )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Accepted bearer keys, comma separated, each `project:key` (a bare `key` "

@@ -12,12 +12,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -107,15 +110,72 @@ def remove_leftovers(settings: Settings) -> list[Path]:
     return removed
 
 
+# The job's steps (Dagster step keys) in order, as `achilles run` names them.
+STAGES = {
+    "landing__events": "landing",
+    "achilles_dbt_models": "dbt build",
+    "insights": "insights",
+    "warehouse__published": "publish",
+}
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Dagster's console lines: "... - dagster - DEBUG - <job> - <run id> - <step> - STEP_START - ..."
+_STEP_START = re.compile(r" - (\w+) - STEP_START - ")
+_LEVEL = re.compile(r" - dagster - (WARNING|ERROR|CRITICAL) - ")
+# dbt's: "12 of 91 START sql view model main.sessions ...... [RUN]"
+_DBT_START = re.compile(r"^(\d+) of (\d+) START (?:sql \w+ model \w+\.(\S+)|test |unit_test )")
+
+
+@dataclass
+class Progress:
+    """Where a run is: stage n of m, and within dbt, node n of m."""
+
+    stage: str
+    stage_n: int
+    stage_m: int = len(STAGES)
+    model: str | None = None
+    node_n: int | None = None
+    node_m: int | None = None
+    is_model: bool = False
+
+
+def parse_progress(line: str, current: Progress | None) -> Progress | None:
+    """The progress a line of the run's output announces, or None if it tells none."""
+    step = _STEP_START.search(line)
+    if step and step.group(1) in STAGES:
+        key = step.group(1)
+        return Progress(STAGES[key], list(STAGES).index(key) + 1)
+    dbt = _DBT_START.match(line)
+    if dbt and current is not None:
+        return Progress(
+            current.stage,
+            current.stage_n,
+            model=dbt.group(3),  # None for a test
+            node_n=int(dbt.group(1)),
+            node_m=int(dbt.group(2)),
+            is_model=dbt.group(3) is not None,
+        )
+    return None
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
 def run_pipeline(
-    settings: Settings, quiet: bool = False, full_refresh: bool = False, wait: bool = False
+    settings: Settings,
+    quiet: bool = False,
+    full_refresh: bool = False,
+    wait: bool = False,
+    progress: Callable[[Progress], None] | None = None,
 ) -> bool:
     """Materialize every asset once; True when the run (dbt tests included) succeeded.
 
     `full_refresh`: dbt re-derives every session (its --full-refresh flag) instead of
     only those with new landing files.
-    `quiet`: the console gets warnings only; the rest (dbt's output) goes to a log
-    file. The full run log is still in the Dagster instance (and so in the UI).
+    `quiet`: the console gets warnings only; the whole output (Dagster's step events,
+    dbt's lines, no colour codes) goes to `pipeline_log_path()`, and `progress` is
+    told each stage and dbt node as it starts. The run is also in the Dagster
+    instance (and so in the UI).
     `wait`: when another run holds the data dir, wait for it instead of raising
     `RunInProgress`.
     """
@@ -130,14 +190,47 @@ def run_pipeline(
         env = {**dagster_env(settings), PARENT_PID_VAR: str(os.getpid())}
         if not quiet:
             return _supervise(cmd, env, None) == 0
+        env["DBT_USE_COLORS"] = "false"  # log files get no colour codes
         with open(pipeline_log_path(settings), "a") as log:
-            return _supervise(cmd, env, log) == 0
+            log.write(f"\n=== achilles run at {datetime.now(UTC).isoformat()} ===\n")
+            return _supervise(cmd, env, log, progress) == 0
 
 
-def _supervise(cmd: list[str], env: dict[str, str], stdout: IO[str] | None) -> int:
+def _follow(stream: IO[str], log: IO[str], progress: Callable[[Progress], None] | None) -> None:
+    """Copy the child's output to the log without colour codes; pass on warnings and
+    errors to our stderr and progress to the callback."""
+    current: Progress | None = None
+    for raw in stream:
+        line = strip_ansi(raw)
+        log.write(line)
+        if _LEVEL.search(line):
+            sys.stderr.write(line)
+        found = parse_progress(line, current)
+        if found is not None:
+            current = found
+            if progress is not None:
+                progress(found)
+    log.flush()
+
+
+def _supervise(
+    cmd: list[str],
+    env: dict[str, str],
+    log: IO[str] | None,
+    progress: Callable[[Progress], None] | None = None,
+) -> int:
     """Run the child in its own process group and take the group down with us: on
     Ctrl-C or SIGTERM here, and (through the child's watchdog) on SIGKILL here."""
-    proc = subprocess.Popen(cmd, env=env, stdout=stdout, start_new_session=True)
+    pipe = subprocess.PIPE if log is not None else None
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=pipe,
+        stderr=subprocess.STDOUT if log is not None else None,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -146,6 +239,8 @@ def _supervise(cmd: list[str], env: dict[str, str], stdout: IO[str] | None) -> i
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, stop)
     try:
+        if log is not None and proc.stdout is not None:
+            _follow(proc.stdout, log, progress)
         return proc.wait()
     except KeyboardInterrupt:
         _kill_group(proc)
@@ -155,7 +250,7 @@ def _supervise(cmd: list[str], env: dict[str, str], stdout: IO[str] | None) -> i
             signal.signal(signal.SIGTERM, previous)
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _kill_group(proc: subprocess.Popen[str]) -> None:
     for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
         try:
             os.killpg(proc.pid, sig)
@@ -189,15 +284,21 @@ def _execute(quiet: bool, full_refresh: bool) -> bool:
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
+    from orchestration.defs.automation import RUN_PID_TAG
 
     settings = Settings(_env_file=None)
     job = build_definitions(settings).resolve_job_def("achilles_pipeline")
     run_config: dict = {"ops": {"achilles_dbt_models": {"config": {"full_refresh": full_refresh}}}}
-    if quiet:
-        run_config["loggers"] = {"console": {"config": {"log_level": "WARNING"}}}
+    # Quiet: everything goes to the log file, where step events (debug) tell the
+    # parent which stage is running; otherwise info, as in the UI.
+    level = "DEBUG" if quiet else "INFO"
+    run_config["loggers"] = {"console": {"config": {"log_level": level}}}
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, run_config=run_config, raise_on_error=False
+            instance=instance,
+            run_config=run_config,
+            raise_on_error=False,
+            tags={RUN_PID_TAG: str(os.getpid())},
         )
     return result.success
 

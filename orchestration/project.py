@@ -7,7 +7,6 @@ first; loading the definitions never runs dbt by itself.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -16,8 +15,8 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from achilles_core.settings import Settings
+from orchestration.fingerprint import DBT_PROJECT_DIR, project_files
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
@@ -43,24 +42,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _project_files() -> list[Path]:
-    paths = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
-    for folder in ("models", "macros", "tests"):
-        paths += sorted(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
-    return [p for p in paths if p.exists()]
-
-
 def _newest_source_mtime() -> float:
-    return max(p.stat().st_mtime for p in _project_files())
-
-
-def project_digest() -> str:
-    """A hash of the dbt project's SQL and YAML: what the warehouse was built by."""
-    digest = hashlib.sha256()
-    for path in _project_files():
-        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return max(p.stat().st_mtime for p in project_files())
 
 
 def prepare_manifest(settings: Settings | None = None, force: bool = False) -> Path:

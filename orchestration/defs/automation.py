@@ -1,28 +1,49 @@
-"""The job, its schedule and the new-landing-files sensor (both on by default)."""
+"""The job, its schedule and the new-landing-files sensor (both on by default).
+
+Both skip when the landing zone, the dbt project and the rule settings are as the
+published snapshot was built from (orchestration/fingerprint.py): no idle builds.
+They run wherever a Dagster daemon runs: `achilles daemon` (headless) or `achilles ui`.
+"""
+
+import os
 
 from dagster import (
     AssetSelection,
+    DagsterRun,
     DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
     ScheduleDefinition,
+    ScheduleEvaluationContext,
     SensorDefinition,
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
+    in_process_executor,
+    schedule,
     sensor,
 )
 
 from achilles_core.settings import Settings
-from orchestration.defs.landing import newest_landed_file_mtime
+from orchestration import fingerprint
+
+# Run logs at info: Dagster's default console level is debug, one line per engine event.
+INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 pipeline_job = define_asset_job(
     "achilles_pipeline",
     selection=AssetSelection.all(),
     description="Landing → staging → marts → insights → published snapshot.",
+    config=INFO_LOGS,
+    # The steps run one after another anyway (one DuckDB writer); a subprocess per
+    # step cost ~5 s each here (ENVIRONMENT.md).
+    executor_def=in_process_executor,
 )
+
+# `achilles run` tags its runs with the pid of the process that executes them.
+RUN_PID_TAG = "achilles/pid"
 
 _ACTIVE = [
     DagsterRunStatus.QUEUED,
@@ -32,14 +53,44 @@ _ACTIVE = [
 ]
 
 
+def _alive(run: DagsterRun) -> bool:
+    """False for a run of `achilles run` whose process is gone (killed with -9, it never
+    marked the run finished); runs the daemon launched are watched by Dagster itself."""
+    pid = run.tags.get(RUN_PID_TAG, "")
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _nothing_new(settings: Settings, current: dict | None = None) -> SkipReason | None:
+    last = fingerprint.unchanged_since_publish(settings, current)
+    if last is None:
+        return None
+    return SkipReason(
+        f"nothing new since the snapshot built at {last.get('recorded_at', '?')} "
+        f"({last['landing']['files']} landing files unchanged)"
+    )
+
+
 def build_schedule(settings: Settings) -> ScheduleDefinition:
-    return ScheduleDefinition(
+    @schedule(
         name="recompute_schedule",
         job=pipeline_job,
         cron_schedule=settings.pipeline_cron,
         default_status=DefaultScheduleStatus.RUNNING,
-        description="Recompute everything on a fixed cadence (ACHILLES_PIPELINE_CRON).",
+        description="Recompute on a fixed cadence (ACHILLES_PIPELINE_CRON), unless nothing "
+        "changed since the published snapshot.",
     )
+    def recompute_schedule(context: ScheduleEvaluationContext) -> SkipReason | RunRequest:
+        return _nothing_new(settings) or RunRequest()
+
+    return recompute_schedule
 
 
 def build_sensor(settings: Settings) -> SensorDefinition:
@@ -48,21 +99,27 @@ def build_sensor(settings: Settings) -> SensorDefinition:
         job=pipeline_job,
         minimum_interval_seconds=settings.sensor_interval_s,
         default_status=DefaultSensorStatus.RUNNING,
-        description="Start a run when files land after the last run started.",
+        description="Start a run when the landing zone changed since the published snapshot.",
     )
     def new_landing_files(context: SensorEvaluationContext) -> SkipReason | RunRequest:
-        newest = newest_landed_file_mtime(settings)
-        if newest is None:
+        current = fingerprint.fingerprint(settings)
+        if current["landing"]["files"] == 0:
             return SkipReason("landing zone is empty")
-        if context.cursor and newest <= float(context.cursor):
-            return SkipReason("no new landing files")
+        skip = _nothing_new(settings, current)
+        if skip is not None:
+            return skip
         # One build at a time: DuckDB allows a single writer on the build file.
-        active = context.instance.get_runs(
-            RunsFilter(job_name=pipeline_job.name, statuses=_ACTIVE), limit=1
-        )
-        if active:
-            return SkipReason("a pipeline run is in progress; will look again")
-        context.update_cursor(str(newest))
-        return RunRequest(run_key=f"landing-{newest}")
+        for run in context.instance.get_runs(
+            RunsFilter(job_name=pipeline_job.name, statuses=_ACTIVE), limit=10
+        ):
+            if _alive(run):
+                return SkipReason("a pipeline run is in progress; will look again")
+            # Left "started" by a killed `achilles run`: it will never end by itself, and
+            # would keep the sensor waiting forever.
+            context.instance.report_run_failed(run)
+        run_key = fingerprint.key(current)
+        context.update_cursor(run_key)
+        # The same landing state is requested once: Dagster drops a repeated run key.
+        return RunRequest(run_key=f"landing-{run_key}")
 
     return new_landing_files

@@ -15,13 +15,9 @@ from dagster_dbt import (
 
 from achilles_core.settings import Settings
 from orchestration.defs.landing import LANDING_KEY
+from orchestration.fingerprint import project_digest
 from orchestration.priority import lower_priority
-from orchestration.project import (
-    DBT_EXECUTABLE,
-    dbt_project,
-    dbt_settings_vars,
-    project_digest,
-)
+from orchestration.project import DBT_EXECUTABLE, dbt_project, dbt_settings_vars
 
 
 class AchillesTranslator(DagsterDbtTranslator):

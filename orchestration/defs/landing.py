@@ -19,6 +19,7 @@ from dagster import (
 
 from achilles_core.landing import COLUMNS, LEFTOVER_TEMP_AGE_S, LandingZone, project_zones
 from achilles_core.settings import Settings
+from orchestration.fingerprint import key, record_pending
 
 LANDING_KEY = AssetKey(["landing", "events"])
 FRESHNESS_MAX_AGE_S = 24 * 3600
@@ -72,6 +73,8 @@ def landing_events(
         files += zone_files
         quarantined += zone.quarantined()
         session_count += len(zone.session_ids())
+    # After this step's own changes (compaction, quarantine, upgrades), before dbt reads.
+    fp = record_pending(settings)
     context.log.info(
         f"compacted {merged} files in {sessions} sessions; {len(files)} files remain; "
         f"{upgraded} files upgraded to the current columns; {len(bad)} quarantined now, "
@@ -87,6 +90,7 @@ def landing_events(
             "files_quarantined_now": MetadataValue.json([str(f) for f in bad]),
             "files_in_quarantine": len(quarantined),
             "path": MetadataValue.path(str(settings.landing_dir)),
+            "fingerprint": key(fp),
         }
     )
 

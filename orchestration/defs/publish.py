@@ -10,6 +10,7 @@ from dagster import (
 )
 
 from achilles_core.settings import Settings
+from orchestration.fingerprint import promote_pending
 from orchestration.priority import lower_priority
 from orchestration.publish import PUBLISHED_TABLES, publish
 
@@ -32,6 +33,7 @@ def published_warehouse(
 ) -> MaterializeResult:
     lower_priority(settings.build_nice)
     result = publish(settings)
+    promote_pending(settings)  # what this snapshot was built from: a rerun can skip
     context.log.info(f"published {result['path']}")
     return MaterializeResult(
         metadata={

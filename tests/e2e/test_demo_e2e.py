@@ -49,3 +49,6 @@ def test_demo_starts_its_own_server(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "Started a server" in out.stdout and "Round trip OK" in out.stdout
     assert any((tmp_path / "d" / "landing" / "events").iterdir())
+    # A new user's `make demo` ends with where the dashboard is and how to open it.
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith("Dashboard: http://127.0.0.1:8000/ui") and "achilles serve" in last

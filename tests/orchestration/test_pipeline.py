@@ -79,19 +79,6 @@ def test_schedule_and_sensor_are_on_by_default(defs):
     assert sensor.default_status == DefaultSensorStatus.RUNNING
 
 
-def test_sensor_requests_a_run_for_new_files_once(built):
-    from dagster import DagsterInstance, build_sensor_context
-
-    from orchestration.defs.automation import build_sensor
-
-    sensor = build_sensor(built.settings)
-    with DagsterInstance.ephemeral() as instance:
-        first = sensor.evaluate_tick(build_sensor_context(instance=instance))
-        assert first.run_requests and first.cursor
-        again = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=first.cursor))
-    assert not again.run_requests and "no new landing files" in again.skip_message
-
-
 def test_published_snapshot_has_every_table(built):
     con = duckdb.connect(str(built.settings.published_db), read_only=True)
     tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}

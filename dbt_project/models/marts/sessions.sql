@@ -95,8 +95,9 @@ activity as (
             where event_type = 'test_run' and status in ('failed', 'error')
         ) as test_runs_failed,
         count(*) filter (where event_type = 'llm_call') as llm_calls,
-        coalesce(sum(input_tokens), 0) as input_tokens,
-        coalesce(sum(output_tokens), 0) as output_tokens,
+        -- sum() over bigint is a 128-bit integer in DuckDB: the contract's type is bigint.
+        cast(coalesce(sum(input_tokens), 0) as bigint) as input_tokens,
+        cast(coalesce(sum(output_tokens), 0) as bigint) as output_tokens,
         cast(coalesce(sum(try_cast(cost_usd as decimal(38, 12))), 0) as double) as cost_usd,
         count(distinct file_path) as distinct_files
     from events

@@ -1,0 +1,48 @@
+"""The report `achilles run` and `achilles report` print: one line per insight cause,
+identifiers whole on an 80-column terminal."""
+
+from __future__ import annotations
+
+import io
+
+import duckdb
+from rich.console import Console
+
+from achilles.report import open_insight_causes, print_report
+from ingest_api.warehouse import WarehouseReader
+
+
+def _published(built, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(built.settings.published_db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_one_row_per_insight_cause(built):
+    reader = WarehouseReader(built.settings.published_db)
+    try:
+        rows = open_insight_causes(reader, 1000)
+    finally:
+        reader.close()
+    keys = [(r["session_id"], r["kind"], r["title"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    (open_total,) = _published(built, "select count(*) from insights where status = 'open'")[0]
+    assert sum(r["n"] for r in rows) == open_total == rows[0]["total"]
+    # The sample sessions have agents that caused several errors each: counted, not repeated.
+    assert any(r["n"] > 1 for r in rows) and len(rows) < open_total
+
+
+def test_report_shows_whole_session_ids_on_80_columns(built):
+    buf = io.StringIO()
+    reader = WarehouseReader(built.settings.published_db)
+    try:
+        print_report(reader, Console(file=buf, width=80, color_system=None))
+    finally:
+        reader.close()
+    text = buf.getvalue()
+    assert "…" not in text.split("Top error clusters")[0]
+    for (sid,) in _published(built, "select session_id from sessions"):
+        assert sid in text
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
