@@ -352,6 +352,28 @@ _FAST_TS_RE = re.compile(
 )
 
 
+_TEXT, _COUNT, _CHECKED = 0, 1, 2
+_RULES: dict[str, tuple[int, int]] = {
+    **{key: (_TEXT, limit) for key, limit in _TEXT_LIMITS.items()},
+    **{key: (_COUNT, limit) for key, limit in _INT_LIMITS.items()},
+    **dict.fromkeys(("session_id", "event_type", "source_type", "timestamp"), (_CHECKED, 0)),
+}
+
+
+def _plain_json(attributes: dict[str, Any]) -> bool:
+    """`json_value_problem(attributes) is None`, quicker for the usual flat object."""
+    for v in attributes.values():
+        t = type(v)
+        if t is str or t is bool or v is None:
+            continue
+        if t is int and -_INT64 <= v < _INT64:
+            continue
+        if t is float and math.isfinite(v):
+            continue
+        return json_value_problem(attributes) is None
+    return True
+
+
 def fast_check(raw: Any, limits: Limits, now_micros: int) -> tuple[int, str] | None:
     """(timestamp in µs, content hash) of a dict that surely passes `validate_event`
     unchanged; None when it may not (then `validate_event` decides)."""
@@ -377,11 +399,16 @@ def fast_check(raw: Any, limits: Limits, now_micros: int) -> tuple[int, str] | N
     for key, value in raw.items():
         if value is None:
             continue
-        if key in _TEXT_LIMITS:
-            if type(value) is not str or len(value) > _TEXT_LIMITS[key]:
-                return None
-        elif key in _INT_LIMITS:
-            if type(value) is not int or not 0 <= value <= _INT_LIMITS[key]:
+        rule = _RULES.get(key)
+        if rule is not None:
+            kind, limit = rule
+            if kind == _TEXT:
+                if type(value) is not str or len(value) > limit:
+                    return None
+            elif kind == _COUNT:
+                if type(value) is not int or not 0 <= value <= limit:
+                    return None
+            elif type(value) is not str:  # checked above, but a StrEnum member is not a str
                 return None
         elif key == "event_id":
             if type(value) is not str or not 1 <= len(value) <= EVENT_ID_MAX:
@@ -401,8 +428,8 @@ def fast_check(raw: Any, limits: Limits, now_micros: int) -> tuple[int, str] | N
         elif key == "parent_session_id":
             if type(value) is not str or not _SESSION_ID_RE.fullmatch(value):
                 return None
-        elif key == "attributes":
-            if type(value) is not dict or json_value_problem(value) is not None:
+        else:  # attributes (the keys are all fields of Event)
+            if type(value) is not dict or not _plain_json(value):
                 return None
             try:
                 size = len(orjson.dumps(value))
@@ -410,8 +437,6 @@ def fast_check(raw: Any, limits: Limits, now_micros: int) -> tuple[int, str] | N
                 return None
             if size > limits.max_attributes_bytes:
                 return None
-        elif type(value) is not str:  # session_id, event_type, source_type, timestamp
-            return None
         if key not in HASH_EXCLUDED:
             content[key] = value
     allowed = STATUS_RULES.get(raw["event_type"])

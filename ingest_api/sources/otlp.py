@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,6 +63,7 @@ _KEEP = (
     "service.name",
     "error.type",
 )
+_KEEP_SET = frozenset(_KEEP)
 
 
 class OtlpDecodeError(ValueError):
@@ -180,6 +182,17 @@ def _nanos(ts: int, fallback: datetime) -> datetime:
     return datetime.fromtimestamp(ts // 10**9, UTC).replace(microsecond=(ts // 1000) % 10**6)
 
 
+def _iso_nanos(ts: int, fallback: datetime) -> str:
+    """`iso(_nanos(ts, fallback))`, formatted without building a datetime per span."""
+    if ts <= 0:
+        return iso(fallback)
+    # fixed64 nanoseconds end in year 2554: every value has a four-digit year
+    seconds, nanos = divmod(ts, 10**9)
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    micros = nanos // 1000
+    return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
+
+
 def _session(value_: Any) -> str | None:
     return value_ if isinstance(value_, str) and _SESSION_RE.match(value_) else None
 
@@ -219,22 +232,24 @@ def parse_traces(request: ExportTraceServiceRequest, *, received_at: datetime) -
             continue
         trace_hex = span.trace_id.hex()
         session_id = trace_sessions.get(span.trace_id) or f"otel-{trace_hex}"
-        start = _nanos(span.start_time_unix_nano, received_at)
+        start_ns = span.start_time_unix_nano
+        end_ns = span.end_time_unix_nano
+        span_hex = span.span_id.hex()
         event: dict[str, Any] = {
             "session_id": session_id,
-            "event_id": f"span-{span.span_id.hex()}",
+            "event_id": f"span-{span_hex}",
             "event_type": event_type,
             "source_type": "agent",
-            "timestamp": iso(start),
+            "timestamp": _iso_nanos(start_ns, received_at),
             "actor": _first(a, "gen_ai.agent.name", "gen_ai.provider.name", "gen_ai.system")
             or resource.get("service.name"),
             "trace_id": trace_hex,
-            "span_id": span.span_id.hex(),
+            "span_id": span_hex,
         }
         if span.parent_span_id:
             event["parent_id"] = f"span-{span.parent_span_id.hex()}"
-        if span.end_time_unix_nano >= span.start_time_unix_nano > 0:
-            event["duration_ms"] = (span.end_time_unix_nano - span.start_time_unix_nano) // 10**6
+        if end_ns >= start_ns > 0:
+            event["duration_ms"] = (end_ns - start_ns) // 10**6
         failed = span.status.code == _STATUS_ERROR or a.get("error.type") is not None
         if event_type == "llm_call":
             event["model"] = _first(a, "gen_ai.response.model", "gen_ai.request.model")
@@ -274,16 +289,17 @@ def parse_traces(request: ExportTraceServiceRequest, *, received_at: datetime) -
                 event["tool_name"] = str(_first(a, "gen_ai.agent.name") or tool or span.name)[:256]
                 event["action_kind"] = "delegate"
             event["status"] = "error" if failed else "ok"
-        kept = {k: a[k] for k in _KEEP if a.get(k) is not None}
+        # (landed and hashed with sorted keys: the order here does not matter)
+        kept = {k: v for k, v in a.items() if k in _KEEP_SET and v is not None}
         kept["span_name"] = span.name
         event["attributes"] = kept
         out.parse.events.append({k: v for k, v in event.items() if v is not None})
         if failed:
-            end = _nanos(span.end_time_unix_nano, start)
+            end = _nanos(end_ns, _nanos(start_ns, received_at))
             out.parse.events.append(
                 {
                     "session_id": session_id,
-                    "event_id": f"span-{span.span_id.hex()}:error",
+                    "event_id": f"span-{span_hex}:error",
                     "event_type": "error",
                     "source_type": "agent",
                     "timestamp": iso(end),
@@ -292,7 +308,7 @@ def parse_traces(request: ExportTraceServiceRequest, *, received_at: datetime) -
                     "error_type": str(a.get("error.type") or "span_error")[:256],
                     "message": span.status.message or None,
                     "trace_id": trace_hex,
-                    "span_id": span.span_id.hex(),
+                    "span_id": span_hex,
                 }
             )
     return out
