@@ -427,3 +427,63 @@ class LandingZone:
                 sessions += 1
                 merged += n
         return sessions, merged
+
+
+# -- metric points ------------------------------------------------------------------
+# OTLP metric data points (issue #12) are not events: no session is required and no
+# event mart should count them. They land beside the events, one file per export
+# request, written as durably: <data_dir>/landing/metrics/<received_us:020d>-<batch>.parquet
+METRIC_SCHEMA = pa.schema(
+    [
+        ("point_id", pa.string()),  # sha256 of the point's content: a retried export repeats it
+        ("metric_name", pa.string()),
+        ("metric_type", pa.string()),  # sum, gauge, histogram, exponential_histogram, summary
+        ("unit", pa.string()),
+        ("value", pa.float64()),  # the number; a histogram's or summary's sum
+        ("point_count", pa.int64()),  # a histogram's or summary's count
+        ("is_monotonic", pa.bool_()),
+        ("temporality", pa.string()),  # delta, cumulative
+        ("start_time", pa.timestamp("us", tz="UTC")),
+        ("observed_at", pa.timestamp("us", tz="UTC")),  # the point's time
+        ("session_id", pa.string()),
+        ("model", pa.string()),
+        ("type_attribute", pa.string()),  # the point's `type` (input, output, added, ...)
+        ("service_name", pa.string()),
+        ("attributes", pa.string()),  # the point's attributes, compact JSON text
+        ("resource_attributes", pa.string()),
+        ("scope_name", pa.string()),
+        ("received_at", pa.timestamp("us", tz="UTC")),
+        ("batch_id", pa.string()),
+        ("batch_index", pa.int32()),
+    ]
+)
+
+
+class MetricLanding:
+    """Writes metric points under `metrics_dir`, one immutable file per batch."""
+
+    def __init__(self, metrics_dir: Path):
+        self.metrics_dir = Path(metrics_dir)
+
+    def write(self, rows: list[dict[str, Any]], received_at: datetime) -> Path | None:
+        """Land `rows` (METRIC_SCHEMA's columns but the batch's own) durably."""
+        if not rows:
+            return None
+        batch_id = uuid.uuid4().hex
+        n = len(rows)
+        columns = {
+            f.name: pa.array([r.get(f.name) for r in rows], f.type)
+            for f in METRIC_SCHEMA
+            if f.name not in ("received_at", "batch_id", "batch_index")
+        }
+        at_type = METRIC_SCHEMA.field("received_at").type
+        columns["received_at"] = pa.array([received_at] * n, at_type)
+        columns["batch_id"] = pa.array([batch_id] * n, pa.string())
+        columns["batch_index"] = pa.array(range(n), pa.int32())
+        table = pa.table([columns[f.name] for f in METRIC_SCHEMA], schema=METRIC_SCHEMA)
+        if not self.metrics_dir.is_dir():
+            self.metrics_dir.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(self.metrics_dir.parent)
+        final = self.metrics_dir / f"{to_micros(received_at):020d}-{batch_id}.parquet"
+        write_durably(table, final)
+        return final

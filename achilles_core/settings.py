@@ -155,6 +155,11 @@ class Settings(BaseSettings):
         return self.landing_dir / "events"
 
     @property
+    def metrics_dir(self) -> Path:
+        """OTLP metric points (one flat folder; docs/warehouse-contract.md)."""
+        return self.landing_dir / "metrics"
+
+    @property
     def warehouse_dir(self) -> Path:
         return self.data_dir / "warehouse"
 

@@ -29,7 +29,10 @@ class AchillesTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return LANDING_KEY
+            if dbt_resource_props["name"] == "events":
+                return LANDING_KEY
+            # the OTLP metric points: landed by the API only, no asset of their own
+            return AssetKey(["landing", dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -26,9 +26,12 @@ VERIFIED_MARKER = ".verified"
 
 
 def newest_landed_file_mtime(settings: Settings) -> float | None:
-    """Newest session-folder change: a file landed or a compaction ran there."""
+    """Newest session-folder change: a file landed or a compaction ran there (or an
+    OTLP metrics file landed)."""
     zone = LandingZone(settings.events_dir)
     mtimes = [(zone.events_dir / sid).stat().st_mtime for sid in zone.session_ids()]
+    if settings.metrics_dir.is_dir():
+        mtimes.append(settings.metrics_dir.stat().st_mtime)
     return max(mtimes) if mtimes else None
 
 
