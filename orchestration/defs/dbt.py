@@ -14,7 +14,7 @@ from dagster_dbt import (
 )
 
 from achilles_core.settings import Settings
-from orchestration.defs.landing import LANDING_KEY
+from orchestration.defs.landing import LANDING_KEY, METRICS_KEY
 from orchestration.priority import lower_priority
 from orchestration.project import (
     DBT_EXECUTABLE,
@@ -31,8 +31,8 @@ class AchillesTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "source":
             if dbt_resource_props["name"] == "events":
                 return LANDING_KEY
-            # the OTLP metric points: landed by the API only, no asset of their own
-            return AssetKey(["landing", dbt_resource_props["name"]])
+            return METRICS_KEY  # landing.metric_points
+
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

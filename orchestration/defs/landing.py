@@ -10,6 +10,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
+    AssetSpec,
     MaterializeResult,
     MetadataValue,
     ResourceParam,
@@ -21,6 +22,13 @@ from achilles_core.landing import COLUMNS, LEFTOVER_TEMP_AGE_S, LandingZone
 from achilles_core.settings import Settings
 
 LANDING_KEY = AssetKey(["landing", "events"])
+METRICS_KEY = AssetKey(["landing", "metric_points"])
+# OTLP metric points (/v1/metrics): landed by the API only, nothing here materializes them.
+landing_metric_points = AssetSpec(
+    key=METRICS_KEY,
+    group_name="landing",
+    description="Immutable Parquet files of OTLP metric points, one per export request.",
+)
 FRESHNESS_MAX_AGE_S = 24 * 3600
 VERIFIED_MARKER = ".verified"
 
