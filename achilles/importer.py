@@ -2,7 +2,9 @@
 
 Each agent's files are parsed by its pure parser in `ingest_api.sources`, and the
 events go through the same validation, dedupe and durable landing as the API's
-(`IngestService.ingest`), or to a running server with `--url`.
+(`IngestService.ingest`), or to a running server with `--url`. Locally, the files
+are landed in batches (one file per session per batch) by one worker process per
+core; a transcript and its subagents' files go to the same worker.
 
 Idempotent and incremental: a cursor per file (size, mtime, inode) skips files
 that did not change without reading them. A file that changed is parsed whole
