@@ -193,7 +193,7 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     try:
         # Test-only fault injection: ACHILLES_TEST_FAIL_WRITES=enospc makes every landing
         # write fail as a full disk would, after writing some bytes
-        # (tests/e2e/test_disk_full.py).
+        # (tests/ingest_api/test_disk_full.py).
         if os.environ.get("ACHILLES_TEST_FAIL_WRITES") == "enospc":
             os.write(fd, b"PAR1 partial")
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
