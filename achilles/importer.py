@@ -2,7 +2,9 @@
 
 Each agent's files are parsed by its pure parser in `ingest_api.sources`, and the
 events go through the same validation, dedupe and durable landing as the API's
-(`IngestService.ingest`), or to a running server with `--url`.
+(`IngestService.ingest`), or to a running server with `--url`. Locally, the files
+are landed in batches (one file per session per batch) by one worker process per
+core; a transcript and its subagents' files go to the same worker.
 
 Idempotent and incremental: a cursor per file (size, mtime, inode) skips files
 that did not change without reading them. A file that changed is parsed whole
@@ -154,6 +156,7 @@ class LocalSink:
     def __init__(self, settings: Settings, project_id: str = "default") -> None:
         from ingest_api.service import IngestService
 
+        self.settings = settings
         self.service = IngestService(settings)
         self.project_id = project_id
 
@@ -294,14 +297,10 @@ def _without_partial_line(data: bytes, summary: ImportSummary) -> bytes:
     return data  # complete, just no trailing newline (Codex writes such files)
 
 
-def import_file(
-    fmt: AgentFormat,
-    path: Path,
-    sink: Sink,
-    summary: ImportSummary,
-    *,
-    include_prompts: bool = False,
-) -> None:
+def read_file(
+    fmt: AgentFormat, path: Path, summary: ImportSummary, *, include_prompts: bool = False
+) -> list[dict[str, Any]]:
+    """Parse one file into events (with their session starts), accounting its lines."""
     data = path.read_bytes()
     if data.strip() and not fmt.sniff(data[:65536]):
         raise NotThisFormat(f"{path}: not a {fmt.name} log")
@@ -311,7 +310,11 @@ def import_file(
     summary.lines += result.lines
     summary.skipped.update(result.skipped)
     summary.bad_lines.extend((str(path), n, reason) for n, reason in result.bad_lines)
-    events = with_session_starts(result)
+    return with_session_starts(result)
+
+
+def send_events(events: list[dict[str, Any]], sink: Sink, summary: ImportSummary) -> None:
+    """Land events through the sink and count what became of each."""
     if not events:
         return
     for event, res in zip(events, sink.send(events), strict=True):
@@ -327,6 +330,127 @@ def import_file(
             )
 
 
+def import_file(
+    fmt: AgentFormat,
+    path: Path,
+    sink: Sink,
+    summary: ImportSummary,
+    *,
+    include_prompts: bool = False,
+) -> None:
+    send_events(read_file(fmt, path, summary, include_prompts=include_prompts), sink, summary)
+
+
+# Files whose events go to the sink together: one landing file per session per batch,
+# and the cursors saved once per batch (a crash before that re-reads the batch, which
+# lands nothing twice).
+BATCH_FILES = 64
+BATCH_EVENTS = 20_000
+# Files per task handed to a worker process.
+TASK_FILES = 24
+
+
+@dataclass
+class _ToRead:
+    path: Path
+    named: bool
+    key: str
+    stamp: list[int]
+
+
+def _import_batchwise(
+    fmt: AgentFormat,
+    todo: list[_ToRead],
+    sink: Sink,
+    include_prompts: bool,
+    on_file: Callable[[_ToRead, ImportSummary], None] | None = None,
+) -> tuple[ImportSummary, list[_ToRead]]:
+    """Import `todo` in order, in batches; the summary and the files read whole."""
+    summary = ImportSummary()
+    done: list[_ToRead] = []
+    pending: list[_ToRead] = []
+    events: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        send_events(events, sink, summary)
+        events.clear()
+        done.extend(pending)
+        pending.clear()
+
+    for item in todo:
+        if on_file:
+            on_file(item, summary)
+        try:
+            events.extend(read_file(fmt, item.path, summary, include_prompts=include_prompts))
+        except NotThisFormat as exc:
+            if item.named:
+                summary.files_failed.append((str(item.path), str(exc)))
+            else:  # another tool's file in the agent's folder
+                summary.files_other.append(str(item.path))
+            continue
+        except OSError as exc:
+            summary.files_failed.append((str(item.path), f"cannot read: {exc}"))
+            continue
+        summary.files_read += 1
+        pending.append(item)
+        if len(pending) >= BATCH_FILES or len(events) >= BATCH_EVENTS:
+            flush()
+    flush()
+    return summary, done
+
+
+def _merge(into: ImportSummary, part: ImportSummary) -> None:
+    into.files_read += part.files_read
+    into.files_failed.extend(part.files_failed)
+    into.files_other.extend(part.files_other)
+    into.lines += part.lines
+    into.sessions |= part.sessions
+    into.accepted_by_type.update(part.accepted_by_type)
+    into.duplicates += part.duplicates
+    into.skipped.update(part.skipped)
+    into.bad_lines.extend(part.bad_lines)
+    into.rejected.extend(part.rejected)
+
+
+def _group_key(path: Path) -> Path:
+    """Files landing the same sessions: a transcript and its subagents' files."""
+    if path.parent.name == "subagents":  # <dir>/<session>/subagents/agent-*.jsonl
+        return path.parent.parent
+    return path.with_suffix("")  # <dir>/<session>.jsonl
+
+
+def _tasks(todo: list[_ToRead]) -> list[list[_ToRead]]:
+    """`todo` cut into tasks of about TASK_FILES files, never splitting a group."""
+    groups: dict[Path, list[_ToRead]] = {}
+    for item in todo:
+        groups.setdefault(_group_key(item.path), []).append(item)
+    tasks: list[list[_ToRead]] = [[]]
+    for group in groups.values():
+        if len(tasks[-1]) >= TASK_FILES:
+            tasks.append([])
+        tasks[-1].extend(group)
+    return [t for t in tasks if t]
+
+
+_worker_sink: LocalSink | None = None
+
+
+def _worker_init(settings: Settings, project_id: str) -> None:
+    global _worker_sink
+    _worker_sink = LocalSink(settings, project_id)
+
+
+def _worker_task(
+    agent: str, task: list[_ToRead], include_prompts: bool
+) -> tuple[ImportSummary, list[_ToRead]]:
+    assert _worker_sink is not None
+    return _import_batchwise(AGENTS[agent], task, _worker_sink, include_prompts)
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 def run_import(
     agent: str,
     paths: list[Path],
@@ -335,8 +459,14 @@ def run_import(
     *,
     include_prompts: bool = False,
     progress: Callable[[int, int, Path], None] | None = None,
+    jobs: int | None = None,
 ) -> ImportSummary:
-    """Import every changed file under `paths` (the agent's default folders when empty)."""
+    """Import every changed file under `paths` (the agent's default folders when empty).
+
+    Into the local landing zone, files are read by `jobs` worker processes (default:
+    one per core), a transcript and its subagents' files by the same one, so each
+    session is landed by one process; the summary is the same as one process's.
+    """
     fmt = AGENTS[agent]
     roots = paths or fmt.default_roots()
     if not paths and not any(r.is_dir() for r in roots):
@@ -346,10 +476,11 @@ def run_import(
         )
     files = list(find_files(fmt, [r for r in roots if paths or r.is_dir()]))
     summary = ImportSummary()
-    for n, (path, named) in enumerate(files, start=1):
-        if progress:
-            progress(n, len(files), path)
+    todo: list[_ToRead] = []
+    for path, named in files:
         key = f"{agent}:{path.resolve()}"
+        if isinstance(sink, LocalSink) and sink.project_id != "default":
+            key = f"{sink.project_id}/{key}"  # a file imported into two projects lands twice
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -358,20 +489,48 @@ def run_import(
         if cursors.unchanged(key, st):
             summary.files_unchanged += 1
             continue
-        try:
-            import_file(fmt, path, sink, summary, include_prompts=include_prompts)
-        except NotThisFormat as exc:
-            if named:
-                summary.files_failed.append((str(path), str(exc)))
-            else:  # another tool's file in the agent's folder
-                summary.files_other.append(str(path))
-            continue
-        except OSError as exc:
-            summary.files_failed.append((str(path), f"cannot read: {exc}"))
-            continue
-        summary.files_read += 1
-        cursors.files[key] = Cursors.stamp(st)
-        cursors.save()
+        todo.append(_ToRead(path, named, key, Cursors.stamp(st)))
+    total = len(files)
+    seen = summary.files_unchanged + len(summary.files_failed)
+
+    def commit(done: list[_ToRead]) -> None:
+        for item in done:
+            cursors.files[item.key] = item.stamp
+        if done:
+            cursors.save()
+
+    jobs = default_jobs() if jobs is None else jobs
+    tasks = _tasks(todo)
+    if isinstance(sink, LocalSink) and jobs > 1 and len(tasks) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(tasks)),
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_worker_init,
+            initargs=(sink.settings, sink.project_id),
+        ) as pool:
+            futures = [pool.submit(_worker_task, agent, t, include_prompts) for t in tasks]
+            for task, future in zip(tasks, futures, strict=True):
+                part, done = future.result()  # in task order: the summary is deterministic
+                _merge(summary, part)
+                commit(done)
+                seen += len(task)
+                if progress:
+                    progress(seen, total, task[-1].path)
+        return summary
+
+    def on_file(item: _ToRead, _: ImportSummary) -> None:
+        nonlocal seen
+        seen += 1
+        if progress:
+            progress(seen, total, item.path)
+
+    for task in tasks:
+        part, done = _import_batchwise(fmt, task, sink, include_prompts, on_file)
+        _merge(summary, part)
+        commit(done)
     return summary
 
 

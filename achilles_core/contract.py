@@ -17,7 +17,14 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from achilles_core.vocab import STATUS_RULES, ActionKind, EventType, Severity, SourceType
+from achilles_core.vocab import (
+    ACTION_KINDS,
+    STATUS_RULES,
+    ActionKind,
+    EventType,
+    Severity,
+    SourceType,
+)
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 _SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
@@ -299,3 +306,150 @@ def json_value_problem(value: Any, depth: int = 0) -> str | None:
         if problem is not None:
             return problem
     return None
+
+
+# -- the fast path ------------------------------------------------------------------
+# Parsers and receivers hand over plain dicts whose values already have the contract's
+# exact Python types. For those, the same rules are checked here on the dict itself,
+# without building an Event: the bulk paths (import, OTLP) spend most of their time in
+# that model otherwise. Anything unusual (a coercion pydantic would make, a rule
+# broken) answers None, and the caller takes `validate_event`, which gives the same
+# row or the error message. tests/ingest_api/test_fast_path.py holds both to one table.
+
+_TEXT_LIMITS: dict[str, int] = {
+    **dict.fromkeys(
+        ("actor", "error_type", "status", "parent_id", "trace_id", "span_id", "model"),
+        SHORT_TEXT_MAX,
+    ),
+    "tool_name": SHORT_TEXT_MAX,
+    "file_path": PATH_MAX,
+}
+_INT_LIMITS: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "cache_write_1h_tokens",
+            "reasoning_tokens",
+        ),
+        MAX_TOKENS,
+    ),
+    "duration_ms": MAX_DURATION_MS,
+    "revision": MAX_REVISION,
+}
+_EVENT_TYPES = frozenset(EventType)
+_SOURCE_TYPES = frozenset(SourceType)
+_SEVERITIES = frozenset(Severity)
+_ACTION_KIND_SET = frozenset(ACTION_KINDS)
+_FIELDS = frozenset(Event.model_fields)
+# The times parsers write: whole, milli- or microseconds, with an offset.
+_MIN_MICROS = to_micros(datetime.min.replace(tzinfo=UTC))
+_MAX_MICROS = to_micros(datetime.max.replace(tzinfo=UTC))
+_FAST_TS_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3}|\.\d{6})?(?:Z|[+-]\d{2}:\d{2})"
+)
+
+
+_TEXT, _COUNT, _CHECKED = 0, 1, 2
+_RULES: dict[str, tuple[int, int]] = {
+    **{key: (_TEXT, limit) for key, limit in _TEXT_LIMITS.items()},
+    **{key: (_COUNT, limit) for key, limit in _INT_LIMITS.items()},
+    **dict.fromkeys(("session_id", "event_type", "source_type", "timestamp"), (_CHECKED, 0)),
+}
+
+
+def _plain_json(attributes: dict[str, Any]) -> bool:
+    """`json_value_problem(attributes) is None`, quicker for the usual flat object."""
+    for v in attributes.values():
+        t = type(v)
+        if t is str or t is bool or v is None:
+            continue
+        if t is int and -_INT64 <= v < _INT64:
+            continue
+        if t is float and math.isfinite(v):
+            continue
+        return json_value_problem(attributes) is None
+    return True
+
+
+def fast_check(raw: Any, limits: Limits, now_micros: int) -> tuple[int, str] | None:
+    """(timestamp in µs, content hash) of a dict that surely passes `validate_event`
+    unchanged; None when it may not (then `validate_event` decides)."""
+    if type(raw) is not dict or not raw.keys() <= _FIELDS:
+        return None
+    sid = raw.get("session_id")
+    if type(sid) is not str or not _SESSION_ID_RE.fullmatch(sid):
+        return None
+    if raw.get("event_type") not in _EVENT_TYPES or raw.get("source_type") not in _SOURCE_TYPES:
+        return None
+    ts = raw.get("timestamp")
+    if type(ts) is not str or not _FAST_TS_RE.fullmatch(ts):
+        return None
+    try:
+        micros = to_micros(datetime.fromisoformat(ts))
+    except (ValueError, OverflowError):
+        return None
+    if not _MIN_MICROS <= micros <= _MAX_MICROS:  # outside years 1-9999 in UTC
+        return None
+    if micros > now_micros + limits.max_future_skew_s * 1_000_000:
+        return None
+    content: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value is None:
+            continue
+        rule = _RULES.get(key)
+        if rule is not None:
+            kind, limit = rule
+            if kind == _TEXT:
+                if type(value) is not str or len(value) > limit:
+                    return None
+            elif kind == _COUNT:
+                if type(value) is not int or not 0 <= value <= limit:
+                    return None
+            elif type(value) is not str:  # checked above, but a StrEnum member is not a str
+                return None
+        elif key == "event_id":
+            if type(value) is not str or not 1 <= len(value) <= EVENT_ID_MAX:
+                return None
+        elif key == "message":
+            if type(value) is not str or len(value) > limits.max_message_chars:
+                return None
+        elif key == "cost_usd":
+            if type(value) is not float or not 0 <= value <= MAX_COST_USD:
+                return None
+        elif key == "severity":
+            if value not in _SEVERITIES or type(value) is not str:
+                return None
+        elif key == "action_kind":
+            if value not in _ACTION_KIND_SET or type(value) is not str:
+                return None
+        elif key == "parent_session_id":
+            if type(value) is not str or not _SESSION_ID_RE.fullmatch(value):
+                return None
+        else:  # attributes (the keys are all fields of Event)
+            if type(value) is not dict or not _plain_json(value):
+                return None
+            try:
+                size = len(orjson.dumps(value))
+            except TypeError:  # a key that is not a string
+                return None
+            if size > limits.max_attributes_bytes:
+                return None
+        if key not in HASH_EXCLUDED:
+            content[key] = value
+    allowed = STATUS_RULES.get(raw["event_type"])
+    if allowed is not None and raw.get("status") not in allowed:
+        return None
+    try:
+        canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # e.g. a lone surrogate, which the validated path reports
+        return None
+    return micros, hashlib.sha256(canonical).hexdigest()
+
+
+def derived_event_id_micros(session_id: str, event_hash: str, micros: int) -> str:
+    """`derived_event_id` from the time in µs."""
+    digest = hashlib.sha256(f"{session_id}|{event_hash}|{micros}".encode()).hexdigest()
+    return "h-" + digest[:32]

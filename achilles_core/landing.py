@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
@@ -92,12 +92,20 @@ LEFTOVER_TEMP_AGE_S = 300.0
 
 
 class LandedEvent:
-    """An accepted event plus what the server adds, ready to be written."""
+    """An accepted event plus what the server adds, ready to be written.
+
+    `event` is the validated Event, or the sent dict when the contract's fast check
+    vouched for it (its values then have the contract's types already)."""
 
     __slots__ = ("event", "event_id", "event_id_source", "event_hash", "micros")
 
     def __init__(
-        self, event: Event, event_id: str, event_id_source: str, event_hash: str, micros: int
+        self,
+        event: Event | dict[str, Any],
+        event_id: str,
+        event_id_source: str,
+        event_hash: str,
+        micros: int,
     ):
         self.event = event
         self.event_id = event_id
@@ -106,30 +114,34 @@ class LandedEvent:
         self.micros = micros  # the timestamp as µs since the epoch
 
 
+def _content_row(ev: Event | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(ev, dict):
+        return ev
+    row = {name: getattr(ev, name) for name in CONTENT_FIELDS}
+    for name in _TEXT_ENUMS:
+        if row[name] is not None:
+            row[name] = str(row[name])
+    return row
+
+
 def to_table(events: Sequence[LandedEvent], received_at: datetime, batch_id: str) -> pa.Table:
     """Build one Arrow table, column by column (cheaper than row dicts)."""
-    cols: dict[str, list] = {name: [] for name in COLUMNS}
-    for index, item in enumerate(events):
-        ev = item.event
-        cols["event_id"].append(item.event_id)
-        cols["event_id_source"].append(item.event_id_source)
-        cols["timestamp"].append(item.micros)
-        cols["event_hash"].append(item.event_hash)
-        cols["batch_index"].append(index)
-        for name in CONTENT_FIELDS:
-            value = getattr(ev, name)
-            if name == "attributes" and value is not None:
-                value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-            elif name in _TEXT_ENUMS and value is not None:
-                value = str(value)
-            cols[name].append(value)
+    rows = [_content_row(item.event) for item in events]
     n = len(events)
-    arrays = {
-        name: pa.array(values, SCHEMA.field(name).type)
-        for name, values in cols.items()
-        if name != "timestamp"
-    }
-    arrays["timestamp"] = pa.array(cols["timestamp"], pa.int64()).cast(
+    arrays: dict[str, pa.Array] = {}
+    for name in CONTENT_FIELDS:
+        values = [r.get(name) for r in rows]
+        if name == "attributes":
+            values = [
+                None if v is None else orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode()
+                for v in values
+            ]
+        arrays[name] = pa.array(values, SCHEMA.field(name).type)
+    arrays["event_id"] = pa.array([e.event_id for e in events], pa.string())
+    arrays["event_id_source"] = pa.array([e.event_id_source for e in events], pa.string())
+    arrays["event_hash"] = pa.array([e.event_hash for e in events], pa.string())
+    arrays["batch_index"] = pa.array(range(n), pa.int32())
+    arrays["timestamp"] = pa.array([e.micros for e in events], pa.int64()).cast(
         SCHEMA.field("timestamp").type
     )
     arrays["received_at"] = pa.array([received_at] * n, SCHEMA.field("received_at").type)
@@ -157,29 +169,48 @@ def _fsync_dir(path: Path) -> None:
 
 def write_durably(table: pa.Table, final_path: Path) -> None:
     """temp name -> write -> fsync -> rename -> fsync folder."""
+    write_durably_unsynced_dir(table, final_path)
+    _fsync_dir(final_path.parent)
+
+
+def write_durably_unsynced_dir(table: pa.Table, final_path: Path) -> None:
+    """`write_durably` but the folder's fsync, which the caller does (once for many files)."""
     tmp = final_path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}.partial")
     try:
         _write_parquet(table, tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         os.rename(tmp, final_path)
     except BaseException:
         # A full disk (or a kill of this thread) must not leave half a file behind.
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(final_path.parent)
+
+
+# A batch's file (tens to hundreds of rows) is encoded with Snappy and no dictionaries:
+# zstd's and the dictionaries' set-up per column costs more there than it saves (the
+# file is about as small either way). Large files (compaction's) get both.
+LARGE_FILE_ROWS = 4096
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    # Test-only fault injection: ACHILLES_TEST_FAIL_WRITES=enospc makes every landing
-    # write fail as a full disk would, after writing some bytes (tests/e2e/test_disk_full.py).
-    if os.environ.get("ACHILLES_TEST_FAIL_WRITES") == "enospc":
-        path.write_bytes(b"PAR1 partial")
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    pq.write_table(table, path, compression="zstd")
+    """Encode in memory, then write, fsync and close one new file."""
+    sink = pa.BufferOutputStream()
+    large = table.num_rows >= LARGE_FILE_ROWS
+    pq.write_table(table, sink, compression="zstd" if large else "snappy", use_dictionary=large)
+    data = sink.getvalue()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        # Test-only fault injection: ACHILLES_TEST_FAIL_WRITES=enospc makes every landing
+        # write fail as a full disk would, after writing some bytes
+        # (tests/ingest_api/test_disk_full.py).
+        if os.environ.get("ACHILLES_TEST_FAIL_WRITES") == "enospc":
+            os.write(fd, b"PAR1 partial")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class LandingZone:
@@ -197,22 +228,45 @@ class LandingZone:
             )
         return path
 
-    def _ensure_session_dir(self, session_id: str) -> Path:
+    def _ensure_session_dir(self, session_id: str, sync: bool = True) -> Path:
         path = self.session_dir(session_id)
         if not path.is_dir():
             self.events_dir.mkdir(parents=True, exist_ok=True)
             path.mkdir(exist_ok=True)
-            _fsync_dir(self.events_dir)
+            if sync:
+                _fsync_dir(self.events_dir)
         return path
 
     def write_table(self, session_id: str, table: pa.Table, received_at: datetime) -> Path:
         """Land one session's rows as one new immutable file; returns its path."""
-        folder = self._ensure_session_dir(session_id)
+        return self.write_tables([(session_id, table)], received_at)[0]
+
+    def write_tables(
+        self, tables: Sequence[tuple[str, pa.Table]], received_at: datetime
+    ) -> list[Path]:
+        """Land each session's rows as one new immutable file; returns their paths.
+
+        Every file and folder is fsynced before this returns, as for one file; the
+        landing folder, when new session folders were made, once for all of them.
+        """
         micros = to_micros(received_at)
-        batch_id = table.column("batch_id")[0].as_py() if table.num_rows else uuid.uuid4().hex
-        final = folder / f"{micros:020d}-{batch_id}.parquet"
-        write_durably(table, final)
-        return final
+        folders = []
+        created = False
+        for session_id, _ in tables:
+            if not created and not self.session_dir(session_id).is_dir():
+                created = True
+            folders.append(self._ensure_session_dir(session_id, sync=False))
+        if created:
+            _fsync_dir(self.events_dir)
+        paths = []
+        for folder, (_, table) in zip(folders, tables, strict=True):
+            batch_id = table.column("batch_id")[0].as_py() if table.num_rows else uuid.uuid4().hex
+            final = folder / f"{micros:020d}-{batch_id}.parquet"
+            write_durably_unsynced_dir(table, final)
+            paths.append(final)
+        for folder in dict.fromkeys(folders):
+            _fsync_dir(folder)
+        return paths
 
     def write_events(
         self, session_id: str, events: Sequence[LandedEvent], received_at: datetime
@@ -393,3 +447,63 @@ def project_zones(settings: Settings) -> list[tuple[str, LandingZone]]:
     """Every project's landing zone (the default project's first), for whole-zone chores:
     compaction, leftovers, quarantine checks."""
     return [(p, LandingZone(settings.project_events_dir(p))) for p in settings.project_ids()]
+
+
+# -- metric points ------------------------------------------------------------------
+# OTLP metric data points (issue #12) are not events: no session is required and no
+# event mart should count them. They land beside the events, one file per export
+# request, written as durably: <data_dir>/landing/metrics/<received_us:020d>-<batch>.parquet
+METRIC_SCHEMA = pa.schema(
+    [
+        ("point_id", pa.string()),  # sha256 of the point's content: a retried export repeats it
+        ("metric_name", pa.string()),
+        ("metric_type", pa.string()),  # sum, gauge, histogram, exponential_histogram, summary
+        ("unit", pa.string()),
+        ("value", pa.float64()),  # the number; a histogram's or summary's sum
+        ("point_count", pa.int64()),  # a histogram's or summary's count
+        ("is_monotonic", pa.bool_()),
+        ("temporality", pa.string()),  # delta, cumulative
+        ("start_time", pa.timestamp("us", tz="UTC")),
+        ("observed_at", pa.timestamp("us", tz="UTC")),  # the point's time
+        ("session_id", pa.string()),
+        ("model", pa.string()),
+        ("type_attribute", pa.string()),  # the point's `type` (input, output, added, ...)
+        ("service_name", pa.string()),
+        ("attributes", pa.string()),  # the point's attributes, compact JSON text
+        ("resource_attributes", pa.string()),
+        ("scope_name", pa.string()),
+        ("received_at", pa.timestamp("us", tz="UTC")),
+        ("batch_id", pa.string()),
+        ("batch_index", pa.int32()),
+    ]
+)
+
+
+class MetricLanding:
+    """Writes metric points under `metrics_dir`, one immutable file per batch."""
+
+    def __init__(self, metrics_dir: Path):
+        self.metrics_dir = Path(metrics_dir)
+
+    def write(self, rows: list[dict[str, Any]], received_at: datetime) -> Path | None:
+        """Land `rows` (METRIC_SCHEMA's columns but the batch's own) durably."""
+        if not rows:
+            return None
+        batch_id = uuid.uuid4().hex
+        n = len(rows)
+        columns = {
+            f.name: pa.array([r.get(f.name) for r in rows], f.type)
+            for f in METRIC_SCHEMA
+            if f.name not in ("received_at", "batch_id", "batch_index")
+        }
+        at_type = METRIC_SCHEMA.field("received_at").type
+        columns["received_at"] = pa.array([received_at] * n, at_type)
+        columns["batch_id"] = pa.array([batch_id] * n, pa.string())
+        columns["batch_index"] = pa.array(range(n), pa.int32())
+        table = pa.table([columns[f.name] for f in METRIC_SCHEMA], schema=METRIC_SCHEMA)
+        if not self.metrics_dir.is_dir():
+            self.metrics_dir.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(self.metrics_dir.parent)
+        final = self.metrics_dir / f"{to_micros(received_at):020d}-{batch_id}.parquet"
+        write_durably(table, final)
+        return final

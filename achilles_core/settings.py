@@ -232,6 +232,19 @@ class Settings(BaseSettings):
         return sorted(found)
 
     @property
+    def metrics_dir(self) -> Path:
+        """The default project's OTLP metric points (one flat folder;
+        docs/warehouse-contract.md)."""
+        return self.landing_dir / "metrics"
+
+    def project_metrics_dir(self, project_id: str) -> Path:
+        """A project's metric points: `landing/metrics/` for the default project,
+        `landing/metrics.<p>/` for project p (one glob, `landing/metrics*/`)."""
+        if project_id == DEFAULT_PROJECT:
+            return self.metrics_dir
+        return self.landing_dir / f"metrics.{check_project_id(project_id)}"
+
+    @property
     def warehouse_dir(self) -> Path:
         return self.data_dir / "warehouse"
 

@@ -24,11 +24,12 @@ from achilles_core.contract import (
     EventValidationError,
     Limits,
     compute_event_hash,
-    derived_event_id,
+    derived_event_id_micros,
+    fast_check,
     to_micros,
     validate_event,
 )
-from achilles_core.landing import LEFTOVER_TEMP_AGE_S, LandedEvent, LandingZone
+from achilles_core.landing import LEFTOVER_TEMP_AGE_S, LandedEvent, LandingZone, to_table
 from achilles_core.projects import DEFAULT_PROJECT
 from achilles_core.settings import Settings
 from ingest_api.dedupe import SessionDedupeState
@@ -52,6 +53,51 @@ class EventResult:
 # Dedupe state, locks and landing are per (project_id, session_id): a session id is
 # unique within its project only.
 SessionKey = tuple[str, str]
+
+
+# One event judged and hashed, ready for the dedupe check: (index in the batch, client
+# event_id or None, timestamp in µs, revision, content hash, the row). The row is the
+# validated Event, or the sent dict itself when `fast_check` vouched for it.
+Prepared = tuple[int, str | None, int, int | None, str, Event | dict[str, Any]]
+
+
+def prepare_events(
+    raw_events: list[Any], limits: Limits, default_session_id: str | None = None
+) -> tuple[list[EventResult], dict[str, list[Prepared]]]:
+    """Judge and hash every event of a batch (pure: no landing zone needed).
+
+    Returns one result per event (rejections filled in) and the valid ones by session.
+    Every event is judged before any file lands: a bad one anywhere in the batch
+    cannot fail it half-way through.
+    """
+    results: list[EventResult] = [EventResult(i, REJECTED) for i in range(len(raw_events))]
+    by_session: dict[str, list[Prepared]] = {}
+    now = datetime.now(UTC)
+    now_micros = to_micros(now)
+    for i, raw in enumerate(raw_events):
+        if isinstance(raw, dict) and default_session_id and "session_id" not in raw:
+            raw = {**raw, "session_id": default_session_id}
+        fast = fast_check(raw, limits, now_micros)
+        if fast is not None:
+            micros, event_hash = fast
+            item: Prepared = (i, raw.get("event_id"), micros, raw.get("revision"), event_hash, raw)
+            by_session.setdefault(raw["session_id"], []).append(item)
+            continue
+        try:
+            event = validate_event(raw, limits=limits, now=now)
+            event_hash = compute_event_hash(event)
+        except EventValidationError as exc:
+            results[i].field = exc.field
+            results[i].reason = exc.reason if len(exc.errors) == 1 else str(exc)
+            continue
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            # A value the contract let through but cannot be stored: a rejection, not a 500.
+            log.warning("event %d rejected by an unexpected check: %r", i, exc)
+            results[i].field, results[i].reason = "event", "cannot be stored as sent"
+            continue
+        item = (i, event.event_id, to_micros(event.timestamp), event.revision, event_hash, event)
+        by_session.setdefault(event.session_id, []).append(item)
+    return results, by_session
 
 
 class IngestService:
@@ -139,64 +185,71 @@ class IngestService:
     ) -> list[EventResult]:
         """Validate, dedupe and durably land a batch into `project_id`'s sessions; one
         result per input event."""
-        results: list[EventResult] = [EventResult(i, REJECTED) for i in range(len(raw_events))]
-        by_session: dict[str, list[tuple[int, Event, str]]] = {}
-        now = datetime.now(UTC)
-        for i, raw in enumerate(raw_events):
-            if isinstance(raw, dict) and default_session_id and "session_id" not in raw:
-                raw = {**raw, "session_id": default_session_id}
-            # Every event is judged (and hashed) before any file lands: a bad one
-            # anywhere in the batch can no longer fail it half-way through.
-            try:
-                event = validate_event(raw, limits=self.limits, now=now)
-                event_hash = compute_event_hash(event)
-            except EventValidationError as exc:
-                results[i].field = exc.field
-                results[i].reason = exc.reason if len(exc.errors) == 1 else str(exc)
-                continue
-            except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-                # A value the contract let through but cannot be stored: a rejection, not a 500.
-                log.warning("event %d rejected by an unexpected check: %r", i, exc)
-                results[i].field, results[i].reason = "event", "cannot be stored as sent"
-                continue
-            by_session.setdefault(event.session_id, []).append((i, event, event_hash))
-
-        for session_id, items in by_session.items():
-            self._land_session((project_id, session_id), items, results)
+        results, by_session = prepare_events(raw_events, self.limits, default_session_id)
+        self.land(project_id, by_session, results)
         return results
 
-    def _land_session(
-        self, key: SessionKey, items: list[tuple[int, Event, str]], results: list[EventResult]
+    def land(
+        self, project_id: str, by_session: dict[str, list[Prepared]], results: list[EventResult]
     ) -> None:
-        session_id = key[1]
-        with self._lock_for(key):
-            state = self._state(key)
-            accepted: list[LandedEvent] = []
-            for index, event, event_hash in items:
-                if event.event_id is not None:
-                    event_id, source = event.event_id, "client"
-                else:
-                    event_id = derived_event_id(session_id, event_hash, event.timestamp)
-                    source = "derived"
-                micros = to_micros(event.timestamp)
-                results[index].event_id = event_id
-                if state.is_duplicate(
-                    event_id, source, event_hash, micros, self.window_us, event.revision
-                ):
-                    results[index].status = DUPLICATE
-                    continue
-                state.add(event_id, source, event_hash, micros, event.revision or 0)
-                accepted.append(LandedEvent(event, event_id, source, event_hash, micros))
-                results[index].status = ACCEPTED
-            if not accepted:
+        """Dedupe each session's prepared events and land one file per session.
+
+        The sessions' locks are held (taken in sorted order) from the check to the
+        write; the files are written and fsynced together.
+        """
+        keys: list[SessionKey] = [(project_id, sid) for sid in sorted(by_session)]
+        locks = [self._lock_for(key) for key in keys]
+        for lock in locks:
+            lock.acquire()
+        try:
+            received_at = datetime.now(UTC)
+            batch: list[tuple[str, Any]] = []
+            states = []
+            for key in keys:
+                state = self._state(key)
+                accepted = self._accept(state, key[1], by_session[key[1]], results)
+                if accepted:
+                    batch_id = uuid.uuid4().hex
+                    batch.append((key[1], to_table(accepted, received_at, batch_id)))
+                    states.append(state)
+            if not batch:
                 return
             try:
-                path = self.zone(key[0]).write_events(session_id, accepted, datetime.now(UTC))
+                paths = self.zone(project_id).write_tables(batch, received_at)
             except BaseException:
-                with self._guard:  # the state now claims events that never landed
-                    self._states.pop(key, None)
+                with self._guard:  # the states now claim events that never landed
+                    for session_id, _ in batch:
+                        self._states.pop((project_id, session_id), None)
                 raise
-            state.files.add(path.name)
+            for state, path in zip(states, paths, strict=True):
+                state.files.add(path.name)
+        finally:
+            for lock in locks:
+                lock.release()
+
+    def _accept(
+        self,
+        state: SessionDedupeState,
+        session_id: str,
+        items: list[Prepared],
+        results: list[EventResult],
+    ) -> list[LandedEvent]:
+        """The session's events that are not duplicates, added to its dedupe state."""
+        accepted: list[LandedEvent] = []
+        for index, event_id, micros, revision, event_hash, row in items:
+            if event_id is not None:
+                source = "client"
+            else:
+                event_id = derived_event_id_micros(session_id, event_hash, micros)
+                source = "derived"
+            results[index].event_id = event_id
+            if state.is_duplicate(event_id, source, event_hash, micros, self.window_us, revision):
+                results[index].status = DUPLICATE
+                continue
+            state.add(event_id, source, event_hash, micros, revision or 0)
+            accepted.append(LandedEvent(row, event_id, source, event_hash, micros))
+            results[index].status = ACCEPTED
+        return accepted
 
     def start_session(
         self,

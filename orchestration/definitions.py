@@ -11,14 +11,20 @@ from achilles_core.settings import Settings
 from orchestration.defs.automation import build_schedule, build_sensor, pipeline_job
 from orchestration.defs.dbt import achilles_dbt_models, dbt_resource
 from orchestration.defs.insights import insights
-from orchestration.defs.landing import landing_events, landing_freshness
+from orchestration.defs.landing import landing_events, landing_freshness, landing_metric_points
 from orchestration.defs.publish import published_warehouse
 
 
 def build_definitions(settings: Settings) -> Definitions:
     """Everything Dagster runs, given the settings (a resource for assets and checks)."""
     return Definitions(
-        assets=[landing_events, achilles_dbt_models, insights, published_warehouse],
+        assets=[
+            landing_events,
+            landing_metric_points,
+            achilles_dbt_models,
+            insights,
+            published_warehouse,
+        ],
         asset_checks=[landing_freshness],
         jobs=[pipeline_job],
         schedules=[build_schedule(settings)],

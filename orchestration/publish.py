@@ -43,6 +43,8 @@ PUBLISHED_TABLES: dict[str, str] = {
     "llm_usage": "project_id, session_id, usage_id",
     "session_usage": "project_id, session_id",
     "usage_daily": "usage_date, usage_daily_id",
+    # OTLP metric points (#12).
+    "metrics": "metric_name, observed_at, point_id",
 }
 # The analytics marts dbt builds: everything published but the insight step's own
 # table and landing_sessions (a listing of landing files, not derived from events).

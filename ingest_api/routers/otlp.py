@@ -19,12 +19,12 @@ from fastapi.responses import Response
 from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-    ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.concurrency import run_in_threadpool
 
+from achilles_core.landing import MetricLanding
 from ingest_api.deps import CallerDep, Service, SettingsDep
 from ingest_api.encoding import read_body
 from ingest_api.service import REJECTED
@@ -32,10 +32,11 @@ from ingest_api.sources.base import with_session_starts
 from ingest_api.sources.otlp import (
     OtlpDecodeError,
     OtlpResult,
-    decode,
     decode_logs,
+    decode_metrics,
     decode_traces,
     parse_logs,
+    parse_metrics,
     parse_traces,
 )
 
@@ -161,27 +162,29 @@ async def logs(
 
 @router.post(
     "/metrics",
-    summary="OTLP/HTTP metrics (accepted; not stored yet, reported as rejected)",
+    summary="OTLP/HTTP metrics (one metric row per data point)",
     openapi_extra=_DOC,
     responses=_RESPONSES,
 )
-async def metrics(request: Request, settings: SettingsDep) -> Response:
-    ct = _content_type(request)
-    body = await read_body(request, settings.max_body_bytes)
-    try:
-        decoded = decode(body, ct, ExportMetricsServiceRequest)
-    except OtlpDecodeError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    points = 0
-    for rm in decoded.resource_metrics:
-        for sm in rm.scope_metrics:
-            for metric in sm.metrics:
-                kind = metric.WhichOneof("data")
-                if kind is not None:
-                    points += len(getattr(metric, kind).data_points)
-    response = ExportMetricsServiceResponse()
-    if points:
-        # Honest accounting: the exporter is told these points were not kept.
-        response.partial_success.rejected_data_points = points
-        response.partial_success.error_message = "metrics are not stored by this Achilles version"
-    return _answer(response, ct)
+async def metrics(
+    request: Request, service: Service, settings: SettingsDep, caller: CallerDep
+) -> Response:
+    async with _admitted():
+        ct = _content_type(request)
+        body = await read_body(request, settings.max_body_bytes)
+        try:
+            decoded = decode_metrics(body, ct)
+        except OtlpDecodeError as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+        received_at = datetime.now(UTC)
+        rows, rejected = parse_metrics(
+            decoded, received_at=received_at, max_attributes_bytes=settings.max_attributes_bytes
+        )
+        if rows:
+            landing = MetricLanding(service.settings.project_metrics_dir(caller.project_id))
+            await run_in_threadpool(landing.write, rows, received_at)
+        response = ExportMetricsServiceResponse()
+        if rejected:
+            response.partial_success.rejected_data_points = len(rejected)
+            response.partial_success.error_message = "; ".join(rejected[:5])
+        return _answer(response, ct)

@@ -12,6 +12,7 @@ Traces: OTel GenAI semantic-convention spans (`gen_ai.operation.name`):
   failed span (status ERROR or `error.type`) adds an `error` whose parent is it.
   Session: `gen_ai.conversation.id` (or `session.id`) on any span of the trace or
   on its resource, else `otel-<trace id>`. Other spans are counted, not stored.
+Metrics: one row per data point, landed apart from the events (`parse_metrics`).
 Logs: Claude Code's (`event.name` api_request, tool_result, tool_decision,
   user_prompt, api_error; session in `session.id`) and Codex's (`codex.*`) events,
   mapped as the transcript importers map the same facts.
@@ -20,7 +21,10 @@ Logs: Claude Code's (`event.name` api_request, tool_result, tool_decision,
 from __future__ import annotations
 
 import base64
+import hashlib
+import math
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,10 +34,13 @@ import orjson
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from achilles_core.contract import SESSION_ID_PATTERN
+from achilles_core.contract import SESSION_ID_PATTERN, json_value_problem
 from ingest_api.sources.base import ParseResult, iso
 from ingest_api.sources.claude_code import ToolOutcome, action_kind, tool_call_events
 
@@ -62,6 +69,7 @@ _KEEP = (
     "service.name",
     "error.type",
 )
+_KEEP_SET = frozenset(_KEEP)
 
 
 class OtlpDecodeError(ValueError):
@@ -180,6 +188,17 @@ def _nanos(ts: int, fallback: datetime) -> datetime:
     return datetime.fromtimestamp(ts // 10**9, UTC).replace(microsecond=(ts // 1000) % 10**6)
 
 
+def _iso_nanos(ts: int, fallback: datetime) -> str:
+    """`iso(_nanos(ts, fallback))`, formatted without building a datetime per span."""
+    if ts <= 0:
+        return iso(fallback)
+    # fixed64 nanoseconds end in year 2554: every value has a four-digit year
+    seconds, nanos = divmod(ts, 10**9)
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    micros = nanos // 1000
+    return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
+
+
 def _session(value_: Any) -> str | None:
     return value_ if isinstance(value_, str) and _SESSION_RE.match(value_) else None
 
@@ -219,22 +238,24 @@ def parse_traces(request: ExportTraceServiceRequest, *, received_at: datetime) -
             continue
         trace_hex = span.trace_id.hex()
         session_id = trace_sessions.get(span.trace_id) or f"otel-{trace_hex}"
-        start = _nanos(span.start_time_unix_nano, received_at)
+        start_ns = span.start_time_unix_nano
+        end_ns = span.end_time_unix_nano
+        span_hex = span.span_id.hex()
         event: dict[str, Any] = {
             "session_id": session_id,
-            "event_id": f"span-{span.span_id.hex()}",
+            "event_id": f"span-{span_hex}",
             "event_type": event_type,
             "source_type": "agent",
-            "timestamp": iso(start),
+            "timestamp": _iso_nanos(start_ns, received_at),
             "actor": _first(a, "gen_ai.agent.name", "gen_ai.provider.name", "gen_ai.system")
             or resource.get("service.name"),
             "trace_id": trace_hex,
-            "span_id": span.span_id.hex(),
+            "span_id": span_hex,
         }
         if span.parent_span_id:
             event["parent_id"] = f"span-{span.parent_span_id.hex()}"
-        if span.end_time_unix_nano >= span.start_time_unix_nano > 0:
-            event["duration_ms"] = (span.end_time_unix_nano - span.start_time_unix_nano) // 10**6
+        if end_ns >= start_ns > 0:
+            event["duration_ms"] = (end_ns - start_ns) // 10**6
         failed = span.status.code == _STATUS_ERROR or a.get("error.type") is not None
         if event_type == "llm_call":
             event["model"] = _first(a, "gen_ai.response.model", "gen_ai.request.model")
@@ -274,16 +295,17 @@ def parse_traces(request: ExportTraceServiceRequest, *, received_at: datetime) -
                 event["tool_name"] = str(_first(a, "gen_ai.agent.name") or tool or span.name)[:256]
                 event["action_kind"] = "delegate"
             event["status"] = "error" if failed else "ok"
-        kept = {k: a[k] for k in _KEEP if a.get(k) is not None}
+        # (landed and hashed with sorted keys: the order here does not matter)
+        kept = {k: v for k, v in a.items() if k in _KEEP_SET and v is not None}
         kept["span_name"] = span.name
         event["attributes"] = kept
         out.parse.events.append({k: v for k, v in event.items() if v is not None})
         if failed:
-            end = _nanos(span.end_time_unix_nano, start)
+            end = _nanos(end_ns, _nanos(start_ns, received_at))
             out.parse.events.append(
                 {
                     "session_id": session_id,
-                    "event_id": f"span-{span.span_id.hex()}:error",
+                    "event_id": f"span-{span_hex}:error",
                     "event_type": "error",
                     "source_type": "agent",
                     "timestamp": iso(end),
@@ -292,7 +314,7 @@ def parse_traces(request: ExportTraceServiceRequest, *, received_at: datetime) -
                     "error_type": str(a.get("error.type") or "span_error")[:256],
                     "message": span.status.message or None,
                     "trace_id": trace_hex,
-                    "span_id": span.span_id.hex(),
+                    "span_id": span_hex,
                 }
             )
     return out
@@ -467,3 +489,105 @@ def parse_logs(request: ExportLogsServiceRequest, *, received_at: datetime) -> O
                     out.parse.events.append({k: v for k, v in event.items() if v is not None})
                 out.parse.sessions.setdefault(sid, {"agent": agent})
     return out
+
+
+# -- metrics -------------------------------------------------------------------------
+_TEMPORALITY = {1: "delta", 2: "cumulative"}
+_TEXT_MAX = 256
+
+
+def decode_metrics(body: bytes, content_type: str) -> ExportMetricsServiceRequest:
+    return decode(body, content_type, ExportMetricsServiceRequest)
+
+
+def _text(raw: Any) -> str | None:
+    return raw if isinstance(raw, str) and 0 < len(raw) <= _TEXT_MAX else None
+
+
+def _metric_session(raw: Any) -> str | None:
+    # fullmatch, as the contract: `$` alone would let "abc\n" through
+    return raw if isinstance(raw, str) and _SESSION_RE.fullmatch(raw) else None
+
+
+def parse_metrics(
+    request: ExportMetricsServiceRequest, *, received_at: datetime, max_attributes_bytes: int
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """One metric row per data point (METRIC_SCHEMA's columns), and the points refused.
+
+    Claude Code's metrics (claude_code.token.usage, cost.usage, lines_of_code.count,
+    session.count, ...) carry `session.id`, `model` and `type` attributes; those get
+    columns of their own, every attribute is kept as JSON. A point is refused, and
+    reported as OTLP partial success, when its name is missing or over 256 characters,
+    its value is NaN or infinite, or its attributes are not storable or too large.
+    """
+    rows: list[dict[str, Any]] = []
+    rejected: list[str] = []
+    for rm in request.resource_metrics:
+        resource = attrs(rm.resource.attributes)
+        resource_json = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS).decode()
+        service = _text(resource.get("service.name"))
+        resource_session = _metric_session(resource.get("session.id"))
+        for sm in rm.scope_metrics:
+            scope = sm.scope.name or None
+            for metric in sm.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is None:
+                    continue
+                data = getattr(metric, kind)
+                name = metric.name
+                if not name or len(name) > _TEXT_MAX:
+                    rejected.append(f"metric {name[:40]!r}: name must be 1-256 characters")
+                    continue
+                temporality = _TEMPORALITY.get(getattr(data, "aggregation_temporality", 0))
+                monotonic = data.is_monotonic if kind == "sum" else None
+                for point in data.data_points:
+                    a = attrs(point.attributes)
+                    count: int | None = None
+                    if kind in ("gauge", "sum"):
+                        which = point.WhichOneof("value")
+                        number = getattr(point, which) if which else None
+                    else:  # histogram, exponential_histogram, summary
+                        has_sum = kind == "summary" or point.HasField("sum")
+                        number = point.sum if has_sum else None
+                        count = point.count
+                    if number is not None and not math.isfinite(number):
+                        rejected.append(f"metric {name!r}: value is NaN or infinite")
+                        continue
+                    problem = json_value_problem(a)
+                    try:
+                        attributes_json = orjson.dumps(a, option=orjson.OPT_SORT_KEYS).decode()
+                    except TypeError:
+                        problem = problem or "holds text that is not UTF-8"
+                    if problem is None and len(attributes_json) > max_attributes_bytes:
+                        problem = f"are over {max_attributes_bytes} bytes as JSON"
+                    if problem is not None:
+                        rejected.append(f"metric {name!r}: attributes {problem}")
+                        continue
+                    ts = _nanos(point.time_unix_nano, received_at)
+                    start = _nanos(point.start_time_unix_nano, ts)
+                    row = {
+                        "metric_name": name,
+                        "metric_type": kind,
+                        "unit": metric.unit[:_TEXT_MAX] or None,
+                        "value": None if number is None else float(number),
+                        "point_count": count,
+                        "is_monotonic": monotonic,
+                        "temporality": temporality,
+                        "start_time": start if point.start_time_unix_nano else None,
+                        "observed_at": ts,
+                        "session_id": _metric_session(a.get("session.id")) or resource_session,
+                        "model": _text(a.get("model")),
+                        "type_attribute": _text(a.get("type")),
+                        "service_name": service,
+                        "attributes": attributes_json,
+                        "resource_attributes": resource_json,
+                        "scope_name": scope,
+                    }
+                    identity = {
+                        k: (iso(v) if isinstance(v, datetime) else v) for k, v in row.items()
+                    }
+                    row["point_id"] = hashlib.sha256(
+                        orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
+                    ).hexdigest()
+                    rows.append(row)
+    return rows, rejected

@@ -14,7 +14,7 @@ from dagster_dbt import (
 )
 
 from achilles_core.settings import Settings
-from orchestration.defs.landing import LANDING_KEY
+from orchestration.defs.landing import LANDING_KEY, METRICS_KEY
 from orchestration.fingerprint import project_digest
 from orchestration.priority import lower_priority
 from orchestration.project import DBT_EXECUTABLE, dbt_project, dbt_settings_vars
@@ -25,7 +25,10 @@ class AchillesTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return LANDING_KEY
+            if dbt_resource_props["name"] == "events":
+                return LANDING_KEY
+            return METRICS_KEY  # landing.metric_points
+
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -10,6 +10,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
+    AssetSpec,
     MaterializeResult,
     MetadataValue,
     ResourceParam,
@@ -22,17 +23,26 @@ from achilles_core.settings import Settings
 from orchestration.fingerprint import key, record_pending
 
 LANDING_KEY = AssetKey(["landing", "events"])
+METRICS_KEY = AssetKey(["landing", "metric_points"])
+# OTLP metric points (/v1/metrics): landed by the API only, nothing here materializes them.
+landing_metric_points = AssetSpec(
+    key=METRICS_KEY,
+    group_name="landing",
+    description="Immutable Parquet files of OTLP metric points, one per export request.",
+)
 FRESHNESS_MAX_AGE_S = 24 * 3600
 VERIFIED_MARKER = ".verified"
 
 
 def newest_landed_file_mtime(settings: Settings) -> float | None:
-    """Newest session-folder change: a file landed or a compaction ran there."""
+    """Newest session-folder change: a file landed or a compaction ran there (or
+    an OTLP metrics file landed)."""
     mtimes = [
         (zone.events_dir / sid).stat().st_mtime
         for _, zone in project_zones(settings)
         for sid in zone.session_ids()
     ]
+    mtimes += [d.stat().st_mtime for d in settings.landing_dir.glob("metrics*") if d.is_dir()]
     return max(mtimes) if mtimes else None
 
 

@@ -48,6 +48,9 @@ def test_asset_keys_and_groups(defs):
         "int_alert_instances": "intermediate",
         "incident_members": "marts",
         "incidents": "marts",
+        "landing/metric_points": "landing",
+        "stg_metric_points": "staging",
+        "metrics": "marts",
         "insights": "insights",
         "warehouse/published": "published",
     }

@@ -1,0 +1,80 @@
+{#
+  OTLP metric points land apart from the events, one flat folder of immutable
+  Parquet files (achilles_core/landing.py, METRIC_SCHEMA). As for the events, a
+  glob that matches no file is refused, so staging asks first and falls back to a
+  typed empty relation.
+#}
+
+{% macro metric_points_glob() -%}
+    {{ return(env_var('ACHILLES_DATA_DIR') ~ '/landing/metrics*/*.parquet') }}
+{%- endmacro %}
+
+
+{% macro metric_points_have_files() -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('metric_points_have_files')()) }}
+{%- endmacro %}
+
+{% macro default__metric_points_have_files() -%}
+    {%- set pattern = metric_points_glob() | replace("'", "''") -%}
+    {%- set result = run_query("select count(*) > 0 from glob('" ~ pattern ~ "')") -%}
+    {{ return(result.columns[0].values()[0]) }}
+{%- endmacro %}
+
+
+{#- The landed columns typed and named as the warehouse uses them. -#}
+{% macro typed_metric_point_columns() -%}
+        {#- The project from the file's folder, `metrics` or `metrics.<project>`. #}
+        cast(coalesce(
+            nullif(substr(parse_filename(parse_dirpath(filename)), 9), ''), 'default'
+        ) as varchar) as project_id,
+        cast(point_id as varchar) as point_id,
+        cast(metric_name as varchar) as metric_name,
+        cast(metric_type as varchar) as metric_type,
+        cast(unit as varchar) as unit,
+        cast(value as double) as value,
+        cast(point_count as bigint) as point_count,
+        cast(is_monotonic as boolean) as is_monotonic,
+        cast(temporality as varchar) as temporality,
+        cast(start_time as timestamp with time zone) as start_time,
+        cast(observed_at as timestamp with time zone) as observed_at,
+        cast(session_id as varchar) as session_id,
+        cast(model as varchar) as model,
+        cast(type_attribute as varchar) as type_attribute,
+        cast(service_name as varchar) as service_name,
+        cast(attributes as varchar) as attributes,
+        cast(resource_attributes as varchar) as resource_attributes,
+        cast(scope_name as varchar) as scope_name,
+        cast(received_at as timestamp with time zone) as received_at,
+        cast(batch_id as varchar) as batch_id,
+        cast(batch_index as integer) as batch_index
+{%- endmacro %}
+
+
+{% macro metric_points_empty() -%}
+    select
+        cast(null as varchar) as project_id,
+        cast(null as varchar) as point_id,
+        cast(null as varchar) as metric_name,
+        cast(null as varchar) as metric_type,
+        cast(null as varchar) as unit,
+        cast(null as double) as value,
+        cast(null as bigint) as point_count,
+        cast(null as boolean) as is_monotonic,
+        cast(null as varchar) as temporality,
+        cast(null as timestamp with time zone) as start_time,
+        cast(null as timestamp with time zone) as observed_at,
+        cast(null as varchar) as session_id,
+        cast(null as varchar) as model,
+        cast(null as varchar) as type_attribute,
+        cast(null as varchar) as service_name,
+        cast(null as varchar) as attributes,
+        cast(null as varchar) as resource_attributes,
+        cast(null as varchar) as scope_name,
+        cast(null as timestamp with time zone) as received_at,
+        cast(null as varchar) as batch_id,
+        cast(null as integer) as batch_index
+    where false
+{%- endmacro %}
