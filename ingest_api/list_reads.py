@@ -525,7 +525,8 @@ def session_timeline(
                 select e.event_id, e.event_type, e.source_type, e.action_kind, e.tool_name,
                     e."timestamp", e.file_path, e.status, e.error_type, e.message, e.model,
                     e.actor, e.duration_ms,
-                    json_extract_string(e.attributes, '$.runner') as runner
+                    json_extract_string(e.attributes, '$.runner') as runner,
+                    json_extract_string(e.attributes, '$.tool') as attr_tool
                 from events as e
                 where e.session_id = ? and {ev_where}
                     and e.event_type not in ('session_start', 'session_end')

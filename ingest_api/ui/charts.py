@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ingest_api.list_reads import TIMELINE_MAX_FILES, Records
+from ingest_api.sources.claude_code import action_kind as tool_kind
 
 Figure = dict[str, Any]
 
@@ -165,9 +166,19 @@ def agents_figure(agents: Records) -> Figure:
 # --- The session timeline ------------------------------------------------------------
 
 
+def _action(e: dict[str, Any]) -> str | None:
+    """The action's kind: as sent or imported, else from its tool's name (events sent
+    to the API often carry only attributes.tool), else None."""
+    if e["action_kind"] is not None:
+        return str(e["action_kind"])
+    tool = e["tool_name"] or e.get("attr_tool")
+    return tool_kind(tool) if tool else None
+
+
 def _event_lane(e: dict[str, Any]) -> str:
-    """Which kind of mark an event is on the timeline."""
-    kind, action = e["event_type"], e["action_kind"]
+    """Which kind of mark an event is on the timeline. An agent action of unknown kind
+    on a file is drawn as an edit: the correlator also counts it as a possible change."""
+    kind, action = e["event_type"], _action(e)
     if action == "prompt" or (kind == "human_action" and action is None):
         return "prompt"
     if kind == "llm_call":
@@ -176,7 +187,7 @@ def _event_lane(e: dict[str, Any]) -> str:
         return "error"
     if kind in ("test_run", "check_run"):
         return "run"
-    if kind == "agent_action" and action == "edit":
+    if kind == "agent_action" and (action == "edit" or (action is None and e["file_path"])):
         return "edit"
     return "other"
 
