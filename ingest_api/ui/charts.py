@@ -138,6 +138,7 @@ def agents_figure(agents: Records) -> Figure:
                 "y": [a["induced_error_rate"] for a in agents],
                 "marker": {"color": RED},
                 "yaxis": "y",
+                "offsetgroup": 1,
             },
             {
                 "type": "bar",
