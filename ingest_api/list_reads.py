@@ -111,7 +111,8 @@ def list_sessions(
     """One page of sessions; `total` counts every session the filters match."""
     where, params = scope(project_id, "s.")
     filters = [where]
-    for column, value in (("s.agent", f.agent), ("s.project", f.project)):
+    # A session sent to the API names its repo; one imported from agent logs, its folder.
+    for column, value in (("s.agent", f.agent), ("coalesce(s.project, s.repo)", f.project)):
         if value is not None:
             filters.append(f"{column} = ?")
             params.append(value)
@@ -176,7 +177,8 @@ def session_facets(reader: WarehouseReader, project_id: str | None) -> dict[str,
         select 'agent' as facet, s.agent as value from sessions as s
             where {where} and s.agent is not null
         union
-        select 'project', s.project from sessions as s where {where} and s.project is not null
+        select 'project', coalesce(s.project, s.repo) from sessions as s
+            where {where} and coalesce(s.project, s.repo) is not null
         union
         select 'model', unnest(string_split(s.models, ',')) from sessions as s
             where {where} and s.models is not null and s.models <> ''

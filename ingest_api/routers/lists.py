@@ -142,7 +142,10 @@ async def list_sessions(
     warehouse: Warehouse,
     caller: CallerDep,
     agent: Text = None,
-    project: Text = None,
+    project: Annotated[
+        str | None,
+        Query(min_length=1, max_length=256, description="The project, else the repo."),
+    ] = None,
     model: Text = None,
     since: Annotated[RFC3339Time | None, Query(description="Started at or after.")] = None,
     until: Annotated[RFC3339Time | None, Query(description="Started before.")] = None,

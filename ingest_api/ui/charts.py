@@ -71,7 +71,7 @@ def daily_figures(days: Records) -> dict[str, Figure]:
             [bars("sessions", "sessions", BLUE), bars("with failures", "failing_sessions", RED)],
             "Sessions per day",
             260,
-            barmode="overlay",
+            barmode="group",
             legend=legend,
         ),
         "failed_runs": _figure(

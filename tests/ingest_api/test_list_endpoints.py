@@ -80,6 +80,13 @@ def test_session_filters_narrow_the_list(built, built_client):
     }
     body = built_client.get("/v1/sessions", params={"model": "claude-sonnet-4-5"}).json()
     assert {s["session_id"] for s in body["sessions"]} == with_model
+    shop = built_client.get("/v1/sessions", params={"project": "github.com/example/shop"}).json()
+    assert {s["session_id"] for s in shop["sessions"]} == {
+        s["start"]["session_id"]
+        for s in built.sessions
+        if s["start"].get("repo") == "github.com/example/shop"
+    }
+    assert shop["total"] == 2
     # every sample session has an error: none is free of failures
     assert built_client.get("/v1/sessions", params={"has_failures": "false"}).json()["total"] == 0
     assert built_client.get("/v1/sessions", params={"has_failures": "true"}).json()["total"] == 4
