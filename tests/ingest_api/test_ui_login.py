@@ -102,3 +102,29 @@ def test_every_asset_is_served_by_the_package(anonymous):
     served = anonymous.get(plotly_src[0], headers={"Accept-Encoding": "identity"}).content
     shipped = (resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
     assert served == shipped
+
+
+def test_unknown_things_are_404_pages_not_errors(anonymous):
+    auth = {"Authorization": "Bearer dev-key"}
+    for path in ("/ui/sessions/no-such-session", "/ui/sessions/bad%20id!"):
+        r = anonymous.get(path, headers=auth)
+        assert r.status_code == 404
+        assert r.headers["content-type"].startswith("text/html")
+    assert anonymous.get("/ui/incidents/nope/export.md", headers=auth).status_code == 404
+    assert anonymous.get("/ui/incidents/nope/export.md").status_code == 303
+    assert anonymous.get("/ui/vendor/plotly-0.0.0.min.js").status_code == 404
+
+
+def test_bad_page_parameters_are_explained_on_the_page(anonymous):
+    r = anonymous.get(
+        "/ui/sessions",
+        params={"since": "someday", "sort": "sideways"},
+        headers={"Authorization": "Bearer dev-key"},
+    )
+    assert r.status_code == 200
+    assert "since: not a day (YYYY-MM-DD)" in r.text
+    assert "sort: unknown" in r.text
+    bad_cursor = anonymous.get(
+        "/ui/sessions", params={"cursor": "zzz"}, headers={"Authorization": "Bearer dev-key"}
+    )
+    assert bad_cursor.status_code == 422
