@@ -157,6 +157,7 @@ def agents_figure(agents: Records) -> Figure:
         yaxis2={
             "title": {"text": "USD / session"},
             "overlaying": "y",
+            "automargin": True,
             "side": "right",
             "rangemode": "tozero",
         },
@@ -381,6 +382,7 @@ def usage_figure(usage: Records) -> Figure:
         yaxis2={
             "title": {"text": "USD"},
             "overlaying": "y",
+            "automargin": True,
             "side": "right",
             "rangemode": "tozero",
         },
