@@ -327,7 +327,7 @@ def timeline(events: Records, links: Records) -> tuple[Figure, dict[str, int]]:
         },
         xaxis={"type": "date", "title": {"text": "time (UTC)"}},
         annotations=arrows,
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "y": -0.32},
     )
     counts = {
         "edits": sum(1 for _, lane in lanes_of if lane == "edit"),

@@ -27,6 +27,8 @@ PAGES = {
     "overview": "/ui",
     "sessions": "/ui/sessions",
     "session-timeline": "/ui/sessions/sample-breakfix",
+    # prompts, LLM calls and the tokens-and-cost chart
+    "session-with-llm-calls": "/ui/sessions/sample-refactor-1",
     "clusters": "/ui/clusters",
     "agents": "/ui/agents",
     "incidents": "/ui/incidents",
