@@ -142,10 +142,13 @@ async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > MAX_LOGIN_BODY:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "login form too large")
-    form = parse_qs((await request.body())[:MAX_LOGIN_BODY].decode("utf-8", "replace"))
+    # /ui is outside the /v1 guard, so the form's size is bounded here, as it arrives.
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_LOGIN_BODY:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "login form too large")
+    form = parse_qs(body.decode("utf-8", "replace"))
     key = (form.get("key") or [""])[0].strip()
     target = _safe_next((form.get("next") or [""])[0])
     if key_problem(f"Bearer {key}", request.app.state.settings.effective_api_keys):

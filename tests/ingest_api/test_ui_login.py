@@ -128,3 +128,9 @@ def test_bad_page_parameters_are_explained_on_the_page(anonymous):
         "/ui/sessions", params={"cursor": "zzz"}, headers={"Authorization": "Bearer dev-key"}
     )
     assert bad_cursor.status_code == 422
+
+
+def test_a_huge_login_form_is_refused(anonymous):
+    r = anonymous.post("/ui/login", content=b"key=" + b"x" * 100_000)
+    assert r.status_code == 413
+    assert "set-cookie" not in r.headers
