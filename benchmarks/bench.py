@@ -24,6 +24,8 @@ dir's own landing zone or warehouse. What is measured, in order:
               endpoints for `read_idle_s` (idle), then while the whole Dagster job
               (landing compaction -> dbt build -> insights -> publish) rebuilds a fresh
               warehouse: `build.dagster_s`, `read.p95_during_build_ms`.
+              Between the two, the dashboard's pages are fetched a few rounds
+              (`ui.p95_ms`).
 5. incremental — 1 % more events (new sessions, another seed, after the last ones)
               are appended to the landing zone; the same `dbt build` without
               --full-refresh on the built warehouse: `build.incremental_s`; reads keep
@@ -80,6 +82,7 @@ TARGETS: list[tuple[str, str, float, str]] = [
     ("build.incremental_ratio", "<=", 0.1, "<= 0.1"),
     ("read.p95_during_build_ms", "<", 50.0, "< 50 ms"),
     ("read.p95_under_ingest_ms", "<", 50.0, "< 50 ms"),
+    ("ui.p95_ms", "<", 300.0, "< 300 ms at 10M events"),
     ("scale.ratio", "<=", 11.0, "<= 11 (10x events)"),
     ("import.ratio", ">=", 0.5, ">= 0.5 (orjson parsing alone = 1)"),
     ("import.reimport_unchanged_s", "<", 2.0, "< 2 s for ~1,000 unchanged files"),
@@ -103,6 +106,7 @@ REPORT_KEYS = [
     "read.p95_ms",
     "read.p95_during_build_ms",
     "read.p95_under_ingest_ms",
+    "ui.p95_ms",
     "scale.small_s",
     "scale.full_s",
     "scale.ratio",
@@ -479,6 +483,51 @@ def _ingest_load(url: str, seconds: float, out: Path, echo: Callable[[str], Any]
     return result
 
 
+# Dashboard pages (#14), each fetched UI_ROUNDS times after one warm-up round.
+UI_PAGES = (
+    "/ui",
+    "/ui/sessions",
+    "/ui/sessions?sort=cost&order=desc",
+    "/ui/sessions?failures=yes",
+    "/ui/clusters",
+    "/ui/agents",
+    "/ui/incidents",
+)
+UI_ROUNDS = 5
+
+
+def measure_ui(base_url: str, session_ids: list[str], rounds: int = UI_ROUNDS) -> dict[str, Any]:
+    """Latency of the dashboard's pages (server-side render, HTML only: the browser's
+    drawing is not counted), the list pages plus one timeline per picked session."""
+    paths = [*UI_PAGES, *(f"/ui/sessions/{sid}" for sid in session_ids)]
+    times: list[float] = []
+    by_page: dict[str, list[float]] = {}
+    errors = 0
+    headers = {"Authorization": "Bearer dev-key"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
+        for path in paths:
+            http.get(path)  # warm-up: first snapshot open, template compile
+        for _ in range(rounds):
+            for path in paths:
+                t0 = time.perf_counter()
+                ok = http.get(path).status_code == 200
+                took = time.perf_counter() - t0
+                if not ok:
+                    errors += 1
+                    continue
+                times.append(took)
+                page = "/ui/sessions/{id}" if path.count("/") == 3 else path.split("?")[0]
+                by_page.setdefault(page, []).append(took)
+    return {
+        "p95_ms": _round(_p95_ms(times)),
+        "p50_ms": _round(statistics.median(times) * 1000) if times else None,
+        "max_ms": _round(max(times) * 1000) if times else None,
+        "requests": len(times),
+        "errors": errors,
+        "p95_ms_by_page": {p: _round(_p95_ms(v)) for p, v in sorted(by_page.items())},
+    }
+
+
 def pick_sessions(published: Path, n: int = READ_SESSIONS) -> list[str]:
     """A fixed spread of sessions (pseudo-random by id hash) plus the longest one."""
     import duckdb
@@ -638,6 +687,9 @@ def run_bench(
                 f"({INGEST_WORKERS} workers; benchmarks/ingest_load.py); "
                 "read.p95_under_ingest_shared_ms: the same, reading from the ingest server",
                 "scale.small_s": "same as build.full_s at N/10 events",
+                "ui": f"GET of the dashboard's pages ({', '.join(UI_PAGES)}, and "
+                "/ui/sessions/{id} for the read sessions), "
+                f"{UI_ROUNDS} rounds after a warm-up, one client, while the read loop runs",
             },
         }
     }
@@ -753,6 +805,10 @@ def run_bench(
             loop.phase = "idle"
             echo(f"[read] idle for {read_idle_s:.0f} s")
             time.sleep(read_idle_s)
+            loop.phase = "ui"
+            report["ui"] = measure_ui(srv.url, sessions)
+            echo(f"[ui] dashboard pages p95 {report['ui']['p95_ms']} ms (reads still running)")
+            save()
             if dagster:
                 loop.phase = "build"
                 for p in (fs.build_db, fs.build_db.with_name(fs.build_db.name + ".wal")):

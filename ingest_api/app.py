@@ -7,7 +7,7 @@ import logging
 from fastapi import Depends, FastAPI
 
 from achilles_core.settings import DEV_API_KEY, Settings, get_settings
-from ingest_api import guard
+from ingest_api import guard, ui
 from ingest_api.deps import get_caller
 from ingest_api.routers import (
     alertmanager,
@@ -16,6 +16,7 @@ from ingest_api.routers import (
     hooks,
     incidents,
     insights,
+    lists,
     otlp,
     sessions,
     usage,
@@ -75,11 +76,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     guard.install(app, keys, settings.max_body_bytes, read_only=settings.read_only)
     auth = [Depends(get_caller)]
     app.include_router(health.router)
-    for router in (sessions.router, events.router, insights.router, hooks.router, usage.router):
+    for router in (
+        sessions.router,
+        lists.router,
+        events.router,
+        insights.router,
+        hooks.router,
+        usage.router,
+    ):
         app.include_router(router, dependencies=auth, responses=COMMON_RESPONSES)
     # Receivers for third-party clients (#12). Sentry SDKs authenticate their own way
     # (the DSN's key), under /api/, outside the /v1/ guard.
     app.include_router(sentry_router.router, responses=COMMON_RESPONSES)
     for router in (alertmanager.router, incidents.router, otlp.router):
         app.include_router(router, dependencies=auth, responses=COMMON_RESPONSES)
+    # The dashboard (#14): pages under /ui, signed in by key (header or cookie).
+    ui.install(app)
     return app

@@ -12,6 +12,10 @@
 --   fixed_failures         = failing-run streaks ended by a green run of the same scope
 --   cost_per_fixed_failure = spend between those failing runs and their green runs,
 --                            divided by fixed_failures (null when there are none)
+--   mean_fix_time_s        = mean seconds from a fixed failure's first failing run to
+--                            its green run (null when there are none)
+--   edit_actions           = the agent's actions of action_kind 'edit' (the dashboard's
+--                            "edits"; total_actions counts every kind)
 with
 
 agent_cost as (
@@ -33,6 +37,7 @@ fix_spend as (
         fixes.agent,
         fixes.run_scope,
         fixes.failed_at,
+        max(fixes.fixed_at) as fixed_at,
         sum(usage.cost_usd_exact) as fix_cost_usd_exact
     from {{ ref('int_fixed_failures') }} as fixes
     left join {{ ref('llm_usage') }} as usage
@@ -49,9 +54,21 @@ agent_fixes as (
         session_id,
         agent,
         count(*) as fixed_failures,
-        sum(fix_cost_usd_exact) as fix_cost_usd_exact
+        sum(fix_cost_usd_exact) as fix_cost_usd_exact,
+        sum({{ dbt.datediff('failed_at', 'fixed_at', 'millisecond') }}) as fix_time_ms
     from fix_spend
     group by project_id, session_id, agent
+),
+
+agent_edits as (
+    select
+        project_id,
+        session_id,
+        coalesce(actor, 'unknown') as agent,
+        count(*) as edit_actions
+    from {{ ref('int_events_deduplicated') }}
+    where event_type = 'agent_action' and source_type = 'agent' and action_kind = 'edit'
+    group by project_id, session_id, coalesce(actor, 'unknown')
 ),
 
 per_session as (
@@ -67,10 +84,13 @@ per_session as (
         last_action_at,
         agent_cost.cost_usd_exact,
         coalesce(agent_fixes.fixed_failures, 0) as fixed_failures,
-        agent_fixes.fix_cost_usd_exact
+        agent_fixes.fix_cost_usd_exact,
+        agent_fixes.fix_time_ms,
+        coalesce(agent_edits.edit_actions, 0) as edit_actions
     from {{ ref('int_agent_session_performance') }} as performance
     left join agent_cost using (project_id, session_id, agent)
     left join agent_fixes using (project_id, session_id, agent)
+    left join agent_edits using (project_id, session_id, agent)
 ),
 
 overall as (
@@ -86,7 +106,9 @@ overall as (
         max(last_action_at) as last_action_at,
         sum(cost_usd_exact) as cost_usd_exact,
         sum(fixed_failures) as fixed_failures,
-        sum(fix_cost_usd_exact) as fix_cost_usd_exact
+        sum(fix_cost_usd_exact) as fix_cost_usd_exact,
+        sum(fix_time_ms) as fix_time_ms,
+        sum(edit_actions) as edit_actions
     from per_session
     group by project_id, agent
 ),
@@ -119,7 +141,11 @@ final as (
         cast(fixed_failures as bigint) as fixed_failures,
         case
             when fixed_failures > 0 then cast(fix_cost_usd_exact as double) / fixed_failures
-        end as cost_per_fixed_failure
+        end as cost_per_fixed_failure,
+        case
+            when fixed_failures > 0 then cast(fix_time_ms as double) / 1000.0 / fixed_failures
+        end as mean_fix_time_s,
+        cast(edit_actions as bigint) as edit_actions
     from combined
 )
 
