@@ -55,7 +55,7 @@
 
 {% macro metric_points_empty() -%}
     select
-        cast(null as varchar) as project_id,
+        cast(null as varchar) as filename,
         cast(null as varchar) as point_id,
         cast(null as varchar) as metric_name,
         cast(null as varchar) as metric_type,

@@ -79,7 +79,7 @@ def test_an_import_lands_what_the_validated_path_lands(tmp_path):
     slow_events = [_via_model(raw) for raw in events]
     results_slow, by_session_slow = prepare_events(slow_events, LIMITS)
     assert not any(isinstance(item[5], dict) for v in by_session_slow.values() for item in v)
-    off.service.land(by_session_slow, results_slow)
+    off.service.land("default", by_session_slow, results_slow)
 
     def rows(root: Path) -> list[tuple[Any, ...]]:
         zone = LandingZone(root / "landing" / "events")
