@@ -71,6 +71,35 @@ class RunInProgress(RuntimeError):
 RUN_LOCK = "run.lock"
 
 
+# Run locks this process holds for the rest of its life, by lock file: a run the
+# Dagster daemon or UI started takes the lock in its first step and keeps it until
+# its run worker exits (all steps run in that one process: in_process_executor).
+_HELD_FOR_PROCESS: dict[Path, int] = {}
+
+
+def _lock_path(settings: Settings) -> Path:
+    path = Path(settings.data_dir).resolve() / RUN_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _acquire(path: Path, wait: bool) -> int:
+    """An fd holding `path`'s flock (raises RunInProgress naming the holder)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        os.close(fd)
+        raise RunInProgress(int(holder) if holder.isdigit() else None) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
 @contextlib.contextmanager
 def run_lock(settings: Settings, wait: bool = False) -> Iterator[None]:
     """Hold the data dir's run lock: one pipeline run at a time per data dir.
@@ -78,20 +107,26 @@ def run_lock(settings: Settings, wait: bool = False) -> Iterator[None]:
     `flock` is dropped by the kernel when its holder dies, even by SIGKILL, so a
     killed run never blocks the next. The file names the holder's pid.
     """
-    path = Path(settings.data_dir).resolve() / RUN_LOCK
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    path = _lock_path(settings)
+    if path in _HELD_FOR_PROCESS:  # this process already holds it (see below)
+        yield
+        return
+    fd = _acquire(path, wait)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            raise RunInProgress(int(holder) if holder.isdigit() else None) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def hold_run_lock_for_process(settings: Settings) -> None:
+    """A run not started by `achilles run` (whose parent holds the lock and names
+    itself in PARENT_PID_VAR), i.e. by the Dagster daemon or UI: take the data dir's
+    run lock until this process exits, or raise RunInProgress if another run has it."""
+    if os.environ.get(PARENT_PID_VAR):
+        return
+    path = _lock_path(settings)
+    if path not in _HELD_FOR_PROCESS:
+        _HELD_FOR_PROCESS[path] = _acquire(path, wait=False)
 
 
 def remove_leftovers(settings: Settings) -> list[Path]:

@@ -57,6 +57,10 @@ def newest_landed_file_mtime(settings: Settings) -> float | None:
 def landing_events(
     context: AssetExecutionContext, settings: ResourceParam[Settings]
 ) -> MaterializeResult:
+    from orchestration.pipeline import hold_run_lock_for_process
+
+    # A daemon- or UI-started run holds the data dir as `achilles run` does.
+    hold_run_lock_for_process(settings)
     zones = [zone for _, zone in project_zones(settings)]
     bad: list[Path] = []
     quarantined: list[Path] = []
