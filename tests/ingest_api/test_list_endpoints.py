@@ -145,7 +145,7 @@ def test_lists_need_a_key(built):
 
 
 def test_clusters_match_the_marts(built, built_client):
-    expected = dict(mart(built, "select cluster_id, occurrences from error_clusters"))
+    expected = dict(mart(built, "select cluster_id, occurrences from error_clusters where project_id = 'default'"))
     clusters = walk(built_client, "/v1/clusters", limit=2)
     assert {c["cluster_id"]: c["occurrences"] for c in clusters} == expected
     counts = [(-c["occurrences"], c["cluster_id"]) for c in clusters]
@@ -178,7 +178,8 @@ def test_agents_side_by_side(built, built_client):
     expected = dict(
         mart(
             built,
-            "select agent, induced_error_count from agent_performance where scope = 'overall'",
+            "select agent, induced_error_count from agent_performance "
+            "where scope = 'overall' and project_id = 'default'",
         )
     )
     assert {a["agent"]: a["induced_error_count"] for a in body["agents"]} == expected
@@ -191,7 +192,8 @@ def test_agents_side_by_side(built, built_client):
         r[0]: r[1:]
         for r in mart(
             built,
-            f"select agent, {', '.join(fields)} from agent_performance where scope = 'overall'",
+            f"select agent, {', '.join(fields)} from agent_performance "
+            "where scope = 'overall' and project_id = 'default'",
         )
     }
     assert {a["agent"]: tuple(a[f] for f in fields) for a in body["agents"]} == in_mart

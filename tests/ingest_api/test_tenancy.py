@@ -383,10 +383,10 @@ def test_sql_sees_one_project(built: BuiltWarehouse) -> None:
     runner = CliRunner()
     args = ["sql", "--data-dir", str(built.settings.data_dir)]
     query = "select distinct project_id || ':' || session_id as s from sessions order by 1"
-    only_b = runner.invoke(cli_app, [*args, "--project", OTHER_PROJECT, query])
+    only_b = runner.invoke(cli_app, [*args, "--project", OTHER_PROJECT, "--format", "csv", query])
     assert only_b.exit_code == 0, only_b.output
-    assert f"{OTHER_PROJECT}:{SHARED_SESSION_ID}" in only_b.output
-    rows = [line for line in only_b.output.splitlines() if line.startswith("│")]
-    assert rows and all(f"{OTHER_PROJECT}:" in line for line in rows), only_b.output
+    assert f"{OTHER_PROJECT}:{SHARED_SESSION_ID}" in only_b.stdout
+    rows = only_b.stdout.splitlines()[1:]  # after the csv header
+    assert rows and all(row.startswith(f"{OTHER_PROJECT}:") for row in rows), only_b.output
     both = runner.invoke(cli_app, [*args, query])
     assert f"default:{SHARED_SESSION_ID}" in both.output and OTHER_PROJECT in both.output
