@@ -145,7 +145,8 @@ def test_lists_need_a_key(built):
 
 
 def test_clusters_match_the_marts(built, built_client):
-    expected = dict(mart(built, "select cluster_id, occurrences from error_clusters where project_id = 'default'"))
+    sql = "select cluster_id, occurrences from error_clusters where project_id = 'default'"
+    expected = dict(mart(built, sql))
     clusters = walk(built_client, "/v1/clusters", limit=2)
     assert {c["cluster_id"]: c["occurrences"] for c in clusters} == expected
     counts = [(-c["occurrences"], c["cluster_id"]) for c in clusters]
