@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 
 import duckdb
 
@@ -126,8 +128,9 @@ def load_contexts(
         ).fetchall()
     }
 
-    timeline: dict[str, list[TimelineEvent]] = {}
-    for r in con.execute(
+    # Millions of rows on a first pass: built positionally, one list per session
+    # (the rows come sorted by session), the UTC tzinfo attached in place.
+    rows = con.execute(
         f"""
         select e.session_id, e.event_id, timezone('UTC', e.timestamp), e.event_type,
                e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
@@ -146,11 +149,12 @@ def load_contexts(
         order by e.session_id, e.timestamp, e.event_id
         """,
         ids,
-    ).fetchall():
-        timeline.setdefault(r[0], []).append(
+    ).fetchall()
+    timeline = {
+        sid: [
             TimelineEvent(
                 r[1],
-                as_utc_ts(r[2]),
+                r[2].replace(tzinfo=UTC),
                 r[3],
                 r[4],
                 r[5],
@@ -158,13 +162,16 @@ def load_contexts(
                 r[7],
                 r[8],
                 r[9],
-                action_kind=r[10],
-                parent_id=r[11],
-                scope=r[12],
-                writes=bool(r[13]),
-                target=r[14],
+                r[10],
+                r[11],
+                r[12],
+                r[13],
+                r[14],
             )
-        )
+            for r in group
+        ]
+        for sid, group in groupby(rows, key=itemgetter(0))
+    }
 
     clusters: dict[str, list[SessionCluster]] = {}
     for r in con.execute(
