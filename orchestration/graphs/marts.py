@@ -33,6 +33,7 @@ INPUT_TABLES = (
     "session_error_clusters",
     "error_occurrences",
     "event_correlations",
+    "landing_sessions",
 )
 MESSAGE_CHARS = 300
 SESSION_IDS = "(select unnest($ids::varchar[]))"
