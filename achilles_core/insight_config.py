@@ -38,7 +38,9 @@ class InsightConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    context_events: int = Field(default=200, ge=1, description="Last N events loaded per session.")
+    context_events: int = Field(
+        default=200, ge=1, description="Last N events of a session the narration may show."
+    )
     error_density_threshold: float = Field(
         default=20.0, ge=0, description="high_error_density: errors per 100 events above this."
     )

@@ -26,10 +26,14 @@ dir's own landing zone or warehouse. What is measured, in order:
               warehouse: `build.dagster_s`, `read.p95_during_build_ms`.
               Between the two, the dashboard's pages are fetched a few rounds
               (`ui.p95_ms`).
+   insights — the insight step (orchestration/graphs, no narration) on the warehouse
+              of the full build, in this process: `insights.first_pass_s` (every
+              session is new to it).
 5. incremental — 1 % more events (new sessions, another seed, after the last ones)
               are appended to the landing zone; the same `dbt build` without
               --full-refresh on the built warehouse: `build.incremental_s`; reads keep
-              running (`read.p95_during_incremental_ms`).
+              running (`read.p95_during_incremental_ms`). Then the insight step again:
+              `insights.incremental_s` (only the sessions whose marts rows changed).
 6. reads under ingest — the same read loop while another process
               (`benchmarks/ingest_load.py`) posts 500-event batches at a steady
               UNDER_INGEST_RATE events/s for `read_idle_s`: first reading from the
@@ -80,6 +84,7 @@ TARGETS: list[tuple[str, str, float, str]] = [
     ("build.ratio", "<=", 2.0, "<= 2.0 at 10M events"),
     ("build.peak_rss_mb", "<=", 4096.0, "<= 4096 MB (4 GiB)"),
     ("build.incremental_ratio", "<=", 0.1, "<= 0.1"),
+    ("insights.first_pass_s", "<=", 30.0, "<= 30 s at 10M events"),
     ("read.p95_during_build_ms", "<", 50.0, "< 50 ms"),
     ("read.p95_under_ingest_ms", "<", 50.0, "< 50 ms"),
     ("ui.p95_ms", "<", 300.0, "< 300 ms at 10M events"),
@@ -103,6 +108,8 @@ REPORT_KEYS = [
     "build.incremental_s",
     "build.incremental_ratio",
     "build.dagster_s",
+    "insights.first_pass_s",
+    "insights.incremental_s",
     "read.p95_ms",
     "read.p95_during_build_ms",
     "read.p95_under_ingest_ms",
@@ -553,6 +560,25 @@ def pick_sessions(published: Path, n: int = READ_SESSIONS) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+def measure_insights(settings: Any) -> dict[str, Any]:
+    """One pass of the insight step on the build warehouse: seconds and what it did."""
+    import duckdb
+
+    from orchestration.graphs.graph import run_insights
+
+    con = duckdb.connect(
+        str(settings.build_db), config={"memory_limit": settings.duckdb_memory_limit}
+    )
+    try:
+        t = time.perf_counter()
+        totals = run_insights(con, settings.insight.model_copy(update={"llm_provider": "none"}))
+        seconds = time.perf_counter() - t
+    finally:
+        con.close()
+    keys = ("sessions_evaluated", "detected", "new", "changed", "resolved")
+    return {"seconds": _round(seconds), **{k: totals[k] for k in keys}}
+
+
 def _round(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(x, nd)
 
@@ -678,6 +704,9 @@ def run_bench(
                 "fresh file, from the same landing files",
                 "build.incremental_s": "the same `dbt build` without --full-refresh after "
                 "appending 1 % more events (new sessions) to the built warehouse",
+                "insights": "run_insights (no narration) in the bench process on the build "
+                "warehouse: first_pass_s after the full dbt build, incremental_s after the "
+                "incremental one (import of the step excluded)",
                 "read": f"{READ_RATE_HZ:.0f} req/s steady loop over GET /v1/sessions/{{id}}"
                 "[, /events, /errors, /correlations, /agent-performance] for "
                 f"{READ_SESSIONS} sessions; server with {INGEST_WORKERS} workers",
@@ -791,6 +820,15 @@ def run_bench(
     echo(f"[build] hand SQL {hand_s:.1f} s, equal to the dbt marts: {cmp['equal']}")
     save()
 
+    # 3b. The insight step's first pass over every session ---------------------
+    first_pass = measure_insights(fs)
+    report["insights"] = {"first_pass_s": first_pass.pop("seconds"), "first_pass": first_pass}
+    echo(
+        f"[insights] first pass {report['insights']['first_pass_s']} s, "
+        f"{first_pass['sessions_evaluated']:,} sessions"
+    )
+    save()
+
     # 4. Reads, idle and during the Dagster job -----------------------------
     from achilles.server import ServerProcess
 
@@ -842,6 +880,14 @@ def run_bench(
             loop.phase = "incremental"
             inc = b.dbt_build(full_dir, "incremental", full_refresh=False)
             loop.phase = "done"
+            inc_insights = measure_insights(fs)
+            report["insights"].update(
+                incremental_s=inc_insights.pop("seconds"), incremental=inc_insights
+            )
+            echo(
+                f"[insights] incremental {report['insights']['incremental_s']} s, "
+                f"{inc_insights['sessions_evaluated']:,} sessions"
+            )
 
             # 6. Reads under ingest -----------------------------------------
             # First against the ingest server itself, then against a read-only server

@@ -66,6 +66,10 @@ def test_bench_reports_every_figure_and_hand_sql_matches_dbt(tmp_path):
     for table, result in compared.items():
         assert result["equal"] and result["rows"] > 0, (table, result)
     assert report["meta"]["events_generated"] >= 19_000
+    # the insight step's second pass looks only at the sessions the +1 % added
+    first, again = report["insights"]["first_pass"], report["insights"]["incremental"]
+    assert first["sessions_evaluated"] == report["meta"]["sessions"]
+    assert 0 < again["sessions_evaluated"] < first["sessions_evaluated"]
     assert report["read"]["idle"]["errors"] == 0
     assert {t["key"] for t in report["targets"]} == {k for k, *_ in TARGETS}
     assert all(t["status"] in ("pass", "miss") for t in report["targets"])

@@ -40,9 +40,12 @@ CAUSE_METHODS = frozenset({"time_window", "change_set"})
 # ---------------------------------------------------------------- input rows
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TimelineEvent:
-    """One event of the session, reduced to what the detectors need.
+    """One event of the session, reduced to what the detectors need (read-only).
+
+    Not a frozen dataclass: a frozen one's constructor costs twice as much, and the
+    insight step builds one per event of every session it evaluates.
 
     `cluster_id` is set for errors that have a row in `error_occurrences`.
     """

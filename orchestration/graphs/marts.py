@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 
 import duckdb
 
@@ -31,9 +33,13 @@ INPUT_TABLES = (
     "session_error_clusters",
     "error_occurrences",
     "event_correlations",
+    "landing_sessions",
 )
 MESSAGE_CHARS = 300
 SESSION_IDS = "(select unnest($ids::varchar[]))"
+# The batch's bare session ids: a filter on the stored column, which DuckDB pushes
+# into the scan (a filter on the computed key alone reads every row of the mart).
+BARE_IDS = "(select unnest($bare::varchar[]))"
 SESSION_KEY_SQL = (
     "case when project_id = 'default' then session_id else project_id || '/' || session_id end"
 )
@@ -42,6 +48,20 @@ SESSION_KEY_SQL = (
 def keyed(table: str) -> str:
     """`table` (a fixed mart name) with `session_id` replaced by the session key."""
     return f"(select * replace ({SESSION_KEY_SQL} as session_id) from {table})"
+
+
+def keyed_batch(table: str) -> str:
+    """`keyed(table)` holding only the batch's sessions (params from `batch_params`)."""
+    return (
+        f"(select * replace ({SESSION_KEY_SQL} as session_id) from {table}"
+        f" where session_id in {BARE_IDS} and {SESSION_KEY_SQL} in {SESSION_IDS})"
+    )
+
+
+def batch_params(session_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Query parameters naming a batch of sessions for `keyed_batch`."""
+    ids = sorted(set(session_ids))
+    return {"ids": ids, "bare": sorted({split_session_key(k)[1] for k in ids})}
 
 
 def split_session_key(key: str) -> tuple[str, str]:
@@ -84,8 +104,12 @@ def check_inputs(con: duckdb.DuckDBPyConnection) -> None:
 def load_contexts(
     con: duckdb.DuckDBPyConnection, session_ids: Sequence[str], config: InsightConfig
 ) -> list[SessionContext]:
-    """Load summary, last N events, timeline, clusters and correlations per session."""
-    ids = {"ids": list(session_ids)}
+    """Load summary, timeline, clusters and correlations per session.
+
+    The last N events (`load_recent_events`) only matter to narration, which loads
+    them for the sessions it narrates.
+    """
+    ids = batch_params(session_ids)
     summaries = {
         r[0]: SessionSummary(
             session_id=r[0],
@@ -99,36 +123,15 @@ def load_contexts(
             f"""
             select session_id, event_count, error_count, error_density,
                    timezone('UTC', first_event_at), timezone('UTC', last_event_at)
-            from {keyed("sessions")} where session_id in {SESSION_IDS}
+            from {keyed_batch("sessions")}
             """,
             ids,
         ).fetchall()
     }
 
-    recent: dict[str, list[RecentEvent]] = {}
-    for r in con.execute(
-        f"""
-        with ranked as (
-            select session_id, event_id, event_seq, timestamp, event_type, source_type,
-                   actor, file_path, status, error_type, left(message, {MESSAGE_CHARS}) as message,
-                   row_number() over (
-                       partition by session_id order by timestamp desc, event_id desc
-                   ) as rn
-            from {keyed("events")} where session_id in {SESSION_IDS}
-        )
-        select session_id, event_id, event_seq, timezone('UTC', timestamp), event_type,
-               source_type, actor, file_path, status, error_type, message
-        from ranked where rn <= $n
-        order by session_id, timestamp, event_id
-        """,
-        {**ids, "n": config.context_events},
-    ).fetchall():
-        recent.setdefault(r[0], []).append(
-            RecentEvent(r[1], r[2], as_utc_ts(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
-        )
-
-    timeline: dict[str, list[TimelineEvent]] = {}
-    for r in con.execute(
+    # Millions of rows on a first pass: built positionally, one list per session
+    # (the rows come sorted by session), the UTC tzinfo attached in place.
+    rows = con.execute(
         f"""
         select e.session_id, e.event_id, timezone('UTC', e.timestamp), e.event_type,
                e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
@@ -140,19 +143,19 @@ def load_contexts(
                end,
                coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false),
                coalesce(e.file_path, json_extract_string(e.attributes, '$.command'))
-        from {keyed("events")} e
-        left join {keyed("error_occurrences")} o
+        from {keyed_batch("events")} e
+        left join {keyed_batch("error_occurrences")} o
                on o.session_id = e.session_id and o.event_id = e.event_id
-        where e.session_id in {SESSION_IDS}
-          and e.event_type not in ('session_start', 'session_end')
+        where e.event_type not in ('session_start', 'session_end')
         order by e.session_id, e.timestamp, e.event_id
         """,
         ids,
-    ).fetchall():
-        timeline.setdefault(r[0], []).append(
+    ).fetchall()
+    timeline = {
+        sid: [
             TimelineEvent(
                 r[1],
-                as_utc_ts(r[2]),
+                r[2].replace(tzinfo=UTC),
                 r[3],
                 r[4],
                 r[5],
@@ -160,19 +163,22 @@ def load_contexts(
                 r[7],
                 r[8],
                 r[9],
-                action_kind=r[10],
-                parent_id=r[11],
-                scope=r[12],
-                writes=bool(r[13]),
-                target=r[14],
+                r[10],
+                r[11],
+                r[12],
+                r[13],
+                r[14],
             )
-        )
+            for r in group
+        ]
+        for sid, group in groupby(rows, key=itemgetter(0))
+    }
 
     clusters: dict[str, list[SessionCluster]] = {}
     for r in con.execute(
         f"""
         select session_id, cluster_id, error_type, normalized_message, occurrences
-        from {keyed("session_error_clusters")} where session_id in {SESSION_IDS}
+        from {keyed_batch("session_error_clusters")}
         order by session_id, cluster_id
         """,
         ids,
@@ -187,12 +193,11 @@ def load_contexts(
                timezone('UTC', c.action_timestamp), timezone('UTC', c.error_timestamp),
                c.lag_s, c.same_file, c.confidence, c.attribution_rank,
                left(a.message, {MESSAGE_CHARS}), left(e.message, {MESSAGE_CHARS}), e.error_type
-        from {keyed("event_correlations")} c
-        left join {keyed("events")} a
+        from {keyed_batch("event_correlations")} c
+        left join {keyed_batch("events")} a
             on a.session_id = c.session_id and a.event_id = c.action_event_id
-        left join {keyed("events")} e
+        left join {keyed_batch("events")} e
             on e.session_id = c.session_id and e.event_id = c.error_event_id
-        where c.session_id in {SESSION_IDS}
         order by c.session_id, c.correlation_id
         """,
         ids,
@@ -222,7 +227,6 @@ def load_contexts(
     return [
         SessionContext(
             summary=summaries[sid],
-            recent_events=recent.get(sid, []),
             timeline=timeline.get(sid, []),
             clusters=clusters.get(sid, []),
             correlations=correlations.get(sid, []),
@@ -230,3 +234,31 @@ def load_contexts(
         for sid in sorted(set(session_ids))
         if sid in summaries
     ]
+
+
+def load_recent_events(
+    con: duckdb.DuckDBPyConnection, session_ids: Sequence[str], n: int
+) -> dict[str, list[RecentEvent]]:
+    """The last `n` events of each session, oldest first (the narration's context)."""
+    recent: dict[str, list[RecentEvent]] = {}
+    for r in con.execute(
+        f"""
+        with ranked as (
+            select session_id, event_id, event_seq, timestamp, event_type, source_type,
+                   actor, file_path, status, error_type, left(message, {MESSAGE_CHARS}) as message,
+                   row_number() over (
+                       partition by session_id order by timestamp desc, event_id desc
+                   ) as rn
+            from {keyed_batch("events")}
+        )
+        select session_id, event_id, event_seq, timezone('UTC', timestamp), event_type,
+               source_type, actor, file_path, status, error_type, message
+        from ranked where rn <= $n
+        order by session_id, timestamp, event_id
+        """,
+        {**batch_params(session_ids), "n": n},
+    ).fetchall():
+        recent.setdefault(r[0], []).append(
+            RecentEvent(r[1], r[2], as_utc_ts(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+        )
+    return recent

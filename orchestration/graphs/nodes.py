@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from achilles_core.vocab import INSIGHT_KINDS
 from orchestration.graphs.detectors import detect_all
 from orchestration.graphs.llm import ChatProvider, clean_narrative, narration_messages
-from orchestration.graphs.marts import load_contexts
+from orchestration.graphs.marts import load_contexts, load_recent_events
 from orchestration.graphs.state import InsightContext, InsightState
 from orchestration.graphs.store import (
     apply_merge,
@@ -94,8 +94,11 @@ def narrate(
     ids = state.get("narrate_ids", [])[: ctx.config.narrate_max_per_run]
     if not ids:
         return {"narrated": 0, "narration_failed": 0}
-    recent = {c.session_id: c.recent_events for c in state.get("contexts", [])}
-    stored = load_insights(ctx.con, sorted(recent))
+    stored = load_insights(ctx.con, sorted({c.session_id for c in state.get("contexts", [])}))
+    sessions = sorted({stored[i].session_id for i in ids if i in stored})
+    # the prompt shows the last narrative_context_events of the context window
+    window = min(ctx.config.context_events, ctx.config.narrative_context_events)
+    recent = load_recent_events(ctx.con, sessions, window) if window else {}
     narrated = failed = 0
     for iid in ids:
         insight = stored.get(iid)

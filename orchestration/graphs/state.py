@@ -25,7 +25,7 @@ from orchestration.graphs.detectors import (
 
 @dataclass(frozen=True, slots=True)
 class RecentEvent:
-    """One of the last N events of a session (the context window)."""
+    """One of the last N events of a session (the narration's context window)."""
 
     event_id: str
     event_seq: int | None
@@ -44,7 +44,6 @@ class SessionContext:
     """Everything loaded for one session that has new data."""
 
     summary: SessionSummary
-    recent_events: list[RecentEvent] = field(default_factory=list)
     timeline: list[TimelineEvent] = field(default_factory=list)
     clusters: list[SessionCluster] = field(default_factory=list)
     correlations: list[Correlation] = field(default_factory=list)

@@ -63,7 +63,8 @@ create table if not exists insight_watermarks (
     last_event_at     timestamptz,
     event_count       bigint,
     rules_fingerprint varchar not null,
-    evaluated_at      timestamptz not null
+    evaluated_at      timestamptz not null,
+    landing_files     varchar[]
 )
 """
 INSIGHT_COLUMNS = (
@@ -93,24 +94,31 @@ def ensure_store(con: duckdb.DuckDBPyConnection) -> None:
         "alter table insights add column if not exists project_id varchar default 'default'"
     )
     con.execute(WATERMARKS_DDL)
+    # Watermarks from before it get it on their session's next evaluation.
+    con.execute("alter table insight_watermarks add column if not exists landing_files varchar[]")
 
 
 def sessions_to_evaluate(con: duckdb.DuckDBPyConnection, config: InsightConfig) -> list[str]:
-    """Sessions whose data changed since their last evaluation (all on the first run).
+    """Sessions whose marts rows changed since their last evaluation (all on the first run).
 
-    "Changed" = a different last_event_at or event_count than the watermark (a
-    late event with an old timestamp still changes the count), or detector
-    knobs that changed since (`rules_fingerprint`).
+    A session's rows are derived from its landing files alone (files are immutable
+    and only added; docs/warehouse-contract.md), so "changed" = other landing files
+    than the watermark's (this catches a revised event, which changes neither the
+    count nor the last time), a different last_event_at or event_count (a rebuild
+    from the same files, say with other dbt vars), or detector knobs that changed
+    since (`rules_fingerprint`). One set-based query, whatever the number of sessions.
     """
     rows = con.execute(
         f"""
         select s.session_id
         from {keyed("sessions")} s
         left join insight_watermarks w on w.session_id = s.session_id
+        left join {keyed("landing_sessions")} l on l.session_id = s.session_id
         where w.session_id is null
            or w.rules_fingerprint <> $fp
            or w.last_event_at is distinct from s.last_event_at
            or w.event_count is distinct from s.event_count
+           or w.landing_files is distinct from l.landing_files
         order by s.session_id
         """,
         {"fp": config.rules_fingerprint()},
@@ -307,9 +315,11 @@ def apply_merge(
             _write_staged(
                 con,
                 watermarks,
-                "insert or replace into insight_watermarks "
-                "(session_id, last_event_at, event_count, rules_fingerprint, evaluated_at) "
-                f"select * from {_STAGED}",
+                "insert or replace into insight_watermarks (session_id, last_event_at, "
+                "event_count, rules_fingerprint, evaluated_at, landing_files) "
+                "select s.session_id, s.last_event_at, s.event_count, s.rules_fingerprint, "
+                f"s.evaluated_at, l.landing_files from {_STAGED} s "
+                f"left join {keyed('landing_sessions')} l on l.session_id = s.session_id",
             )
         con.execute("commit")
     except BaseException:

@@ -156,9 +156,21 @@ def dense_session(sid: str = "s-dense") -> list[dict[str, Any]]:
     return rows + [ev(sid, f"a{i}", 10 + i, "agent_action", file_path=f"f{i}.py") for i in range(8)]
 
 
+def revised_session(sid: str, status: str, revision: int) -> list[dict[str, Any]]:
+    """10 agent actions and 4 test runs of the given status and revision."""
+    rows = [ev(sid, f"a{i}", i * 10, "agent_action", file_path=f"f{i}.py") for i in range(10)]
+    return rows + [
+        ev(sid, f"t{i}", i * 25 + 5, "test_run", "ci", status=status, revision=revision)
+        for i in range(4)
+    ]
+
+
 # What the shared build lands: round 1 holds every scenario session, round 2 adds events
-# to four of them and is built incrementally.
+# to five of them and is built incrementally.
 DENSE, LATE, GROWS, REFACTOR_GROWS = "s-dense", "s-noisy-late", "s-noisy-grows", "s-refactor-grows"
+# REVISED's runs pass, then are sent again as revision 1, failed: its rows change but
+# not its event count nor its last event time.
+REVISED = "s-revised"
 ROUNDS: list[list[dict[str, Any]]] = [
     refactor_session()
     + noisy_session()
@@ -166,14 +178,16 @@ ROUNDS: list[list[dict[str, Any]]] = [
     + dense_session(DENSE)
     + noisy_session(LATE)
     + noisy_session(GROWS)
-    + refactor_session(REFACTOR_GROWS),
+    + refactor_session(REFACTOR_GROWS)
+    + revised_session(REVISED, "passed", 0),
     # DENSE calms down: 4 errors in 32 events, 12.5 per 100
     [ev(DENSE, f"b{i}", 100 + i, "agent_action", file_path=f"g{i}.py") for i in range(20)]
     # LATE gets an event older than its last_event_at: only event_count changes
     + [ev(LATE, "late", 50, "agent_action", file_path="late.py")]
     # GROWS and REFACTOR_GROWS get a harmless event
     + [ev(GROWS, "z", 999, "llm_call")]
-    + [ev(REFACTOR_GROWS, "late", 500, "llm_call")],
+    + [ev(REFACTOR_GROWS, "late", 500, "llm_call")]
+    + revised_session(REVISED, "failed", 1)[10:],
 ]
 
 
@@ -695,6 +709,53 @@ def test_unevaluated_sessions_keep_their_insights(builds: ScenarioBuilds, wh: Pa
             "group by all order by all"
         ).fetchall() == [("s-noisy", 4), (GROWS, 4)]
         assert con.execute("select count(distinct status) from insights").fetchone() == (1,)
+
+
+@slow
+def test_changed_rows_are_re_evaluated_unchanged_sessions_keep_open_insights(
+    builds: ScenarioBuilds, wh: Path
+) -> None:
+    load_marts(wh, builds.after(1), [REVISED, "s-noisy"])
+    first = run(wh)
+    assert first["sessions_evaluated"] == 2
+    with duckdb.connect(str(wh)) as con:
+        before = con.execute(
+            "select insight_id from insights where session_id = 's-noisy' and status = 'open'"
+        ).fetchall()
+        assert len(before) == 4
+        # every run passed: nothing is dense with failures yet
+        assert con.execute(
+            "select count(*) from insights where session_id = $s and kind = 'high_error_density'",
+            {"s": REVISED},
+        ).fetchone() == (0,)
+        summary_before = con.execute(
+            "select event_count, last_event_at from sessions where session_id = $s",
+            {"s": REVISED},
+        ).fetchone()
+
+    # Round 2 revises REVISED's four runs to failed; s-noisy's rows are the same
+    load_marts(wh, builds.after(2), [REVISED, "s-noisy"])
+    with duckdb.connect(str(wh)) as con:
+        assert (
+            con.execute(
+                "select event_count, last_event_at from sessions where session_id = $s",
+                {"s": REVISED},
+            ).fetchone()
+            == summary_before
+        )
+    later = NOW + timedelta(hours=1)
+    counts = run(wh, now=later)
+    assert counts["sessions_evaluated"] == 1
+    assert evaluated_at(wh) == {"s-noisy": NOW, REVISED: later}
+    # 4 failing runs in 14 steps: the revised session is dense with failures now
+    assert counts["new"] >= 1 and counts["by_kind"]["high_error_density"] == 1
+    assert counts["resolved"] == 0
+    with duckdb.connect(str(wh)) as con:
+        after = con.execute(
+            "select insight_id from insights where session_id = 's-noisy' and status = 'open'"
+        ).fetchall()
+    assert after == before  # not re-evaluated, not resolved
+    assert run(wh, now=later + timedelta(hours=1))["sessions_evaluated"] == 0
 
 
 @slow
