@@ -623,3 +623,18 @@ def test_a_cost_no_mart_can_hold_is_flagged_not_fatal(tmp_path):
     proc = dbt_build(data_dir)
     assert "WARN 1 assert_costs_fit_the_warehouse" in proc.stdout
     assert query(data_dir, "select cost_usd from sessions where session_id = 'huge'") == [(0.25,)]
+
+
+def test_a_build_stopped_midway_is_finished_by_the_next(tmp_path, batches, built_snapshot):
+    """A build that failed after its first models took part 2 (here: only those models
+    built) leaves nothing the next build trips over: that build gives the full build's
+    marts, because each model keeps its own record of what it has derived."""
+    part1, part2 = batches
+    land(tmp_path, part1)
+    dbt_build(tmp_path, "--exclude-resource-type", "unit_test")
+    land(tmp_path, part2)
+    upstream = ("stg_events", "int_events_deduplicated", "int_errors_normalized")
+    dbt_build(tmp_path, "--select", *upstream, "--exclude-resource-type", "unit_test")
+    assert snapshot(tmp_path)["events"] != built_snapshot["events"]  # marts not reached
+    dbt_build(tmp_path, "--exclude-resource-type", "unit_test")
+    assert snapshot(tmp_path) == built_snapshot

@@ -1,6 +1,13 @@
 """Derived read endpoints over a real published warehouse (sample sessions)."""
 
+import shutil
+
 import pytest
+from fastapi.testclient import TestClient
+
+from achilles_core.settings import Settings
+from ingest_api.app import create_app
+from tests.conftest import AUTH
 
 pytestmark = pytest.mark.slow
 
@@ -60,24 +67,22 @@ def test_unknown_session_is_404_on_every_derived_endpoint(built_client):
         assert built_client.get(f"/v1/sessions/nobody{tail}").status_code == 404
 
 
-def test_session_not_yet_built_has_empty_derived_reads(built_client):
-    built_client.post(
-        "/v1/events/batch",
-        json={
-            "session_id": "fresh",
-            "events": [
-                {
-                    "event_type": "error",
-                    "source_type": "ci",
-                    "timestamp": "2026-11-21T10:00:00Z",
-                    "message": "boom",
-                }
-            ],
-        },
-    )
-    assert built_client.get("/v1/sessions/fresh").json()["summary"] is None
-    errors = built_client.get("/v1/sessions/fresh/errors").json()
-    assert errors["clusters"] == [] and errors["total"] == 0
+def test_session_not_yet_built_has_empty_derived_reads(built, tmp_path):
+    # On a copy: what this test lands must not reach the shared warehouse's later builds.
+    data = tmp_path / "data"
+    shutil.copytree(built.settings.data_dir, data)
+    event = {
+        "event_type": "error",
+        "source_type": "ci",
+        "timestamp": "2026-11-21T10:00:00Z",
+        "message": "boom",
+    }
+    with TestClient(create_app(Settings(data_dir=data, _env_file=None)), headers=AUTH) as c:
+        posted = c.post("/v1/events/batch", json={"session_id": "fresh", "events": [event]})
+        assert posted.json()["accepted"] == 1, posted.text
+        assert c.get("/v1/sessions/fresh").json()["summary"] is None
+        errors = c.get("/v1/sessions/fresh/errors").json()
+        assert errors["clusters"] == [] and errors["total"] == 0
 
 
 def test_health_reports_the_snapshot_time(built_client):
