@@ -43,8 +43,8 @@ actions as (
         coalesce(actor, 'unknown') as agent,
         file_path as action_file_path,
         coalesce(action_kind, '') in ('read', 'search', 'web') as observes_only,
-        "timestamp" as action_timestamp,
-        epoch_us("timestamp") as action_us
+        {{ adapter.quote('timestamp') }} as action_timestamp,
+        epoch_us({{ adapter.quote('timestamp') }}) as action_us
     from events
     where event_type = 'agent_action' and source_type = 'agent'
 ),
@@ -64,13 +64,13 @@ errors as (
         events.session_id,
         events.event_id as error_event_id,
         events.file_path as error_file_path,
-        events."timestamp" as error_timestamp,
-        epoch_us(events."timestamp") as error_us,
+        events.{{ adapter.quote('timestamp') }} as error_timestamp,
+        epoch_us(events.{{ adapter.quote('timestamp') }}) as error_us,
         coalesce(events.message, '') as error_message,
         coalesce(json_extract_string(events.attributes, '$.stack'), '')
         || chr(10)
         || coalesce(json_extract_string(events.attributes, '$.stacktrace'), '') as error_stack,
-        cast(floor(epoch_us(events."timestamp") / {{ correlation_window_us() }}) as bigint) as bucket
+        cast(floor(epoch_us(events.{{ adapter.quote('timestamp') }}) / {{ correlation_window_us() }}) as bigint) as bucket
     from events
     where events.event_type = 'error'
 ),

@@ -31,8 +31,8 @@ session_starts as (
         coalesce(
             parent_session_id, json_extract_string(attributes, '$.parent_session_id')
         ) as parent_session_id,
-        "timestamp" as started_at,
-        row_number() over (partition by project_id, session_id order by "timestamp", event_id) as start_rank
+        {{ adapter.quote('timestamp') }} as started_at,
+        row_number() over (partition by project_id, session_id order by {{ adapter.quote('timestamp') }}, event_id) as start_rank
     from events
     where event_type = 'session_start'
 ),
@@ -41,10 +41,10 @@ session_ends as (
     select
         project_id,
         session_id,
-        "timestamp" as ended_at,
+        {{ adapter.quote('timestamp') }} as ended_at,
         status as outcome,
         row_number() over (
-            partition by project_id, session_id order by "timestamp" desc, event_id desc
+            partition by project_id, session_id order by {{ adapter.quote('timestamp') }} desc, event_id desc
         ) as end_rank
     from events
     where event_type = 'session_end'
@@ -85,8 +85,8 @@ activity as (
     select
         project_id,
         session_id,
-        min("timestamp") as first_event_at,
-        max("timestamp") as last_event_at,
+        min({{ adapter.quote('timestamp') }}) as first_event_at,
+        max({{ adapter.quote('timestamp') }}) as last_event_at,
         count(*) as event_count,
         count(*) filter (where source_type = 'agent') as agent_event_count,
         count(*) filter (where event_type = 'error') as error_count,
