@@ -11,13 +11,13 @@
 {% macro current_error_occurrences(sessions) -%}
     with
 
-    normalized as materialized (
+    normalized as {{ materialized_cte() }} (
         select *
         from {{ ref('int_errors_normalized') }}
         where {{ in_sessions(sessions) }}
     ),
 
-    current_errors as materialized (
+    current_errors as {{ materialized_cte() }} (
         select project_id, session_id, event_id, event_hash, {{ adapter.quote('timestamp') }}
         from {{ ref('int_events_deduplicated') }}
         where event_type = 'error' and {{ in_sessions(sessions) }}

@@ -20,7 +20,7 @@ derived as (
 
 final as (
     select * from derived
-    where epoch_us({{ adapter.quote('timestamp') }}) - epoch_us(previous_at) <= {{ dedupe_window_us() }}
+    where {{ timestamp_to_us(adapter.quote('timestamp')) }} - {{ timestamp_to_us('previous_at') }} <= {{ dedupe_window_us() }}
 )
 
 select * from final

@@ -57,18 +57,27 @@ def _jinja_string_hits(text: str, start: int, end: int) -> list[int]:
     return hits
 
 
-def double_quote_hits(text: str) -> list[int]:
-    """Line numbers of double quotes used as SQL identifier quotes in a dbt SQL file."""
-    hits: list[int] = []
+def sql_code(text: str) -> tuple[str, list[int]]:
+    """The SQL of a dbt file with Jinja, comments and single-quoted strings blanked (lines
+    kept), and where Jinja string literals hold a double-quoted identifier."""
+    code = list(text)
+    jinja_hits: list[int] = []
+
+    def blank(start: int, end: int) -> None:
+        for i in range(start, min(end, len(code))):
+            if code[i] != "\n":
+                code[i] = " "
+
     pos = 0
     while pos < len(text):
         two = text[pos : pos + 2]
+        start = pos
         if two == "{#":
             end = text.find("#}", pos + 2)
             pos = len(text) if end < 0 else end + 2
         elif two in ("{{", "{%"):
             end = _jinja_end(text, pos + 2, "}}" if two == "{{" else "%}")
-            hits += _jinja_string_hits(text, pos + 2, end)
+            jinja_hits += _jinja_string_hits(text, pos + 2, end)
             pos = end + 2
         elif two == "--":
             end = text.find("\n", pos)
@@ -90,10 +99,48 @@ def double_quote_hits(text: str) -> list[int]:
                     pos += 1
             pos += 1
         else:
-            if text[pos] == '"':
-                hits.append(pos)
             pos += 1
+            continue
+        blank(start, pos)
+    return "".join(code), jinja_hits
+
+
+def double_quote_hits(text: str) -> list[int]:
+    """Line numbers of double quotes used as SQL identifier quotes in a dbt SQL file."""
+    code, hits = sql_code(text)
+    hits += [pos for pos, char in enumerate(code) if char == '"']
     return sorted({_line(text, hit) for hit in hits})
+
+
+# DuckDB-only SQL that models and singular tests reach through the macros of
+# macros/portable.sql (and incidents.sql), never directly.
+DUCKDB_ONLY = {
+    r"\bepoch_us\s*\(": "timestamp_to_us",
+    r"\bjson_extract(_string)?\s*\(": "json_text / json_string_list",
+    r"\bregexp_(full_match|matches|escape|extract_all)\s*\(": "the regexp_* macros",
+    r"\bregexp_replace\s*\(": "regexp_replace_all / regexp_replace_first",
+    r"\b(list|list_concat|array_to_string|string_agg)\s*\(": "the list macros",
+    r"\barg_min\s*\(": "struct_of_min",
+    r"\*\s*exclude\b": "star_except",
+    r"\bunion\s+all\s+by\s+name\b": "explicit columns",
+    r"\bunnest\s*\(": "unnest_list",
+    r"\b(read_parquet|glob|parse_filename|parse_dirpath)\s*\(": "the file macros",
+    r"\bmake_timestamp\s*\(": "us_to_timestamp",
+    r"\bends_with\s*\(": "has_suffix",
+    r"\bmd5\s*\(": "dbt.hash",
+    r"\bas\s+materialized\b": "materialized_cte",
+    r"\b(varchar|timestamptz)\b|\btimestamp\s+with\s+time\s+zone\b": "the type macros",
+}
+
+
+def duckdb_only_hits(text: str) -> list[tuple[int, str]]:
+    """(line, macro to use) of each DuckDB-only construct in the SQL of a dbt file."""
+    code, _ = sql_code(text)
+    return sorted(
+        (_line(text, match.start()), use)
+        for pattern, use in DUCKDB_ONLY.items()
+        for match in re.finditer(pattern, code, re.IGNORECASE)
+    )
 
 
 def project_sql_files() -> list[Path]:
@@ -121,6 +168,30 @@ def test_no_double_quoted_identifiers_in_dbt_sql() -> None:
         "double-quoted identifiers (a string literal on Spark); "
         "quote through {{ adapter.quote('name') }}:\n" + "\n".join(problems)
     )
+
+
+def test_models_reach_duckdb_only_sql_through_macros() -> None:
+    problems = [
+        f"{path.relative_to(PROJECT)}:{line}: use {use}"
+        for path in project_sql_files()
+        if path.parts[len(PROJECT.parts)] != "macros"
+        for line, use in duckdb_only_hits(path.read_text())
+    ]
+    assert not problems, "DuckDB-only SQL outside macros/:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("sql", "hits"),
+    [
+        ("select epoch_us(t) from x", [(1, "timestamp_to_us")]),
+        ("select\n  * exclude (a)\nfrom x", [(2, "star_except")]),
+        ("select cast(a as VARCHAR) from x", [(1, "the type macros")]),
+        ("select {{ timestamp_to_us('t') }}, 'list(a)' -- md5(x)\nfrom x", []),
+        ("select count(*) filter (where a) as unpivoted_list from x", []),
+    ],
+)
+def test_the_lint_finds_duckdb_only_sql(sql: str, hits: list[tuple[int, str]]) -> None:
+    assert duckdb_only_hits(sql) == hits
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ ranked_by_event_id as (
 ),
 
 unique_event_ids as (
-    select * exclude (event_id_rank)
+    select {{ star_except(['event_id_rank']) }}
     from ranked_by_event_id
     where event_id_rank = 1
 ),
@@ -70,7 +70,7 @@ deduplicated as (
     from with_previous_same_content
     where
         previous_same_content_at is null
-        or epoch_us({{ adapter.quote('timestamp') }}) - epoch_us(previous_same_content_at) > {{ dedupe_window_us() }}
+        or {{ timestamp_to_us(adapter.quote('timestamp')) }} - {{ timestamp_to_us('previous_same_content_at') }} > {{ dedupe_window_us() }}
 ),
 
 final as (
@@ -106,9 +106,10 @@ final as (
         revision,
         event_hash,
         received_at,
-        row_number() over (
+        -- cast: row_number() is bigint on DuckDB, int on Spark
+        cast(row_number() over (
             partition by project_id, session_id order by {{ adapter.quote('timestamp') }}, event_id
-        ) as event_seq
+        ) as bigint) as event_seq
     from deduplicated
 )
 

@@ -21,15 +21,15 @@ session_starts as (
         project_id,
         session_id,
         actor,
-        json_extract_string(attributes, '$.agent') as agent,
-        json_extract_string(attributes, '$.repo') as repo,
-        json_extract_string(attributes, '$.project') as project,
+        {{ json_text('attributes', '$.agent') }} as agent,
+        {{ json_text('attributes', '$.repo') }} as repo,
+        {{ json_text('attributes', '$.project') }} as project,
         coalesce(
-            json_extract_string(attributes, '$.branch'),
-            json_extract_string(attributes, '$.git_branch')
+            {{ json_text('attributes', '$.branch') }},
+            {{ json_text('attributes', '$.git_branch') }}
         ) as branch,
         coalesce(
-            parent_session_id, json_extract_string(attributes, '$.parent_session_id')
+            parent_session_id, {{ json_text('attributes', '$.parent_session_id') }}
         ) as parent_session_id,
         {{ adapter.quote('timestamp') }} as started_at,
         row_number() over (partition by project_id, session_id order by {{ adapter.quote('timestamp') }}, event_id) as start_rank
@@ -127,7 +127,7 @@ final as (
         coalesce(activity.error_count, 0) as error_count,
         case
             when coalesce(activity.event_count, 0) = 0 then 0.0
-            else 100.0 * activity.error_count / activity.event_count
+            else {{ safe_divide('100 * activity.error_count', 'activity.event_count') }}
         end as error_density,
         coalesce(activity.test_runs_passed, 0) as test_runs_passed,
         coalesce(activity.test_runs_failed, 0) as test_runs_failed,
