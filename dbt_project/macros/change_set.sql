@@ -2,19 +2,19 @@
 
 {#- A path with forward slashes and no leading ./ (edits and runners spell paths both ways). -#}
 {% macro clean_path(expr) -%}
-    regexp_replace(replace({{ expr }}, '\', '/'), '^(\./)+', '')
+    {{ regexp_replace_first("replace(" ~ expr ~ ", '\\', '/')", "'^(\\./)+'", "''") }}
 {%- endmacro %}
 
 
 {#- The last segment of a clean path: the join key of file matches. -#}
 {% macro file_name(expr) -%}
-    regexp_replace({{ expr }}, '^.*/', '')
+    {{ regexp_replace_first(expr, "'^.*/'", "''") }}
 {%- endmacro %}
 
 
 {#- A file name without its extension. -#}
 {% macro file_base(name) -%}
-    regexp_replace({{ name }}, '\.[^.]*$', '')
+    {{ regexp_replace_first(name, "'\\.[^.]*$'", "''") }}
 {%- endmacro %}
 
 
@@ -22,9 +22,9 @@
     (test_a.py, a_test.py, a_test.go, a_test.exs, a.test.ts, a.spec.js, a_spec.rb,
     ATest.java), so a test file and the module it tests share a stem. -#}
 {% macro module_stem(name) -%}
-    regexp_replace(
-        {{ file_base(name) }},
-        '(^test_|_tests?$|_spec$|\.test$|\.spec$|Tests?$)',
-        ''
-    )
+    {{ regexp_replace_first(
+        file_base(name),
+        "'(^test_|_tests?$|_spec$|\\.test$|\\.spec$|Tests?$)'",
+        "''"
+    ) }}
 {%- endmacro %}

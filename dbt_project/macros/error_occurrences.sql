@@ -11,14 +11,14 @@
 {% macro current_error_occurrences(sessions) -%}
     with
 
-    normalized as materialized (
+    normalized as {{ materialized_cte() }} (
         select *
         from {{ ref('int_errors_normalized') }}
         where {{ in_sessions(sessions) }}
     ),
 
-    current_errors as materialized (
-        select project_id, session_id, event_id, event_hash, "timestamp"
+    current_errors as {{ materialized_cte() }} (
+        select project_id, session_id, event_id, event_hash, {{ adapter.quote('timestamp') }}
         from {{ ref('int_events_deduplicated') }}
         where event_type = 'error' and {{ in_sessions(sessions) }}
     )
@@ -27,7 +27,7 @@
         normalized.event_id,
         normalized.project_id,
         normalized.session_id,
-        normalized."timestamp",
+        normalized.{{ adapter.quote('timestamp') }},
         normalized.cluster_id,
         normalized.error_type,
         normalized.normalized_message,
@@ -38,5 +38,5 @@
             normalized.project_id = current_errors.project_id and normalized.session_id = current_errors.session_id
             and normalized.event_id = current_errors.event_id
             and normalized.event_hash = current_errors.event_hash
-            and normalized."timestamp" = current_errors."timestamp"
+            and normalized.{{ adapter.quote('timestamp') }} = current_errors.{{ adapter.quote('timestamp') }}
 {%- endmacro %}

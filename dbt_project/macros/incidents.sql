@@ -20,7 +20,7 @@
 {%- endmacro %}
 
 {% macro default__text_to_timestamp(expr) -%}
-    cast({{ expr }} as timestamptz)
+    cast({{ expr }} as {{ type_timestamp_tz() }})
 {%- endmacro %}
 
 {% macro spark__text_to_timestamp(expr) -%}

@@ -26,7 +26,7 @@
     `file` of glob): the name of its session folder's parent, `events` or `events.<p>`. -#}
 {% macro project_of_landing_file(path) -%}
     coalesce(
-        nullif(substr(parse_filename(parse_dirpath(parse_dirpath({{ path }}))), 8), ''),
+        nullif(substr({{ path_basename(path_dirname(path_dirname(path))) }}, 8), ''),
         'default'
     )
 {%- endmacro %}
@@ -39,48 +39,48 @@
     {%- if sessions | length == 0 -%}
         ({{ landing_events_empty() }})
     {%- else -%}
-        read_parquet([
-            {%- for key in sessions %}{% set parts = key.split('/', 1) %}'{{ landing_events_dir(parts[0]) | replace("'", "''") }}/{{ parts[1] }}/*.parquet'{{ ', ' if not loop.last }}{% endfor -%}
-        ], filename = true)
+        {%- set patterns = [] -%}
+        {%- for key in sessions %}{% set parts = key.split('/', 1) %}{% do patterns.append(landing_events_dir(parts[0]) ~ '/' ~ parts[1] ~ '/*.parquet') %}{% endfor -%}
+        {{ read_parquet_files(patterns) }}
     {%- endif -%}
 {%- endmacro %}
 
 
 {#- Landing columns typed and named as the warehouse uses them (stg_events). -#}
 {% macro typed_landing_columns() -%}
-        cast({{ project_of_landing_file('filename') }} as varchar) as project_id,
-        cast(event_id as varchar) as event_id,
-        cast(event_id_source as varchar) as event_id_source,
-        cast(session_id as varchar) as session_id,
-        cast(event_type as varchar) as event_type,
-        cast(source_type as varchar) as source_type,
-        cast("timestamp" as timestamptz) as "timestamp",
-        cast(actor as varchar) as actor,
-        cast(file_path as varchar) as file_path,
-        cast(message as varchar) as message,
-        cast(error_type as varchar) as error_type,
-        cast(severity as varchar) as severity,
-        cast(status as varchar) as status,
-        cast(parent_id as varchar) as parent_id,
-        cast(trace_id as varchar) as trace_id,
-        cast(span_id as varchar) as span_id,
-        cast(model as varchar) as model,
+        cast({{ project_of_landing_file('filename') }} as {{ dbt.type_string() }}) as project_id,
+        cast(event_id as {{ dbt.type_string() }}) as event_id,
+        cast(event_id_source as {{ dbt.type_string() }}) as event_id_source,
+        cast(session_id as {{ dbt.type_string() }}) as session_id,
+        cast(event_type as {{ dbt.type_string() }}) as event_type,
+        cast(source_type as {{ dbt.type_string() }}) as source_type,
+        cast({{ adapter.quote('timestamp') }} as {{ type_timestamp_tz() }}) as {{ adapter.quote('timestamp') }},
+        cast(actor as {{ dbt.type_string() }}) as actor,
+        cast(file_path as {{ dbt.type_string() }}) as file_path,
+        cast(message as {{ dbt.type_string() }}) as message,
+        cast(error_type as {{ dbt.type_string() }}) as error_type,
+        cast(severity as {{ dbt.type_string() }}) as severity,
+        cast(status as {{ dbt.type_string() }}) as status,
+        cast(parent_id as {{ dbt.type_string() }}) as parent_id,
+        cast(trace_id as {{ dbt.type_string() }}) as trace_id,
+        cast(span_id as {{ dbt.type_string() }}) as span_id,
+        cast(model as {{ dbt.type_string() }}) as model,
         cast(input_tokens as bigint) as input_tokens,
         cast(output_tokens as bigint) as output_tokens,
         cast(cost_usd as double) as cost_usd,
-        cast(attributes as varchar) as attributes,
-        cast(tool_name as varchar) as tool_name,
-        cast(action_kind as varchar) as action_kind,
+        cast(attributes as {{ dbt.type_string() }}) as attributes,
+        cast(tool_name as {{ dbt.type_string() }}) as tool_name,
+        cast(action_kind as {{ dbt.type_string() }}) as action_kind,
         cast(duration_ms as bigint) as duration_ms,
         cast(cache_read_tokens as bigint) as cache_read_tokens,
         cast(cache_write_tokens as bigint) as cache_write_tokens,
         cast(cache_write_1h_tokens as bigint) as cache_write_1h_tokens,
         cast(reasoning_tokens as bigint) as reasoning_tokens,
-        cast(parent_session_id as varchar) as parent_session_id,
+        cast(parent_session_id as {{ dbt.type_string() }}) as parent_session_id,
         cast(revision as integer) as revision,
-        cast(event_hash as varchar) as event_hash,
-        cast(received_at as timestamptz) as received_at,
-        cast(batch_id as varchar) as batch_id,
+        cast(event_hash as {{ dbt.type_string() }}) as event_hash,
+        cast(received_at as {{ type_timestamp_tz() }}) as received_at,
+        cast(batch_id as {{ dbt.type_string() }}) as batch_id,
         cast(batch_index as integer) as batch_index
 {%- endmacro %}
 
@@ -98,8 +98,7 @@
     {%- if listed is not none -%}
         {%- set result = run_query("select count(*) > 0 from " ~ listed) -%}
     {%- else -%}
-        {%- set pattern = landing_events_glob() | replace("'", "''") -%}
-        {%- set result = run_query("select count(*) > 0 from glob('" ~ pattern ~ "')") -%}
+        {%- set result = run_query("select count(*) > 0 from " ~ list_files(landing_events_glob())) -%}
     {%- endif -%}
     {{ return(result.columns[0].values()[0]) }}
 {%- endmacro %}
@@ -107,39 +106,39 @@
 
 {% macro landing_events_empty() -%}
     select
-        cast(null as varchar) as event_id,
-        cast(null as varchar) as event_id_source,
-        cast(null as varchar) as session_id,
-        cast(null as varchar) as event_type,
-        cast(null as varchar) as source_type,
-        cast(null as timestamptz) as "timestamp",
-        cast(null as varchar) as actor,
-        cast(null as varchar) as file_path,
-        cast(null as varchar) as message,
-        cast(null as varchar) as error_type,
-        cast(null as varchar) as severity,
-        cast(null as varchar) as status,
-        cast(null as varchar) as parent_id,
-        cast(null as varchar) as trace_id,
-        cast(null as varchar) as span_id,
-        cast(null as varchar) as model,
+        cast(null as {{ dbt.type_string() }}) as event_id,
+        cast(null as {{ dbt.type_string() }}) as event_id_source,
+        cast(null as {{ dbt.type_string() }}) as session_id,
+        cast(null as {{ dbt.type_string() }}) as event_type,
+        cast(null as {{ dbt.type_string() }}) as source_type,
+        cast(null as {{ type_timestamp_tz() }}) as {{ adapter.quote('timestamp') }},
+        cast(null as {{ dbt.type_string() }}) as actor,
+        cast(null as {{ dbt.type_string() }}) as file_path,
+        cast(null as {{ dbt.type_string() }}) as message,
+        cast(null as {{ dbt.type_string() }}) as error_type,
+        cast(null as {{ dbt.type_string() }}) as severity,
+        cast(null as {{ dbt.type_string() }}) as status,
+        cast(null as {{ dbt.type_string() }}) as parent_id,
+        cast(null as {{ dbt.type_string() }}) as trace_id,
+        cast(null as {{ dbt.type_string() }}) as span_id,
+        cast(null as {{ dbt.type_string() }}) as model,
         cast(null as bigint) as input_tokens,
         cast(null as bigint) as output_tokens,
         cast(null as double) as cost_usd,
-        cast(null as varchar) as attributes,
-        cast(null as varchar) as tool_name,
-        cast(null as varchar) as action_kind,
+        cast(null as {{ dbt.type_string() }}) as attributes,
+        cast(null as {{ dbt.type_string() }}) as tool_name,
+        cast(null as {{ dbt.type_string() }}) as action_kind,
         cast(null as bigint) as duration_ms,
         cast(null as bigint) as cache_read_tokens,
         cast(null as bigint) as cache_write_tokens,
         cast(null as bigint) as cache_write_1h_tokens,
         cast(null as bigint) as reasoning_tokens,
-        cast(null as varchar) as parent_session_id,
+        cast(null as {{ dbt.type_string() }}) as parent_session_id,
         cast(null as integer) as revision,
-        cast(null as varchar) as event_hash,
-        cast(null as timestamptz) as received_at,
-        cast(null as varchar) as batch_id,
+        cast(null as {{ dbt.type_string() }}) as event_hash,
+        cast(null as {{ type_timestamp_tz() }}) as received_at,
+        cast(null as {{ dbt.type_string() }}) as batch_id,
         cast(null as integer) as batch_index,
-        cast(null as varchar) as filename
+        cast(null as {{ dbt.type_string() }}) as filename
     where false
 {%- endmacro %}

@@ -84,7 +84,7 @@
     ] -%}
     {%- set ns = namespace(sql="coalesce(" ~ expr ~ ", '')") -%}
     {%- for pattern, replacement, options in steps -%}
-        {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '" ~ pattern ~ "', '" ~ replacement ~ "', '" ~ options ~ "')" -%}
+        {%- set ns.sql = regexp_replace_all(ns.sql, "'" ~ pattern ~ "'", "'" ~ replacement ~ "'", options == 'gi') -%}
     {%- endfor -%}
     trim({{ ns.sql }})
 {%- endmacro %}
@@ -101,5 +101,5 @@
     prints for the failure (the assertion or exception, not the test name or the
     stack under it). Clusters of test and check failures key on it. -#}
 {% macro first_failure_line(expr) -%}
-    split_part(regexp_replace(coalesce({{ expr }}, ''), '^\s+', ''), chr(10), 1)
+    split_part({{ regexp_replace_first("coalesce(" ~ expr ~ ", '')", "'^\\s+'", "''") }}, chr(10), 1)
 {%- endmacro %}

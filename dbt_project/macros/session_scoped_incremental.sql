@@ -117,12 +117,10 @@
     {%- elif sessions | length == 0 -%}
         false
     {%- else -%}
-        {{ column }} in (select unnest([
-            {%- for s in sessions %}'{{ s.split('/', 1)[1] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
-        ]))
-        and {{ project_column }} || '/' || {{ column }} in (select unnest([
-            {%- for s in sessions %}'{{ s | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
-        ]))
+        {%- set ids = [] -%}
+        {%- for s in sessions %}{% do ids.append(s.split('/', 1)[1]) %}{% endfor %}
+        {{ column }} in (select {{ unnest_list(string_list(ids)) }})
+        and {{ project_column }} || '/' || {{ column }} in (select {{ unnest_list(string_list(sessions)) }})
     {%- endif -%}
 {%- endmacro %}
 

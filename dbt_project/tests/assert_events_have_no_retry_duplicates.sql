@@ -10,9 +10,9 @@ derived as (
         session_id,
         event_id,
         event_hash,
-        "timestamp",
-        lag("timestamp") over (
-            partition by project_id, session_id, event_hash order by "timestamp", event_id
+        {{ adapter.quote('timestamp') }},
+        lag({{ adapter.quote('timestamp') }}) over (
+            partition by project_id, session_id, event_hash order by {{ adapter.quote('timestamp') }}, event_id
         ) as previous_at
     from {{ scoped(ref('events')) }}
     where event_id like 'h-%'
@@ -20,7 +20,7 @@ derived as (
 
 final as (
     select * from derived
-    where epoch_us("timestamp") - epoch_us(previous_at) <= {{ dedupe_window_us() }}
+    where {{ timestamp_to_us(adapter.quote('timestamp')) }} - {{ timestamp_to_us('previous_at') }} <= {{ dedupe_window_us() }}
 )
 
 select * from final

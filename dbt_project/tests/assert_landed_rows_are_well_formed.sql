@@ -12,14 +12,14 @@ landed as (
 ),
 
 final as (
-    select session_id, event_id, event_id_source, "timestamp", event_hash, received_at
+    select session_id, event_id, event_id_source, {{ adapter.quote('timestamp') }}, event_hash, received_at
     from landed
     where
         event_id is null
         or event_id_source is null
         or event_id_source not in ('client', 'derived')
         or session_id is null
-        or "timestamp" is null
+        or {{ adapter.quote('timestamp') }} is null
         or event_hash is null
         or received_at is null
 )

@@ -43,8 +43,8 @@ actions as (
         coalesce(actor, 'unknown') as agent,
         file_path as action_file_path,
         coalesce(action_kind, '') in ('read', 'search', 'web') as observes_only,
-        "timestamp" as action_timestamp,
-        epoch_us("timestamp") as action_us
+        {{ adapter.quote('timestamp') }} as action_timestamp,
+        {{ timestamp_to_us(adapter.quote('timestamp')) }} as action_us
     from events
     where event_type = 'agent_action' and source_type = 'agent'
 ),
@@ -64,13 +64,13 @@ errors as (
         events.session_id,
         events.event_id as error_event_id,
         events.file_path as error_file_path,
-        events."timestamp" as error_timestamp,
-        epoch_us(events."timestamp") as error_us,
+        events.{{ adapter.quote('timestamp') }} as error_timestamp,
+        {{ timestamp_to_us('events.' ~ adapter.quote('timestamp')) }} as error_us,
         coalesce(events.message, '') as error_message,
-        coalesce(json_extract_string(events.attributes, '$.stack'), '')
+        coalesce({{ json_text('events.attributes', '$.stack') }}, '')
         || chr(10)
-        || coalesce(json_extract_string(events.attributes, '$.stacktrace'), '') as error_stack,
-        cast(floor(epoch_us(events."timestamp") / {{ correlation_window_us() }}) as bigint) as bucket
+        || coalesce({{ json_text('events.attributes', '$.stacktrace') }}, '') as error_stack,
+        cast(floor({{ timestamp_to_us('events.' ~ adapter.quote('timestamp')) }} / {{ correlation_window_us() }}) as bigint) as bucket
     from events
     where events.event_type = 'error'
 ),
@@ -103,12 +103,13 @@ scored as (
         *,
         coalesce(not observes_only and action_file_path <> '' and (
             replace(action_file_path, '\', '/') = replace(error_file_path, '\', '/')
-            or ends_with(replace(action_file_path, '\', '/'), '/' || replace(error_file_path, '\', '/'))
-            or ends_with(replace(error_file_path, '\', '/'), '/' || replace(action_file_path, '\', '/'))
-            or regexp_matches(
-                error_message || chr(10) || error_stack,
-                '(^|[^A-Za-z0-9_.~/\\-])' || regexp_escape(action_file_path) || '($|[^A-Za-z0-9_~/\\-])'
-            )
+            or {{ has_suffix("replace(action_file_path, '\\', '/')", "'/' || replace(error_file_path, '\\', '/')") }}
+            or {{ has_suffix("replace(error_file_path, '\\', '/')", "'/' || replace(action_file_path, '\\', '/')") }}
+            or {{ regexp_contains(
+                "error_message || chr(10) || error_stack",
+                "'(^|[^A-Za-z0-9_.~/\\\\-])' || " ~ regexp_literal('action_file_path')
+                ~ " || '($|[^A-Za-z0-9_~/\\\\-])'"
+            ) }}
         ), false) as same_file
     from candidates
 ),
@@ -126,10 +127,10 @@ ranked as (
 
 final as (
     select
-        md5(
-            'time_window' || '|' || {{ qualified_session_id('ranked.') }} || '|' || ranked.action_event_id
-            || '|' || ranked.error_event_id
-        ) as correlation_id,
+        {{ dbt.hash(
+            "'time_window' || '|' || " ~ qualified_session_id('ranked.')
+            ~ " || '|' || ranked.action_event_id || '|' || ranked.error_event_id"
+        ) }} as correlation_id,
         ranked.project_id,
         ranked.session_id,
         'time_window' as method,
@@ -144,7 +145,7 @@ final as (
         cast(ranked.lag_us as double) / 1000000 as lag_s,
         ranked.same_file,
         cast(ranked.confidence as double) as confidence,
-        ranked.attribution_rank
+        cast(ranked.attribution_rank as bigint) as attribution_rank
     from ranked
     left join error_clusters
         on

@@ -16,7 +16,7 @@ actions as (
         project_id,
         session_id,
         coalesce(actor, 'unknown') as agent,
-        "timestamp"
+        {{ adapter.quote('timestamp') }}
     from {{ ref('int_events_deduplicated') }}
     where
         event_type = 'agent_action'
@@ -49,8 +49,8 @@ session_actions as (
         session_id,
         agent,
         count(*) as total_actions,
-        min("timestamp") as first_action_at,
-        max("timestamp") as last_action_at
+        min({{ adapter.quote('timestamp') }}) as first_action_at,
+        max({{ adapter.quote('timestamp') }}) as last_action_at
     from actions
     group by project_id, session_id, agent
 ),

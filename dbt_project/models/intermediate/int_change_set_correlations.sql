@@ -60,9 +60,9 @@ runs as (
         event_type as run_type,
         status,
         {{ adapter.quote('timestamp') }} as run_at,
-        epoch_us({{ adapter.quote('timestamp') }}) as run_us,
-        coalesce(json_extract_string(attributes, '$.runner'), event_type) as runner,
-        coalesce({{ json_string_list('attributes', '$.targets') }}, cast([] as varchar [])) as targets
+        {{ timestamp_to_us(adapter.quote('timestamp')) }} as run_us,
+        coalesce({{ json_text('attributes', '$.runner') }}, event_type) as runner,
+        coalesce({{ json_string_list('attributes', '$.targets') }}, {{ empty_string_list() }}) as targets
     from events
     where event_type in ('test_run', 'check_run') and status in ('passed', 'failed', 'error')
 ),
@@ -72,7 +72,7 @@ run_targets as (
         project_id,
         session_id,
         run_id,
-        unnest(targets) as target
+        {{ unnest_list('targets') }} as target
     from runs
 ),
 
@@ -176,7 +176,7 @@ scoped_failures as (
 outcomes as (
     select
         project_id, session_id, run_id, run_id as outcome_id, run_at as outcome_at, run_us, cleared_us,
-        cast(null as varchar) as outcome_file_path
+        cast(null as {{ dbt.type_string() }}) as outcome_file_path
     from scoped_failures
     union all
     select
@@ -198,14 +198,14 @@ changes as (
         file_path,
         attributes,
         {{ adapter.quote('timestamp') }} as change_at,
-        epoch_us({{ adapter.quote('timestamp') }}) as change_us
+        {{ timestamp_to_us(adapter.quote('timestamp')) }} as change_us
     from events
     where
         event_type in ('agent_action', 'human_action')
         and coalesce(status, 'ok') = 'ok'
         and (
             action_kind = 'edit'
-            or (action_kind = 'command' and json_extract_string(attributes, '$.writes') = 'true')
+            or (action_kind = 'command' and {{ json_text('attributes', '$.writes') }} = 'true')
         )
 ),
 
@@ -214,7 +214,7 @@ change_file_list as (
     from changes
     where coalesce(file_path, '') <> ''
     union
-    select project_id, session_id, change_id, change_us, unnest({{ json_string_list('attributes', '$.files') }}) as path
+    select project_id, session_id, change_id, change_us, {{ unnest_list(json_string_list('attributes', '$.files')) }} as path
     from changes
 ),
 
@@ -232,18 +232,20 @@ change_files as (
 ),
 
 -- every path a failure names: 'named' from the error itself, 'target' from its run
+{%- set failure_text -%}
+    events.message
+    || chr(10) || coalesce({{ json_text('events.attributes', '$.stack') }}, '')
+    || chr(10) || coalesce({{ json_text('events.attributes', '$.stacktrace') }}, '')
+    || chr(10) || coalesce({{ json_text('events.attributes', '$.test_id') }}, '')
+{%- endset %}
 error_paths as (
     select
         events.project_id,
         events.session_id,
         events.parent_id as run_id,
         events.event_id,
-        unnest(
-            list_concat(
-                [events.file_path],
-                {{ extract_file_paths("events.message || chr(10) || coalesce(json_extract_string(events.attributes, '$.stack'), '') || chr(10) || coalesce(json_extract_string(events.attributes, '$.stacktrace'), '') || chr(10) || coalesce(json_extract_string(events.attributes, '$.test_id'), '')") }}
-            )
-        ) as path
+        {{ unnest_list(concat_lists(list_of('events.file_path'), extract_file_paths(failure_text))) }}
+            as path
     from events
     inner join scoped_failures
         on events.project_id = scoped_failures.project_id and events.session_id = scoped_failures.session_id and events.parent_id = scoped_failures.run_id
@@ -300,8 +302,8 @@ named_matches as (
         and change_files.change_us > outcomes.cleared_us
         and (
             change_files.clean_path = mentions.clean_path
-            or ends_with(change_files.clean_path, '/' || mentions.clean_path)
-            or ends_with(mentions.clean_path, '/' || change_files.clean_path)
+            or {{ has_suffix('change_files.clean_path', "'/' || mentions.clean_path") }}
+            or {{ has_suffix('mentions.clean_path', "'/' || change_files.clean_path") }}
         )
 ),
 
@@ -381,7 +383,7 @@ latest_matches as (
         outcomes.session_id,
         outcomes.outcome_id,
         numbered_changes.change_id,
-        cast(null as varchar) as matched_path,
+        cast(null as {{ dbt.type_string() }}) as matched_path,
         0.4 as confidence,
         numbered_changes.change_us
     from outcomes
@@ -416,7 +418,7 @@ change_set_rows as (
         outcomes.outcome_file_path as error_file_path,
         changes.change_at as action_timestamp,
         outcomes.outcome_at as error_timestamp,
-        epoch_us(outcomes.outcome_at) - changes.change_us as lag_us,
+        {{ timestamp_to_us('outcomes.outcome_at') }} - changes.change_us as lag_us,
         candidates.confidence >= 0.8 as same_file,
         cast(candidates.confidence as double) as confidence,
         row_number() over (
@@ -442,7 +444,7 @@ self_rows as (
         errors.file_path as error_file_path,
         calls.{{ adapter.quote('timestamp') }} as action_timestamp,
         errors.{{ adapter.quote('timestamp') }} as error_timestamp,
-        epoch_us(errors.{{ adapter.quote('timestamp') }}) - epoch_us(calls.{{ adapter.quote('timestamp') }})
+        {{ timestamp_to_us('errors.' ~ adapter.quote('timestamp')) }} - {{ timestamp_to_us('calls.' ~ adapter.quote('timestamp')) }}
             as lag_us,
         coalesce(calls.file_path, '') <> '' as same_file,
         cast(case when calls.action_kind = 'command' then 0.6 else 0.9 end as double) as confidence,
@@ -468,10 +470,10 @@ unioned as (
 
 final as (
     select
-        md5(
-            unioned.method || '|' || {{ qualified_session_id('unioned.') }} || '|' || unioned.action_event_id
-            || '|' || unioned.error_event_id
-        ) as correlation_id,
+        {{ dbt.hash(
+            "unioned.method || '|' || " ~ qualified_session_id('unioned.')
+            ~ " || '|' || unioned.action_event_id || '|' || unioned.error_event_id"
+        ) }} as correlation_id,
         unioned.project_id,
         unioned.session_id,
         unioned.method,
@@ -486,7 +488,7 @@ final as (
         cast(unioned.lag_us as double) / 1000000 as lag_s,
         unioned.same_file,
         unioned.confidence,
-        unioned.attribution_rank
+        cast(unioned.attribution_rank as bigint) as attribution_rank
     from unioned
     left join error_clusters
         on

@@ -67,7 +67,7 @@ final as (
         error_type,
         message,
         normalized_message,
-        md5(coalesce(error_type, '') || '|' || normalized_message) as cluster_id
+        {{ dbt.hash("coalesce(error_type, '') || '|' || normalized_message") }} as cluster_id
     from normalized
 )
 

@@ -40,14 +40,14 @@ ranked_by_event_id as (
         row_number() over (
             partition by project_id, session_id, event_id
             order by
-                coalesce(revision, 0) desc, "timestamp", event_hash, received_at, batch_index,
+                coalesce(revision, 0) desc, {{ adapter.quote('timestamp') }}, event_hash, received_at, batch_index,
                 batch_id
         ) as event_id_rank
     from scoped
 ),
 
 unique_event_ids as (
-    select * exclude (event_id_rank)
+    select {{ star_except(['event_id_rank']) }}
     from ranked_by_event_id
     where event_id_rank = 1
 ),
@@ -57,9 +57,9 @@ with_previous_same_content as (
         *,
         case
             when event_id_source = 'derived'
-                then lag("timestamp") over (
+                then lag({{ adapter.quote('timestamp') }}) over (
                     partition by project_id, session_id, event_id_source, event_hash
-                    order by "timestamp", event_id
+                    order by {{ adapter.quote('timestamp') }}, event_id
                 )
         end as previous_same_content_at
     from unique_event_ids
@@ -70,7 +70,7 @@ deduplicated as (
     from with_previous_same_content
     where
         previous_same_content_at is null
-        or epoch_us("timestamp") - epoch_us(previous_same_content_at) > {{ dedupe_window_us() }}
+        or {{ timestamp_to_us(adapter.quote('timestamp')) }} - {{ timestamp_to_us('previous_same_content_at') }} > {{ dedupe_window_us() }}
 ),
 
 final as (
@@ -80,7 +80,7 @@ final as (
         session_id,
         event_type,
         source_type,
-        "timestamp",
+        {{ adapter.quote('timestamp') }},
         actor,
         file_path,
         message,
@@ -106,9 +106,10 @@ final as (
         revision,
         event_hash,
         received_at,
-        row_number() over (
-            partition by project_id, session_id order by "timestamp", event_id
-        ) as event_seq
+        -- cast: row_number() is bigint on DuckDB, int on Spark
+        cast(row_number() over (
+            partition by project_id, session_id order by {{ adapter.quote('timestamp') }}, event_id
+        ) as bigint) as event_seq
     from deduplicated
 )
 

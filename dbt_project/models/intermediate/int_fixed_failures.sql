@@ -11,7 +11,7 @@ runs as (
         project_id,
         session_id,
         coalesce(actor, 'unknown') as agent,
-        event_type || '|' || coalesce(json_extract_string(attributes, '$.runner'), '') as run_scope,
+        event_type || '|' || coalesce({{ json_text('attributes', '$.runner') }}, '') as run_scope,
         {{ adapter.quote('timestamp') }} as run_at,
         status
     from {{ ref('int_events_deduplicated') }}

@@ -98,7 +98,7 @@ overall as (
         'overall' as scope,
         agent,
         project_id,
-        cast(null as varchar) as session_id,
+        cast(null as {{ dbt.type_string() }}) as session_id,
         count(*) as sessions_count,
         sum(total_actions) as total_actions,
         sum(induced_error_count) as induced_error_count,
@@ -113,15 +113,24 @@ overall as (
     group by project_id, agent
 ),
 
+-- explicit columns, in one order: a union matches columns by position
 combined as (
-    select * from per_session
-    union all by name
-    select * from overall
+    select
+        scope, agent, project_id, session_id, sessions_count, total_actions, induced_error_count,
+        first_action_at, last_action_at, cost_usd_exact, fixed_failures, fix_cost_usd_exact,
+        fix_time_ms, edit_actions
+    from per_session
+    union all
+    select
+        scope, agent, project_id, session_id, sessions_count, total_actions, induced_error_count,
+        first_action_at, last_action_at, cost_usd_exact, fixed_failures, fix_cost_usd_exact,
+        fix_time_ms, edit_actions
+    from overall
 ),
 
 final as (
     select
-        md5({{ qualified_in_project("scope || '|' || agent || '|' || coalesce(session_id, '')") }})
+        {{ dbt.hash(qualified_in_project("scope || '|' || agent || '|' || coalesce(session_id, '')")) }}
             as agent_performance_id,
         scope,
         agent,
@@ -131,20 +140,15 @@ final as (
         cast(total_actions as bigint) as total_actions,
         cast(induced_error_count as bigint) as induced_error_count,
         greatest(
-            0.0,
-            cast(total_actions - induced_error_count as double) / total_actions
+            0.0, {{ safe_divide('total_actions - induced_error_count', 'total_actions') }}
         ) as success_rate,
         first_action_at,
         last_action_at,
         cast(cost_usd_exact as double) as cost_usd,
-        cast(cost_usd_exact as double) / sessions_count as cost_per_session,
+        {{ safe_divide('cost_usd_exact', 'sessions_count') }} as cost_per_session,
         cast(fixed_failures as bigint) as fixed_failures,
-        case
-            when fixed_failures > 0 then cast(fix_cost_usd_exact as double) / fixed_failures
-        end as cost_per_fixed_failure,
-        case
-            when fixed_failures > 0 then cast(fix_time_ms as double) / 1000.0 / fixed_failures
-        end as mean_fix_time_s,
+        {{ safe_divide('fix_cost_usd_exact', 'fixed_failures') }} as cost_per_fixed_failure,
+        {{ safe_divide('cast(fix_time_ms as double) / 1000.0', 'fixed_failures') }} as mean_fix_time_s,
         cast(edit_actions as bigint) as edit_actions
     from combined
 )

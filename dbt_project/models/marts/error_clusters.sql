@@ -16,11 +16,11 @@ aggregated as (
     select
         project_id,
         cluster_id,
-        arg_min(
-            {'error_type': error_type, 'normalized_message': normalized_message,
-             'sample_message': sample_message},
-            (first_seen_at, session_id, first_event_id)
-        ) as earliest,
+        {{ struct_of_min(
+            {'error_type': 'error_type', 'normalized_message': 'normalized_message',
+             'sample_message': 'sample_message'},
+            ['first_seen_at', 'session_id', 'first_event_id']
+        ) }} as earliest,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
         sum(occurrences) as occurrences,

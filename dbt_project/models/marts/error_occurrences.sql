@@ -13,7 +13,7 @@ final as (
         event_id,
         project_id,
         session_id,
-        "timestamp",
+        {{ adapter.quote('timestamp') }},
         cluster_id,
         error_type,
         normalized_message

@@ -15,7 +15,7 @@ final as (
         session_id,
         event_type,
         source_type,
-        {{ adapter.quote("timestamp") }},
+        {{ adapter.quote('timestamp') }},
         actor,
         file_path,
         message,

@@ -40,8 +40,8 @@ session_facts as (
     select
         project_id,
         session_id,
-        json_extract_string(attributes, '$.agent') as agent,
-        json_extract_string(attributes, '$.project') as project,
+        {{ json_text('attributes', '$.agent') }} as agent,
+        {{ json_text('attributes', '$.project') }} as project,
         row_number() over (
             partition by project_id, session_id order by {{ adapter.quote('timestamp') }}, event_id
         ) as start_rank
@@ -105,7 +105,7 @@ priced as (
 
 with_cost as (
     select
-        md5({{ qualified_session_id('measured.') }} || '|' || measured.event_id) as usage_id,
+        {{ dbt.hash(qualified_session_id('measured.') ~ " || '|' || measured.event_id") }} as usage_id,
         measured.project_id,
         measured.session_id,
         measured.event_id,
@@ -162,7 +162,7 @@ with_cost as (
 
 final as (
     select
-        * exclude (cost_usd_exact),
+        {{ star_except(['cost_usd_exact']) }},
         cast(cost_usd_exact as double) as cost_usd,
         cost_usd_exact
     from with_cost

@@ -14,7 +14,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by project_id, session_id, cluster_id order by "timestamp", event_id
+            partition by project_id, session_id, cluster_id order by {{ adapter.quote('timestamp') }}, event_id
         ) as occurrence_rank
     from occurrences
 ),
@@ -25,8 +25,8 @@ aggregated as (
         session_id,
         cluster_id,
         count(*) as occurrences,
-        min("timestamp") as first_seen_at,
-        max("timestamp") as last_seen_at
+        min({{ adapter.quote('timestamp') }}) as first_seen_at,
+        max({{ adapter.quote('timestamp') }}) as last_seen_at
     from occurrences
     group by project_id, session_id, cluster_id
 ),

@@ -21,18 +21,18 @@ session_starts as (
         project_id,
         session_id,
         actor,
-        json_extract_string(attributes, '$.agent') as agent,
-        json_extract_string(attributes, '$.repo') as repo,
-        json_extract_string(attributes, '$.project') as project,
+        {{ json_text('attributes', '$.agent') }} as agent,
+        {{ json_text('attributes', '$.repo') }} as repo,
+        {{ json_text('attributes', '$.project') }} as project,
         coalesce(
-            json_extract_string(attributes, '$.branch'),
-            json_extract_string(attributes, '$.git_branch')
+            {{ json_text('attributes', '$.branch') }},
+            {{ json_text('attributes', '$.git_branch') }}
         ) as branch,
         coalesce(
-            parent_session_id, json_extract_string(attributes, '$.parent_session_id')
+            parent_session_id, {{ json_text('attributes', '$.parent_session_id') }}
         ) as parent_session_id,
-        "timestamp" as started_at,
-        row_number() over (partition by project_id, session_id order by "timestamp", event_id) as start_rank
+        {{ adapter.quote('timestamp') }} as started_at,
+        row_number() over (partition by project_id, session_id order by {{ adapter.quote('timestamp') }}, event_id) as start_rank
     from events
     where event_type = 'session_start'
 ),
@@ -41,10 +41,10 @@ session_ends as (
     select
         project_id,
         session_id,
-        "timestamp" as ended_at,
+        {{ adapter.quote('timestamp') }} as ended_at,
         status as outcome,
         row_number() over (
-            partition by project_id, session_id order by "timestamp" desc, event_id desc
+            partition by project_id, session_id order by {{ adapter.quote('timestamp') }} desc, event_id desc
         ) as end_rank
     from events
     where event_type = 'session_end'
@@ -85,8 +85,8 @@ activity as (
     select
         project_id,
         session_id,
-        min("timestamp") as first_event_at,
-        max("timestamp") as last_event_at,
+        min({{ adapter.quote('timestamp') }}) as first_event_at,
+        max({{ adapter.quote('timestamp') }}) as last_event_at,
         count(*) as event_count,
         count(*) filter (where source_type = 'agent') as agent_event_count,
         count(*) filter (where event_type = 'error') as error_count,
@@ -127,7 +127,7 @@ final as (
         coalesce(activity.error_count, 0) as error_count,
         case
             when coalesce(activity.event_count, 0) = 0 then 0.0
-            else 100.0 * activity.error_count / activity.event_count
+            else {{ safe_divide('100 * activity.error_count', 'activity.event_count') }}
         end as error_density,
         coalesce(activity.test_runs_passed, 0) as test_runs_passed,
         coalesce(activity.test_runs_failed, 0) as test_runs_failed,

@@ -27,10 +27,10 @@ grouped as (
 
 final as (
     select
-        md5({{ qualified_in_project(
-            "cast(usage_date as varchar) || '|' || agent || '|' || coalesce(model, '')
+        {{ dbt.hash(qualified_in_project(
+            dbt.cast('usage_date', dbt.type_string()) ~ " || '|' || agent || '|' || coalesce(model, '')
             || '|' || coalesce(project, '')"
-        ) }}) as usage_daily_id,
+        )) }} as usage_daily_id,
         project_id,
         usage_date,
         agent,

@@ -18,9 +18,9 @@ with
 files as (
     select
         {{ project_of_landing_file('file') }} as project_id,
-        parse_filename(parse_dirpath(file)) as session_id,
-        parse_filename(file) as file_name
-    from glob('{{ landing_events_glob() | replace("'", "''") }}')
+        {{ path_basename(path_dirname('file')) }} as session_id,
+        {{ path_basename('file') }} as file_name
+    from {{ list_files(landing_events_glob()) }}
 ),
 
 stamped as (
@@ -28,9 +28,9 @@ stamped as (
         project_id,
         session_id,
         file_name,
-        cast(make_timestamp(cast(left(file_name, 20) as bigint)) as timestamptz) as received_at
+        {{ us_to_timestamp('cast(left(file_name, 20) as bigint)') }} as received_at
     from files
-    where regexp_full_match(file_name, '[0-9]{20}-.+\.parquet')
+    where {{ regexp_matches_fully('file_name', "'[0-9]{20}-.+\\.parquet'") }}
 ),
 
 final as (
@@ -38,7 +38,7 @@ final as (
         project_id,
         session_id,
         max(received_at) as landed_through,
-        list(file_name order by file_name) as landing_files,
+        {{ sorted_list('file_name') }} as landing_files,
         count(*) as file_count
     from stamped
     group by project_id, session_id
