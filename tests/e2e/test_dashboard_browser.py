@@ -175,8 +175,8 @@ def test_the_timeline_shows_the_sessions_edits_and_red_runs(signed_in, server, b
     ]
     (links,) = _published(
         built,
-        "select count(*) from event_correlations where session_id = ? and attribution_rank = 1 "
-        "and method in ('time_window', 'change_set')",
+        "select count(*) from event_correlations where project_id = 'default' "
+        "and session_id = ? and attribution_rank = 1 and method in ('time_window', 'change_set')",
         ["sample-breakfix"],
     )[0]
     assert links > 0
