@@ -49,7 +49,9 @@ def _session_usage(data: Path) -> dict[str, dict]:
     try:
         cur = con.execute("select * from session_usage")
         names = [d[0] for d in cur.description]
-        return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        assert {r["project_id"] for r in rows} == {"default"}
+        return {r["session_id"]: r for r in rows}
     finally:
         con.close()
 
