@@ -72,6 +72,9 @@ def serve(
     if problem is not None:
         typer.echo(problem, err=True)
         raise typer.Exit(2)
+    # The workers build their settings from the environment: hand them the data dir
+    # this command resolved (an explicit --data-dir included) and the bind address.
+    os.environ["ACHILLES_DATA_DIR"] = str(settings.data_dir)
     os.environ["ACHILLES_HOST"] = host  # the workers' create_app checks the same address
     if read_only:
         os.environ["ACHILLES_READ_ONLY"] = "true"
