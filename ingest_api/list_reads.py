@@ -29,6 +29,13 @@ CAUSES_PER_CLUSTER = 3
 # A session page draws at most this many events (the longest bench session has
 # ~800,000); the page says when it was cut.
 TIMELINE_MAX_EVENTS = 5000
+# event_seq is 1..n in each session, so `event_seq <= bound` reads only the head of a
+# long session instead of sorting all of it (an 81,488-event session: 95 -> 38 ms).
+# The slack leaves room for the session_start/end rows the timeline skips.
+_TIMELINE_SEQ_BOUND = TIMELINE_MAX_EVENTS + 64
+# Chart points' times as naive UTC: the client turns each aware value into a datetime
+# through pytz, a third of a long timeline's time; the chart drops the zone anyway.
+_NAIVE_UTC = 'timezone(\'UTC\', {0}."timestamp") as "timestamp"'
 # Files with their own lane on the timeline; edits to the rest share one.
 TIMELINE_MAX_FILES = 12
 
@@ -531,24 +538,24 @@ def session_timeline(
                 snap,
                 f"""
                 select e.event_id, e.event_type, e.source_type, e.action_kind, e.tool_name,
-                    e."timestamp", e.file_path, e.status, e.error_type, e.message, e.model,
-                    e.actor, e.duration_ms,
+                    {_NAIVE_UTC.format("e")}, e.file_path, e.status, e.error_type, e.message,
+                    e.model, e.actor, e.duration_ms,
                     json_extract_string(e.attributes, '$.runner') as runner,
                     json_extract_string(e.attributes, '$.tool') as attr_tool
                 from events as e
-                where e.session_id = ? and {ev_where}
+                where e.session_id = ? and {ev_where} and e.event_seq <= ?
                     and e.event_type not in ('session_start', 'session_end')
                 order by e.event_seq
                 limit ?
                 """,
-                [session_id, *ev_params, TIMELINE_MAX_EVENTS + 1],
+                [session_id, *ev_params, _TIMELINE_SEQ_BOUND, TIMELINE_MAX_EVENTS + 1],
             )
             usage: Records = []
             if "llm_usage" in snap.tables:
                 usage = _rows(
                     snap,
                     f"""
-                    select u.event_id, u."timestamp", u.model, u.total_tokens,
+                    select u.event_id, {_NAIVE_UTC.format("u")}, u.model, u.total_tokens,
                         u.input_tokens, u.output_tokens, u.cost_usd
                     from llm_usage as u
                     where u.session_id = ? and {u_where}
@@ -572,7 +579,10 @@ def session_timeline(
             )
     except WarehouseNotPublished:
         return None
-    truncated = len(events) > TIMELINE_MAX_EVENTS
+    # Past the bound some events were not looked at: the timeline is cut either way.
+    truncated = (
+        len(events) > TIMELINE_MAX_EVENTS or int(summary[0]["event_count"]) > _TIMELINE_SEQ_BOUND
+    )
     return {
         "summary": summary[0],
         "events": events[:TIMELINE_MAX_EVENTS],

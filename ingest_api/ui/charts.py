@@ -40,7 +40,8 @@ def ts(value: datetime | date | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        # isoformat is several times faster than strftime (a timeline formats thousands)
+        return value.replace(tzinfo=None).isoformat(" ")
     return value.isoformat()
 
 

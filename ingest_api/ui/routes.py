@@ -94,6 +94,11 @@ def plotly_version() -> str:
 templates.env.globals["plotly_js"] = lambda: f"/ui/vendor/plotly-{plotly_version()}.min.js"
 
 
+# Rows of a session page's "Attributed failures" table (a long session has thousands;
+# rendering them all cost more than the rest of the page).
+LINKS_LISTED = 100
+
+
 def page(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, name, context, status_code=code)
 
@@ -326,7 +331,9 @@ async def session_page(
         timeline=fig,
         counts=counts,
         usage=charts.usage_figure(found["usage"]) if found["usage"] else None,
-        links=found["links"],
+        # the table lists the first ones; the timeline draws every arrow
+        links=found["links"][:LINKS_LISTED],
+        links_total=len(found["links"]),
         insights=found["insights"],
         truncated=found["truncated"],
         max_events=list_reads.TIMELINE_MAX_EVENTS,
