@@ -58,8 +58,15 @@ def _fmt(value: Any) -> str:
     return text if len(text) <= 70 else text[:67] + "..."
 
 
+def report_console() -> Console:
+    """The terminal's console; piped or logged output gets 160 columns instead of rich's
+    80, so the session table's ids and headers are not cut or wrapped."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
 def print_report(reader: WarehouseReader, console: Console | None = None, top: int = 5) -> None:
-    console = console or Console()
+    console = console or report_console()
     q = reader.query
     sessions, published_at = q(
         "select session_id, agent, event_count, error_count, error_density, "

@@ -46,3 +46,17 @@ def test_report_shows_whole_session_ids_on_80_columns(built):
     for (sid,) in _published(built, "select session_id from sessions"):
         assert sid in text
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+
+
+def test_piped_report_keeps_whole_headers_and_values(built):
+    from typer.testing import CliRunner
+
+    from achilles.cli import app
+
+    result = CliRunner().invoke(app, ["report", "--data-dir", str(built.settings.data_dir)])
+    assert result.exit_code == 0, result.output
+    sessions = result.stdout.split("Top error clusters")[0]
+    # not a terminal: 160 columns, so no header is wrapped and no outcome cut
+    assert "agent events" in sessions and "errors/100" in sessions
+    outcomes = {o for (o,) in _published(built, "select outcome from sessions") if o}
+    assert outcomes and all(o in sessions for o in outcomes)
