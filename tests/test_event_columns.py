@@ -68,7 +68,7 @@ def test_api_event_is_the_read_columns():
     assert tuple(EventOut.model_fields) == EVENT_COLUMNS
 
 
-@pytest.mark.parametrize("macro", ["typed_landing_columns", "landing_events_empty"])
+@pytest.mark.parametrize("macro", ["landing_event_columns"])
 def test_dbt_landing_macros_list_the_landing_columns(macro):
     assert named_in_order(macro_body(macro), COLUMNS) == list(COLUMNS)
 

@@ -46,42 +46,51 @@
 {%- endmacro %}
 
 
+{#- The landed event columns in the landing schema's order, as (name, type) for
+    cast_columns (achilles_core/landing.py COLUMNS; tests/test_event_columns.py). -#}
+{% macro landing_event_columns() -%}
+    {{ return([
+        ('event_id', 'string'),
+        ('event_id_source', 'string'),
+        ('session_id', 'string'),
+        ('event_type', 'string'),
+        ('source_type', 'string'),
+        ('timestamp', 'timestamp_tz'),
+        ('actor', 'string'),
+        ('file_path', 'string'),
+        ('message', 'string'),
+        ('error_type', 'string'),
+        ('severity', 'string'),
+        ('status', 'string'),
+        ('parent_id', 'string'),
+        ('trace_id', 'string'),
+        ('span_id', 'string'),
+        ('model', 'string'),
+        ('input_tokens', 'bigint'),
+        ('output_tokens', 'bigint'),
+        ('cost_usd', 'double'),
+        ('attributes', 'string'),
+        ('tool_name', 'string'),
+        ('action_kind', 'string'),
+        ('duration_ms', 'bigint'),
+        ('cache_read_tokens', 'bigint'),
+        ('cache_write_tokens', 'bigint'),
+        ('cache_write_1h_tokens', 'bigint'),
+        ('reasoning_tokens', 'bigint'),
+        ('parent_session_id', 'string'),
+        ('revision', 'integer'),
+        ('event_hash', 'string'),
+        ('received_at', 'timestamp_tz'),
+        ('batch_id', 'string'),
+        ('batch_index', 'integer'),
+    ]) }}
+{%- endmacro %}
+
+
 {#- Landing columns typed and named as the warehouse uses them (stg_events). -#}
 {% macro typed_landing_columns() -%}
         cast({{ project_of_landing_file('filename') }} as {{ dbt.type_string() }}) as project_id,
-        cast(event_id as {{ dbt.type_string() }}) as event_id,
-        cast(event_id_source as {{ dbt.type_string() }}) as event_id_source,
-        cast(session_id as {{ dbt.type_string() }}) as session_id,
-        cast(event_type as {{ dbt.type_string() }}) as event_type,
-        cast(source_type as {{ dbt.type_string() }}) as source_type,
-        cast({{ adapter.quote('timestamp') }} as {{ type_timestamp_tz() }}) as {{ adapter.quote('timestamp') }},
-        cast(actor as {{ dbt.type_string() }}) as actor,
-        cast(file_path as {{ dbt.type_string() }}) as file_path,
-        cast(message as {{ dbt.type_string() }}) as message,
-        cast(error_type as {{ dbt.type_string() }}) as error_type,
-        cast(severity as {{ dbt.type_string() }}) as severity,
-        cast(status as {{ dbt.type_string() }}) as status,
-        cast(parent_id as {{ dbt.type_string() }}) as parent_id,
-        cast(trace_id as {{ dbt.type_string() }}) as trace_id,
-        cast(span_id as {{ dbt.type_string() }}) as span_id,
-        cast(model as {{ dbt.type_string() }}) as model,
-        cast(input_tokens as bigint) as input_tokens,
-        cast(output_tokens as bigint) as output_tokens,
-        cast(cost_usd as double) as cost_usd,
-        cast(attributes as {{ dbt.type_string() }}) as attributes,
-        cast(tool_name as {{ dbt.type_string() }}) as tool_name,
-        cast(action_kind as {{ dbt.type_string() }}) as action_kind,
-        cast(duration_ms as bigint) as duration_ms,
-        cast(cache_read_tokens as bigint) as cache_read_tokens,
-        cast(cache_write_tokens as bigint) as cache_write_tokens,
-        cast(cache_write_1h_tokens as bigint) as cache_write_1h_tokens,
-        cast(reasoning_tokens as bigint) as reasoning_tokens,
-        cast(parent_session_id as {{ dbt.type_string() }}) as parent_session_id,
-        cast(revision as integer) as revision,
-        cast(event_hash as {{ dbt.type_string() }}) as event_hash,
-        cast(received_at as {{ type_timestamp_tz() }}) as received_at,
-        cast(batch_id as {{ dbt.type_string() }}) as batch_id,
-        cast(batch_index as integer) as batch_index
+        {{- cast_columns(landing_event_columns()) }}
 {%- endmacro %}
 
 
@@ -105,40 +114,24 @@
 
 
 {% macro landing_events_empty() -%}
-    select
-        cast(null as {{ dbt.type_string() }}) as event_id,
-        cast(null as {{ dbt.type_string() }}) as event_id_source,
-        cast(null as {{ dbt.type_string() }}) as session_id,
-        cast(null as {{ dbt.type_string() }}) as event_type,
-        cast(null as {{ dbt.type_string() }}) as source_type,
-        cast(null as {{ type_timestamp_tz() }}) as {{ adapter.quote('timestamp') }},
-        cast(null as {{ dbt.type_string() }}) as actor,
-        cast(null as {{ dbt.type_string() }}) as file_path,
-        cast(null as {{ dbt.type_string() }}) as message,
-        cast(null as {{ dbt.type_string() }}) as error_type,
-        cast(null as {{ dbt.type_string() }}) as severity,
-        cast(null as {{ dbt.type_string() }}) as status,
-        cast(null as {{ dbt.type_string() }}) as parent_id,
-        cast(null as {{ dbt.type_string() }}) as trace_id,
-        cast(null as {{ dbt.type_string() }}) as span_id,
-        cast(null as {{ dbt.type_string() }}) as model,
-        cast(null as bigint) as input_tokens,
-        cast(null as bigint) as output_tokens,
-        cast(null as double) as cost_usd,
-        cast(null as {{ dbt.type_string() }}) as attributes,
-        cast(null as {{ dbt.type_string() }}) as tool_name,
-        cast(null as {{ dbt.type_string() }}) as action_kind,
-        cast(null as bigint) as duration_ms,
-        cast(null as bigint) as cache_read_tokens,
-        cast(null as bigint) as cache_write_tokens,
-        cast(null as bigint) as cache_write_1h_tokens,
-        cast(null as bigint) as reasoning_tokens,
-        cast(null as {{ dbt.type_string() }}) as parent_session_id,
-        cast(null as integer) as revision,
-        cast(null as {{ dbt.type_string() }}) as event_hash,
-        cast(null as {{ type_timestamp_tz() }}) as received_at,
-        cast(null as {{ dbt.type_string() }}) as batch_id,
-        cast(null as integer) as batch_index,
-        cast(null as {{ dbt.type_string() }}) as filename
+    select {{ cast_columns(landing_event_columns() + [('filename', 'string')], nulls=true) }}
     where false
+{%- endmacro %}
+
+
+{#- A column type of cast_columns: 'string' and 'timestamp_tz' are the portable types,
+    any other is written as is (bigint, double, integer, boolean). -#}
+{% macro column_type(kind) -%}
+    {%- if kind == 'string' -%}{{ dbt.type_string() }}
+    {%- elif kind == 'timestamp_tz' -%}{{ type_timestamp_tz() }}
+    {%- else -%}{{ kind }}{%- endif -%}
+{%- endmacro %}
+
+
+{#- `cast(<name> as <type>) as <name>` for each (name, type) of `columns`, or
+    `cast(null as <type>)` with nulls: a typed empty relation of the same columns. -#}
+{% macro cast_columns(columns, nulls=false) -%}
+    {%- for name, kind in columns %}
+        cast({{ 'null' if nulls else adapter.quote(name) }} as {{ column_type(kind) }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}
