@@ -431,16 +431,23 @@ def bench(
     dagster: Annotated[
         bool, typer.Option("--dagster/--no-dagster", help="Also time the whole Dagster job.")
     ] = True,
+    freshness_s: Annotated[
+        float,
+        typer.Option(help="Seconds of live ingest with markers, for freshness (0: skip)."),
+    ] = 180.0,
     data_dir: DataDir = None,
 ) -> None:
-    """Run the benchmarks (ingest, build, incremental, reads, scale) and write a JSON report.
+    """Run the benchmarks (ingest, build, incremental, reads, scale, freshness) and write a
+    JSON report.
 
     A developer command: the harness is the repository's benchmarks/ folder, which
     is not part of the installed package.
     """
     run_bench = _bench_harness()
     settings = _settings(data_dir)
-    run_bench(settings, events, out, seed, echo=typer.echo, dagster=dagster)
+    run_bench(
+        settings, events, out, seed, echo=typer.echo, dagster=dagster, freshness_s=freshness_s
+    )
 
 
 def _bench_harness() -> Callable[..., dict[str, Any]]:

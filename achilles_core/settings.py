@@ -155,7 +155,7 @@ class Settings(BaseSettings):
         "*/15 * * * *", description="When the schedule recomputes everything (cron)."
     )
     sensor_interval_s: int = Field(
-        30, ge=5, description="How often the sensor looks for new landing files."
+        10, ge=5, description="How often the sensor looks for new landing files."
     )
     dbt_threads: int = Field(2, ge=1, description="dbt worker threads.")
     duckdb_memory_limit: str = Field(

@@ -41,6 +41,13 @@ dir's own landing zone or warehouse. What is measured, in order:
               read-only server beside it (`achilles serve --read-only`, a process of
               its own): `read.p95_under_ingest_ms`. Last, so the load's events do not
               change the builds measured before.
+7. freshness — `benchmarks/freshness.py` on the same data dir: the production
+              scheduling (`achilles daemon`, default sensor interval) and an ingest
+              server, a steady FRESHNESS_RATE events/s, and a marker session every
+              10 s whose third identical failure trips `repeated_error`. From each
+              marker's 2xx to its session summary and its insight in
+              `/v1/insights/recent`: `freshness.p50_s`, `freshness.p95_s`. Skipped
+              (None) without the Dagster job or with `freshness_s` 0.
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ READ_SESSIONS = 40
 # Events/s of the ingest load while reads are measured (issue 13: reads went from a
 # p95 of 25 ms to 429 ms under 13,000 events/s).
 UNDER_INGEST_RATE = 13_000.0
+FRESHNESS_RATE = 1_000.0  # events/s of live ingest while freshness is measured (#16)
 EVENTS_PER_SESSION = 1000  # generator sessions = N / this (mean session ~1,000 events)
 
 # (dotted key, comparison, threshold, text)
@@ -85,6 +93,7 @@ TARGETS: list[tuple[str, str, float, str]] = [
     ("build.peak_rss_mb", "<=", 4096.0, "<= 4096 MB (4 GiB)"),
     ("build.incremental_ratio", "<=", 0.1, "<= 0.1"),
     ("insights.first_pass_s", "<=", 30.0, "<= 30 s at 10M events"),
+    ("freshness.p95_s", "<=", 60.0, "<= 60 s at 1,000 events/s"),
     ("read.p95_during_build_ms", "<", 50.0, "< 50 ms"),
     ("read.p95_under_ingest_ms", "<", 50.0, "< 50 ms"),
     ("ui.p95_ms", "<", 300.0, "< 300 ms at 10M events"),
@@ -110,6 +119,8 @@ REPORT_KEYS = [
     "build.dagster_s",
     "insights.first_pass_s",
     "insights.incremental_s",
+    "freshness.p50_s",
+    "freshness.p95_s",
     "read.p95_ms",
     "read.p95_during_build_ms",
     "read.p95_under_ingest_ms",
@@ -655,6 +666,7 @@ def run_bench(
     dagster: bool = True,
     keep: bool = False,
     import_copies: int = 170,
+    freshness_s: float = 180.0,
 ) -> dict[str, Any]:
     """Run every benchmark at `events` events; write the JSON report and return it.
 
@@ -963,6 +975,17 @@ def run_bench(
         f"{shared['p95_ms']} ms from the ingest server itself"
     )
 
+    # 7. Freshness under live ingest, with the production scheduling -------
+    if dagster and freshness_s > 0:
+        from benchmarks.freshness import run_freshness
+
+        report["freshness"] = run_freshness(
+            full_dir, b.logs, echo, rate=FRESHNESS_RATE, seconds=freshness_s
+        )
+    else:
+        report["freshness"] = {"p50_s": None, "p95_s": None, "skipped": True}
+    save()
+
     report["meta"]["duration_s"] = _round(time.perf_counter() - t_start)
     report["meta"]["report"] = str(out)
     save()
@@ -989,6 +1012,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ingest-batches", type=int, default=300)
     p.add_argument("--read-idle-s", type=float, default=10.0)
     p.add_argument("--no-dagster", action="store_true", help="skip the Dagster job")
+    p.add_argument("--freshness-s", type=float, default=180.0, help="seconds of markers (0: skip)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = p.parse_args(argv)
     settings = Settings() if args.data_dir is None else Settings(data_dir=args.data_dir)
@@ -1007,6 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
         read_idle_s=args.read_idle_s,
         dagster=not args.no_dagster,
         keep=args.keep,
+        freshness_s=args.freshness_s,
     )
     return 0 if report["build"]["hand_sql_equal"] else 1
 

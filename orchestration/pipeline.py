@@ -26,12 +26,19 @@ from typing import IO
 
 from achilles_core.settings import ENV_PREFIX, Settings, settings_env
 
+# The queue is looked at every second, not Dagster's default 5 s: a sensor's run
+# starts that much sooner (freshness, issue 16).
+# The queue is looked at every second, not Dagster's default 5 s: a sensor's run
+# starts that much sooner (freshness, issue 16).
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
 run_queue:
   max_concurrent_runs: 1
+  dequeue_interval_seconds: 1
 """
+# What earlier versions wrote: replaced by the current one (a user's own edits are kept).
+_OLDER_DAGSTER_YAMLS = {"telemetry:\n  enabled: false\nrun_queue:\n  max_concurrent_runs: 1\n"}
 QUIET, FULL_REFRESH = "--quiet", "--full-refresh"
 
 
@@ -40,7 +47,7 @@ def prepare_dagster_home(settings: Settings) -> Path:
     home = settings.dagster_home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text() in _OLDER_DAGSTER_YAMLS:
         config.write_text(DAGSTER_YAML)
     return home
 
@@ -156,8 +163,11 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Dagster's console lines: "... - dagster - DEBUG - <job> - <run id> - <step> - STEP_START - ..."
 _STEP_START = re.compile(r" - (\w+) - STEP_START - ")
 _LEVEL = re.compile(r" - dagster - (WARNING|ERROR|CRITICAL) - ")
-# dbt's: "12 of 91 START sql view model main.sessions ...... [RUN]"
-_DBT_START = re.compile(r"^(\d+) of (\d+) START (?:sql \w+ model \w+\.(\S+)|test |unit_test )")
+# dbt's: "12 of 91 START sql view model main.sessions ...... [RUN]", after the time of
+# day when dbt runs in the run's own process ("05:18:55  12 of 91 START ...")
+_DBT_START = re.compile(
+    r"^(?:\d\d:\d\d:\d\d\s+)?(\d+) of (\d+) START (?:sql \w+ model \w+\.(\S+)|test |unit_test )"
+)
 
 
 @dataclass

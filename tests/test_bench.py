@@ -53,8 +53,8 @@ def test_bench_reports_every_figure_and_hand_sql_matches_dbt(tmp_path):
     assert json.loads(out.read_text()) == json.loads(json.dumps(report, default=str))
     for key in REPORT_KEYS:
         value = _get(report, key)
-        if key == "build.dagster_s":  # skipped here to stay fast
-            assert value is None
+        if key in ("build.dagster_s", "freshness.p50_s", "freshness.p95_s"):
+            assert value is None  # the Dagster job and daemon are skipped here to stay fast
             continue
         assert value is not None, key
         if not isinstance(value, bool):
@@ -72,6 +72,8 @@ def test_bench_reports_every_figure_and_hand_sql_matches_dbt(tmp_path):
     assert 0 < again["sessions_evaluated"] < first["sessions_evaluated"]
     assert report["read"]["idle"]["errors"] == 0
     assert {t["key"] for t in report["targets"]} == {k for k, *_ in TARGETS}
-    assert all(t["status"] in ("pass", "miss") for t in report["targets"])
+    assert all(
+        t["status"] in ("pass", "miss") or t["key"] == "freshness.p95_s" for t in report["targets"]
+    )
     assert any("build.hand_sql_equal" in line for line in lines)  # the printed table
     assert not (tmp_path / "data" / "bench" / "work").exists()  # scratch removed

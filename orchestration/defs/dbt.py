@@ -14,10 +14,12 @@ from dagster_dbt import (
 )
 
 from achilles_core.settings import Settings
+from orchestration import dbt_in_process
 from orchestration.defs.landing import LANDING_KEY, METRICS_KEY
 from orchestration.fingerprint import project_digest
 from orchestration.priority import lower_priority
 from orchestration.project import DBT_EXECUTABLE, dbt_project, dbt_settings_vars
+from orchestration.publish import mark_full_refresh
 
 
 class AchillesTranslator(DagsterDbtTranslator):
@@ -63,12 +65,18 @@ def check_dbt_environment(settings: Settings) -> None:
         )
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    dagster_dbt_translator=AchillesTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-    ),
-)
+TRANSLATOR = AchillesTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def _whole_project(context: AssetExecutionContext) -> bool:
+    """Every model and every check of the project is selected (the pipeline job)."""
+    assets_def = context.assets_def
+    return set(context.selected_asset_keys) == set(assets_def.keys) and set(
+        context.selected_asset_check_keys
+    ) == set(assets_def.check_keys)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=TRANSLATOR)
 def achilles_dbt_models(
     context: AssetExecutionContext,
     config: DbtBuildConfig,
@@ -89,9 +97,22 @@ def achilles_dbt_models(
         context.log.info("the dbt project changed since the last build: full refresh")
     if config.full_refresh or stale:
         args.append("--full-refresh")
-    invocation = dbt.cli(args, context=context)
-    lower_priority(settings.build_nice, invocation.process.pid)
-    yield from invocation.stream()
+        mark_full_refresh(settings)  # every row may change: the next publish is whole
+    if _whole_project(context):
+        # The pipeline's build: dbt in this process, no start-up of its own (see module).
+        yield from dbt_in_process.build(
+            context,
+            args,
+            settings.data_dir,
+            manifest=json.loads(dbt_project.manifest_path.read_bytes()),
+            translator=TRANSLATOR,
+            nice=settings.build_nice,
+        )
+    else:
+        # A subset picked in the UI: dagster-dbt turns the selection into dbt's.
+        invocation = dbt.cli(args, context=context)
+        lower_priority(settings.build_nice, invocation.process.pid)
+        yield from invocation.stream()
     built_by.write_text(digest)
 
 

@@ -34,11 +34,16 @@ def published_warehouse(
     lower_priority(settings.build_nice)
     result = publish(settings)
     promote_pending(settings)  # what this snapshot was built from: a rerun can skip
-    context.log.info(f"published {result['path']}")
+    whole = [t for t in result["row_counts"] if t not in result["incremental"]]
+    context.log.info(
+        f"published {result['path']}: changed sessions only in "
+        f"{', '.join(result['incremental']) or 'no table'}; whole: {', '.join(whole)}"
+    )
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(result["path"]),
             "published_at": result["published_at"].isoformat(),
+            "incremental_tables": MetadataValue.json(result["incremental"]),
             **{f"rows.{k}": v for k, v in result["row_counts"].items()},
         }
     )

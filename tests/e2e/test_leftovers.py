@@ -75,6 +75,28 @@ def test_the_lock_goes_with_its_holder(settings):
         pass
 
 
+def _group_pids(pgid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            found.append(int(entry.name))
+    return found
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    """The process has `path` open (dbt writing the build warehouse)."""
+    try:
+        return any(os.readlink(fd) == str(path) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
 def _group_members(pgid: int) -> list[str]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -111,6 +133,7 @@ def test_killed_run_leaves_no_dbt_writing(tmp_path):
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)
     land_sessions(settings, json.loads(SAMPLES.read_text())[:2])
     achilles = str(Path(sys.executable).with_name("achilles"))
+    build_db = settings.build_db.resolve()
     run = subprocess.Popen(
         [achilles, "run", "--data-dir", str(settings.data_dir)],
         stdout=subprocess.DEVNULL,
@@ -123,7 +146,8 @@ def test_killed_run_leaves_no_dbt_writing(tmp_path):
             kids = _children(run.pid)
             if kids and pgid is None:
                 pgid = kids[0]
-            if pgid and any("dbt" in c and "build" in c for c in _group_members(pgid)):
+            # dbt runs in the run's own process: wait until it has the warehouse open
+            if pgid and any(_has_open(p, build_db) for p in _group_pids(pgid)):
                 break
             assert run.poll() is None, "the run ended before dbt started"
             time.sleep(0.2)

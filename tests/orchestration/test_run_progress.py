@@ -41,5 +41,8 @@ def test_progress_lines_and_colour_codes():
     assert model == Progress("dbt build", 2, model="events", node_n=6, node_m=91, is_model=True)
     test = parse_progress("7 of 91 START test unique_events_event_id ....... [RUN]\n", model)
     assert test is not None and (test.node_n, test.is_model) == (7, False)
+    # dbt in the run's own process puts the time of day first
+    timed = parse_progress("05:18:55  8 of 91 START sql table model main.sessions [RUN]\n", stage)
+    assert timed == Progress("dbt build", 2, model="sessions", node_n=8, node_m=91, is_model=True)
     assert parse_progress("6 of 91 OK created sql view model main.x [OK]\n", stage) is None
     assert strip_ansi("[\x1b[32mOK\x1b[0m in 0.1s]") == "[OK in 0.1s]"
