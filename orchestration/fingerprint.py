@@ -14,6 +14,7 @@ under a second.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,9 +38,17 @@ def project_files() -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
+# Data the models read besides the landing zone: llm_usage keeps the costs it computed
+# with the prices of this package (int_model_prices), so new prices rebuild everything.
+MODEL_DATA_PACKAGES = ("genai-prices",)
+
+
 def project_digest() -> str:
-    """A hash of the dbt project's SQL and YAML: what the warehouse was built by."""
+    """A hash of the dbt project's SQL and YAML and of the versions of the data packages
+    its models read: what the warehouse was built by."""
     digest = hashlib.sha256()
+    for package in MODEL_DATA_PACKAGES:
+        digest.update(f"{package}=={importlib.metadata.version(package)}\0".encode())
     for path in project_files():
         digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
