@@ -68,7 +68,11 @@ def landing_events(
     sessions = merged = rows = upgraded = session_count = 0
     for zone in zones:
         zone.remove_leftover_temp_files(older_than_s=LEFTOVER_TEMP_AGE_S)
-        zone_bad = quarantine_new_unreadable(zone)
+        since = verified_since(zone)
+        # A file's mtime is its write time, a moment before its rename into place: the
+        # margin keeps a file renamed in during this pass in the next one.
+        started = time.time() - 60.0
+        zone_bad = quarantine_new_unreadable(zone, since)
         for f in zone_bad:
             context.log.warning(
                 f"quarantined unreadable landing file {f} (see {zone.quarantine_dir})"
@@ -79,11 +83,16 @@ def landing_events(
         merged += zone_merged
         zone_files = list(zone.all_files())
         for f in zone_files:
+            # Files are immutable: one checked by an earlier pass is as it was (at
+            # 10,000 files, opening each again cost 5-8 s a run).
+            if _mtime(f) < since:
+                continue
             meta = pq.read_metadata(f)
             rows += meta.num_rows
             if tuple(meta.schema.names) != COLUMNS:  # landed by an older version
                 zone.upgrade_file(f)
                 upgraded += 1
+        record_verified(zone, started)  # after the upgrades: a crash before redoes them
         files += zone_files
         quarantined += zone.quarantined()
         session_count += len(zone.session_ids())
@@ -98,7 +107,7 @@ def landing_events(
         metadata={
             "sessions": session_count,
             "files": len(files),
-            "landed_rows": rows,
+            "rows_in_new_files": rows,
             "files_compacted": merged,
             "files_upgraded": upgraded,
             "files_quarantined_now": MetadataValue.json([str(f) for f in bad]),
@@ -109,17 +118,41 @@ def landing_events(
     )
 
 
-def quarantine_new_unreadable(zone: LandingZone) -> list[Path]:
-    """Read whole every file landed since the last pass; quarantine those that fail.
+def _marker(zone: LandingZone) -> Path:
+    return zone.events_dir.parent / (VERIFIED_MARKER + zone.suffix)
 
-    Files are immutable, so each is read once: the marker's mtime is the start of
-    the last pass, and only files changed since then are read again.
-    """
-    marker = zone.events_dir.parent / (VERIFIED_MARKER + zone.suffix)
-    since = marker.stat().st_mtime if marker.exists() else 0.0
-    # A file's mtime is its write time, a moment before its rename into place: the
-    # margin keeps a file renamed in during this pass in the next one.
-    started = time.time() - 60.0
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def verified_since(zone: LandingZone) -> float:
+    """When the last pass over `zone` started: files older than this were read whole
+    and are in today's columns. 0 (check everything) when no pass was recorded by this
+    version's columns, e.g. after an upgrade that added one."""
+    marker = _marker(zone)
+    try:
+        if marker.read_text() != ",".join(COLUMNS):
+            return 0.0
+    except FileNotFoundError:
+        return 0.0
+    return _mtime(marker)
+
+
+def record_verified(zone: LandingZone, started: float) -> None:
+    """The pass that started at `started` checked every file: the next one starts there."""
+    marker = _marker(zone)
+    if zone.events_dir.parent.is_dir():
+        marker.write_text(",".join(COLUMNS))  # the columns this pass checked files for
+        os.utime(marker, (started, started))
+
+
+def quarantine_new_unreadable(zone: LandingZone, since: float) -> list[Path]:
+    """Read whole every file landed since `since` (the last pass, verified_since);
+    quarantine those that fail. Files are immutable, so each is read once."""
     fresh = []
     for f in zone.all_files():
         try:
@@ -127,11 +160,7 @@ def quarantine_new_unreadable(zone: LandingZone) -> list[Path]:
                 fresh.append(f)
         except FileNotFoundError:
             continue
-    bad = zone.quarantine_unreadable(fresh)
-    if zone.events_dir.parent.is_dir():
-        marker.touch()
-        os.utime(marker, (started, started))
-    return bad
+    return zone.quarantine_unreadable(fresh)
 
 
 @asset_check(asset=LANDING_KEY, description="New events landed within the last 24 hours.")
