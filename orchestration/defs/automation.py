@@ -9,6 +9,7 @@ import os
 
 from dagster import (
     AssetSelection,
+    DagsterInstance,
     DagsterRun,
     DagsterRunStatus,
     DefaultScheduleStatus,
@@ -68,6 +69,18 @@ def _alive(run: DagsterRun) -> bool:
     return True
 
 
+def _run_in_progress(instance: DagsterInstance) -> SkipReason | None:
+    """One build at a time: DuckDB allows a single writer on the build file. A run left
+    "started" by a killed `achilles run` never ends by itself, and would keep every
+    later tick waiting: it is marked failed."""
+    active = RunsFilter(job_name=pipeline_job.name, statuses=_ACTIVE)
+    for run in instance.get_runs(active, limit=10):
+        if _alive(run):
+            return SkipReason("a pipeline run is in progress; will look again")
+        instance.report_run_failed(run)
+    return None
+
+
 def _nothing_new(settings: Settings, current: dict | None = None) -> SkipReason | None:
     last = fingerprint.unchanged_since_publish(settings, current)
     if last is None:
@@ -88,7 +101,9 @@ def build_schedule(settings: Settings) -> ScheduleDefinition:
         "changed since the published snapshot.",
     )
     def recompute_schedule(context: ScheduleEvaluationContext) -> SkipReason | RunRequest:
-        return _nothing_new(settings) or RunRequest()
+        # A run in progress already builds what landed (or the sensor's next look will):
+        # at a daemon's start the schedule's missed tick and the sensor both asked.
+        return _nothing_new(settings) or _run_in_progress(context.instance) or RunRequest()
 
     return recompute_schedule
 
@@ -108,15 +123,9 @@ def build_sensor(settings: Settings) -> SensorDefinition:
         skip = _nothing_new(settings, current)
         if skip is not None:
             return skip
-        # One build at a time: DuckDB allows a single writer on the build file.
-        for run in context.instance.get_runs(
-            RunsFilter(job_name=pipeline_job.name, statuses=_ACTIVE), limit=10
-        ):
-            if _alive(run):
-                return SkipReason("a pipeline run is in progress; will look again")
-            # Left "started" by a killed `achilles run`: it will never end by itself, and
-            # would keep the sensor waiting forever.
-            context.instance.report_run_failed(run)
+        busy = _run_in_progress(context.instance)
+        if busy is not None:
+            return busy
         run_key = fingerprint.key(current)
         context.update_cursor(run_key)
         # The same landing state is requested once: Dagster drops a repeated run key.

@@ -125,7 +125,8 @@ def test_new_landing_files_start_one_run_and_force_builds(copied):
 
 def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied):
     """A run of `achilles run` killed with -9 stays "started" in the instance; the
-    sensor marks it failed once its process is gone, and goes on."""
+    sensor marks it failed once its process is gone, and goes on. While a run is alive,
+    neither the sensor nor the schedule asks for another."""
     import subprocess
 
     from dagster import DagsterRunStatus
@@ -146,6 +147,11 @@ def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied):
         sensor = build_sensor(copied)
         waiting = sensor.evaluate_tick(build_sensor_context(instance=instance))
         assert not waiting.run_requests and "in progress" in (waiting.skip_message or "")
+        # nor does the schedule pile a second run behind it (its missed tick at a
+        # daemon's start used to)
+        schedule = build_schedule(copied)
+        held = schedule.evaluate_tick(build_schedule_context(instance=instance))
+        assert not held.run_requests and "in progress" in (held.skip_message or "")
 
         instance.report_run_failed(live)
         dead = create_run_for_test(
