@@ -69,11 +69,11 @@ TRANSLATOR = AchillesTranslator(settings=DagsterDbtTranslatorSettings(enable_ass
 
 
 def _whole_project(context: AssetExecutionContext) -> bool:
-    """Every model and every check of the project is selected (the pipeline job)."""
-    assets_def = context.assets_def
-    return set(context.selected_asset_keys) == set(assets_def.keys) and set(
+    """Every model and every check of the project is selected (the pipeline job). The
+    context's own assets definition is the subset, so compare with the whole one."""
+    return set(context.selected_asset_keys) == set(achilles_dbt_models.keys) and set(
         context.selected_asset_check_keys
-    ) == set(assets_def.check_keys)
+    ) == set(achilles_dbt_models.check_keys)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=TRANSLATOR)

@@ -8,7 +8,8 @@ import shutil
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, build_schedule_context, build_sensor_context
+from dagster import build_schedule_context, build_sensor_context
+from dagster._core.test_utils import instance_for_test
 from typer.testing import CliRunner
 
 from achilles.cli import app
@@ -66,7 +67,7 @@ def test_a_run_with_nothing_new_publishes_nothing(built):
 
 
 def test_sensor_and_schedule_skip_when_nothing_landed(built):
-    with DagsterInstance.ephemeral() as instance:
+    with instance_for_test() as instance:
         tick = build_sensor(built.settings).evaluate_tick(build_sensor_context(instance=instance))
         assert not tick.run_requests and "nothing new" in (tick.skip_message or "")
         schedule = build_schedule(built.settings)
@@ -85,7 +86,7 @@ def copied(built, tmp_path) -> Settings:
 
 
 def test_new_landing_files_start_one_run_and_force_builds(copied):
-    with DagsterInstance.ephemeral() as instance:
+    with instance_for_test() as instance:
         sensor = build_sensor(copied)
         assert not sensor.evaluate_tick(build_sensor_context(instance=instance)).run_requests
         land_sessions(copied, [_new_session("idle-test-new")])
@@ -137,7 +138,7 @@ def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied):
     gone = subprocess.Popen(["true"])
     gone.wait()
     land_sessions(copied, [_new_session("idle-test-after-kill")])
-    with DagsterInstance.ephemeral() as instance:
+    with instance_for_test() as instance:
         live = create_run_for_test(
             instance,
             job_name="achilles_pipeline",
