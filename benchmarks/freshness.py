@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,6 @@ class Marker:
     acked_at: float
     summary_at: float | None = None
     insight_at: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def marker_events(start: datetime) -> list[dict[str, Any]]:

@@ -98,18 +98,13 @@ def _has_open(pid: int, path: Path) -> bool:
 
 
 def _group_members(pgid: int) -> list[str]:
+    """Command lines of the live processes in the group."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in _group_pids(pgid):
         try:
-            stat = (entry / "stat").read_text()
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            found.append(cmd)
     return found
 
 
