@@ -507,3 +507,32 @@ class MetricLanding:
         final = self.metrics_dir / f"{to_micros(received_at):020d}-{batch_id}.parquet"
         write_durably(table, final)
         return final
+
+
+# -- the landing manifest -----------------------------------------------------------
+# The landing step lists the zone once and writes the list here; dbt reads it (var
+# `landing_manifest`) instead of each engine globbing: Spark refuses an empty glob, and
+# listing object storage is slow. One row per file: kind ('events' or 'metric_points')
+# and absolute path.
+MANIFEST_NAME = "landing_manifest.parquet"
+MANIFEST_SCHEMA = pa.schema([("kind", pa.string()), ("path", pa.string())])
+
+
+def manifest_path(settings: Settings) -> Path:
+    return settings.warehouse_dir / MANIFEST_NAME
+
+
+def write_manifest(settings: Settings, event_files: Iterable[Path]) -> Path:
+    """Write the listing of the landing zone: the given event files and every metrics file."""
+    metric_files = sorted(settings.landing_dir.glob("metrics*/*.parquet"))
+    rows = [("events", str(Path(f).resolve())) for f in event_files]
+    rows += [("metric_points", str(f.resolve())) for f in metric_files]
+    table = pa.table(
+        {"kind": [k for k, _ in rows], "path": [p for _, p in rows]}, schema=MANIFEST_SCHEMA
+    )
+    path = manifest_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    pq.write_table(table, temp)
+    os.replace(temp, path)
+    return path

@@ -25,8 +25,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 from genai_prices import Usage, types
 from genai_prices.data_snapshot import DataSnapshot, _bundled_snapshot
 
@@ -170,6 +174,29 @@ def price_rows(model_ref: str) -> list[PriceRow]:
     return rows
 
 
+RATE = pa.decimal128(24, 12)
+# int_model_prices' columns (its Python model on DuckDB, its file on Spark).
+PRICE_SCHEMA = pa.schema(
+    [
+        ("model", pa.string()),
+        ("price_status", pa.string()),
+        ("price_note", pa.string()),
+        ("provider_id", pa.string()),
+        ("price_model_id", pa.string()),
+        ("valid_from", pa.date32()),
+        ("valid_to", pa.date32()),
+        ("tier_input_above", pa.int64()),
+        ("input_usd_mtok", RATE),
+        ("cache_read_usd_mtok", RATE),
+        ("cache_write_usd_mtok", RATE),
+        ("cache_write_1h_usd_mtok", RATE),
+        ("output_usd_mtok", RATE),
+        ("request_usd", RATE),
+        ("price_data_version", pa.string()),
+    ]
+)
+
+
 def price_table(models: Iterable[str | None]) -> list[dict[str, Any]]:
     """Price rows for the distinct non-null model names, in a fixed order."""
     names = sorted({m for m in models if m})
@@ -202,3 +229,23 @@ def call_cost(rows: list[dict[str, Any]], at: datetime, **tokens: int) -> Decima
         + t["output"] * r["output_usd_mtok"]
     )
     return per_million / Decimal(1_000_000) + r["request_usd"]
+
+
+def write_price_file(event_files: list[str], path: Path) -> Path:
+    """The price rows of every model named on an llm_call of `event_files` (landing
+    Parquet), as a Parquet file: int_model_prices on an engine that runs no Python model
+    (Spark). A model only on a retried or superseded copy of a call is priced too: a row
+    no call joins to."""
+    models: list[tuple[str]] = []
+    if event_files:
+        models = duckdb.sql(
+            "select distinct model from read_parquet($files) "
+            "where event_type = 'llm_call' and model is not null",
+            params={"files": event_files},
+        ).fetchall()
+    table = pa.Table.from_pylist(price_table(m for (m,) in models), schema=PRICE_SCHEMA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, temp)
+    temp.replace(path)
+    return path

@@ -2,7 +2,7 @@
 
 {#- A path with forward slashes and no leading ./ (edits and runners spell paths both ways). -#}
 {% macro clean_path(expr) -%}
-    {{ regexp_replace_first("replace(" ~ expr ~ ", '\\', '/')", "'^(\\./)+'", "''") }}
+    {{ regexp_replace_first("replace(" ~ expr ~ ", chr(92), '/')", "'^(\\./)+'", "''") }}
 {%- endmacro %}
 
 

@@ -94,6 +94,48 @@
 {%- endmacro %}
 
 
+{#- The landing files dbt builds from, as a relation with one column, `file` (a path):
+    `kind` 'events' or 'metric_points'. From the manifest the landing step wrote (var
+    `landing_manifest`, set by `achilles run` and Dagster); without one, DuckDB lists the
+    folder itself (a `dbt build` by hand), Spark cannot. -#}
+{% macro landing_file_listing(kind) -%}
+    {%- set manifest = var('landing_manifest', none) -%}
+    {%- if manifest -%}
+        (select path as file from {{ read_parquet_file(manifest) }} where kind = '{{ kind }}')
+    {%- else -%}
+        {{ return(adapter.dispatch('landing_files_unlisted', 'achilles')(kind)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__landing_files_unlisted(kind) -%}
+    {{ list_files(landing_events_glob() if kind == 'events' else metric_points_glob()) }}
+{%- endmacro %}
+
+{% macro spark__landing_files_unlisted(kind) -%}
+    {{ exceptions.raise_compiler_error(
+        "On Spark dbt reads the landing step's file listing: build with `achilles run` or "
+        "Dagster, or pass --vars '{landing_manifest: <data dir>/warehouse/landing_manifest.parquet}'"
+    ) }}
+{%- endmacro %}
+
+
+{#- A landing source (`events` or `metric_points`) as a relation of every landed row plus
+    `filename`. DuckDB reads the source's external_location (_staging.yml); Spark reads
+    the same files through its Parquet source. -#}
+{% macro landing_source(name) -%}
+    {%- set relation = source('landing', name) -%}
+    {{ return(adapter.dispatch('landing_source', 'achilles')(name, relation)) }}
+{%- endmacro %}
+
+{% macro default__landing_source(name, relation) -%}
+    {{ relation }}
+{%- endmacro %}
+
+{% macro spark__landing_source(name, relation) -%}
+    {{ read_parquet_files([landing_events_glob() if name == 'events' else metric_points_glob()]) }}
+{%- endmacro %}
+
+
 {% macro landing_has_files() -%}
     {#- At parse time nothing runs; say yes so the source dependency is recorded. -#}
     {%- if not execute -%}
@@ -107,7 +149,7 @@
     {%- if listed is not none -%}
         {%- set result = run_query("select count(*) > 0 from " ~ listed) -%}
     {%- else -%}
-        {%- set result = run_query("select count(*) > 0 from " ~ list_files(landing_events_glob())) -%}
+        {%- set result = run_query("select count(*) > 0 from " ~ landing_file_listing('events')) -%}
     {%- endif -%}
     {{ return(result.columns[0].values()[0]) }}
 {%- endmacro %}

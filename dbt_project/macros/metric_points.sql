@@ -14,11 +14,7 @@
     {%- if not execute -%}
         {{ return(true) }}
     {%- endif -%}
-    {{ return(adapter.dispatch('metric_points_have_files')()) }}
-{%- endmacro %}
-
-{% macro default__metric_points_have_files() -%}
-    {%- set result = run_query("select count(*) > 0 from " ~ list_files(metric_points_glob())) -%}
+    {%- set result = run_query("select count(*) > 0 from " ~ landing_file_listing('metric_points')) -%}
     {{ return(result.columns[0].values()[0]) }}
 {%- endmacro %}
 

@@ -273,6 +273,14 @@
     read_parquet({{ string_list(patterns) }}, filename = true)
 {%- endmacro %}
 
+{% macro read_parquet_file(path) -%}
+    {{ return(adapter.dispatch('read_parquet_file', 'achilles')(path)) }}
+{%- endmacro %}
+
+{% macro default__read_parquet_file(path) -%}
+    read_parquet('{{ path | replace("'", "''") }}')
+{%- endmacro %}
+
 {% macro list_files(pattern) -%}
     {{ return(adapter.dispatch('list_files', 'achilles')(pattern)) }}
 {%- endmacro %}

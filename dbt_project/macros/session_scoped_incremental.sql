@@ -92,6 +92,12 @@
     then filter its inputs with in_sessions(sessions). The pre-hook drops the rows of
     the sessions about to be re-derived, the post-hook records what they came from. -#}
 {% macro session_scoped_incremental() -%}
+    {%- do adapter.dispatch('session_scoped_config', 'achilles')() -%}
+    {%- set _ = ref('stg_landing_sessions') -%}
+    {{ return(changed_sessions()) }}
+{%- endmacro %}
+
+{% macro default__session_scoped_config() -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
@@ -99,8 +105,17 @@
         pre_hook="{{ delete_changed_sessions() }}",
         post_hook="{{ record_build_scope() }}",
     ) }}
-    {%- set _ = ref('stg_landing_sessions') -%}
-    {{ return(changed_sessions()) }}
+{%- endmacro %}
+
+{#- Spark: a Parquet table takes no DELETE, so every build re-derives every session (a
+    table); the build scope is still recorded, so data tests and publishing read it as
+    on DuckDB. -#}
+{% macro spark__session_scoped_config() -%}
+    {{ config(
+        materialized='table',
+        file_format='parquet',
+        post_hook="{{ record_build_scope() }}",
+    ) }}
 {%- endmacro %}
 
 
@@ -140,13 +155,38 @@
 {#- post_hook of a session-scoped model: remember what it was built from. -#}
 {% macro record_build_scope() -%}
     {%- set state = previous_build_scope() -%}
-    create or replace table {{ this.schema }}.{{ this.identifier }}__build_scope as
+    {%- set query -%}
     {% if state is none -%}
     select project_id, session_id, landing_files, true as rederived
     from {{ landing_sessions_relation(this) }}
     {%- else -%}
     {{ landing_against(state) }}
     {%- endif %}
+    {%- endset -%}
+    {{ replace_table(this.schema ~ '.' ~ this.identifier ~ '__build_scope', query) }}
+{%- endmacro %}
+
+
+{#- A statement replacing the table `name` (schema.identifier) by the rows of `query`,
+    which may read the table it replaces. -#}
+{% macro replace_table(name, query) -%}
+    {{ return(adapter.dispatch('replace_table', 'achilles')(name, query)) }}
+{%- endmacro %}
+
+{% macro default__replace_table(name, query) -%}
+    create or replace table {{ name }} as {{ query }}
+{%- endmacro %}
+
+{#- A Parquet table on Spark takes no CREATE OR REPLACE: write the rows beside it, then
+    swap (no transaction: a crash between leaves the new rows under the __next name
+    and no state, so the next build re-derives every session). -#}
+{% macro spark__replace_table(name, query) -%}
+    {%- if execute -%}
+        {%- do run_query('drop table if exists ' ~ name ~ '__next') -%}
+        {%- do run_query('create table ' ~ name ~ '__next using parquet as ' ~ query) -%}
+        {%- do run_query('drop table if exists ' ~ name) -%}
+    {%- endif -%}
+    alter table {{ name }}__next rename to {{ name }}
 {%- endmacro %}
 
 
@@ -217,7 +257,6 @@
     {%- if state is none -%}
     drop table if exists {{ this.schema }}.{{ this.identifier }}__build_scope
     {%- else -%}
-    create or replace table {{ this.schema }}.{{ this.identifier }}__build_scope as
-    select * from {{ state }}
+    {{ replace_table(this.schema ~ '.' ~ this.identifier ~ '__build_scope', 'select * from ' ~ state) }}
     {%- endif %}
 {%- endmacro %}

@@ -13,6 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from achilles_core.landing import manifest_path
 from achilles_core.settings import Settings
 from orchestration import dbt_in_process
 from orchestration.defs.landing import LANDING_KEY, METRICS_KEY
@@ -48,6 +49,8 @@ def dbt_vars(settings: Settings) -> str:
         {
             "dedupe_window_s": settings.dedupe_window_s,
             "correlation_window_s": settings.correlation_window_s,
+            # written by the landing step just before (achilles_core/landing.py)
+            "landing_manifest": str(manifest_path(settings)),
         }
     )
 

@@ -18,7 +18,13 @@ from dagster import (
     asset_check,
 )
 
-from achilles_core.landing import COLUMNS, LEFTOVER_TEMP_AGE_S, LandingZone, project_zones
+from achilles_core.landing import (
+    COLUMNS,
+    LEFTOVER_TEMP_AGE_S,
+    LandingZone,
+    project_zones,
+    write_manifest,
+)
 from achilles_core.settings import Settings
 from orchestration.fingerprint import key, record_pending
 
@@ -96,7 +102,9 @@ def landing_events(
         files += zone_files
         quarantined += zone.quarantined()
         session_count += len(zone.session_ids())
-    # After this step's own changes (compaction, quarantine, upgrades), before dbt reads.
+    # After this step's own changes (compaction, quarantine, upgrades), before dbt reads:
+    # the files dbt builds from, and the fingerprint of what it is about to see.
+    write_manifest(settings, files)
     fp = record_pending(settings)
     context.log.info(
         f"compacted {merged} files in {sessions} sessions; {len(files)} files remain; "

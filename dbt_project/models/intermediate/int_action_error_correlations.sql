@@ -102,9 +102,9 @@ scored as (
     select
         *,
         coalesce(not observes_only and action_file_path <> '' and (
-            replace(action_file_path, '\', '/') = replace(error_file_path, '\', '/')
-            or {{ has_suffix("replace(action_file_path, '\\', '/')", "'/' || replace(error_file_path, '\\', '/')") }}
-            or {{ has_suffix("replace(error_file_path, '\\', '/')", "'/' || replace(action_file_path, '\\', '/')") }}
+            replace(action_file_path, chr(92), '/') = replace(error_file_path, chr(92), '/')
+            or {{ has_suffix("replace(action_file_path, chr(92), '/')", "'/' || replace(error_file_path, chr(92), '/')") }}
+            or {{ has_suffix("replace(error_file_path, chr(92), '/')", "'/' || replace(action_file_path, chr(92), '/')") }}
             or {{ regexp_contains(
                 "error_message || chr(10) || error_stack",
                 "'(^|[^A-Za-z0-9_.~/\\\\-])' || " ~ regexp_literal('action_file_path')

@@ -11,7 +11,6 @@ listed as (
 final as (
     select
         project_id,
-        project_id,
         session_id,
         landed_through,
         landing_files,

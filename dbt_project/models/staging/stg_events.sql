@@ -3,7 +3,7 @@
 -- deduplication is in int_events_deduplicated.
 -- With no landing file yet, a typed empty relation stands in for the source so a
 -- build on a fresh data dir succeeds with empty marts.
-{%- set landing = source('landing', 'events') %}
+{%- set landing = landing_source('events') %}
 -- depends_on: {{ ref('stg_landing_sessions') }}
 
 with

@@ -20,7 +20,7 @@ files as (
         {{ project_of_landing_file('file') }} as project_id,
         {{ path_basename(path_dirname('file')) }} as session_id,
         {{ path_basename('file') }} as file_name
-    from {{ list_files(landing_events_glob()) }}
+    from {{ landing_file_listing('events') }}
 ),
 
 stamped as (

@@ -1,7 +1,7 @@
 -- Landed OTLP metric points as they are in the landing zone: one row per landed row
 -- (a retried export's copies included), typed. Deduplication is in the metrics mart.
 -- With no metrics file yet, a typed empty relation stands in for the source.
-{%- set landing = source('landing', 'metric_points') %}
+{%- set landing = landing_source('metric_points') %}
 
 with
 

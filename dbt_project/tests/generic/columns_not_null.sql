@@ -10,14 +10,17 @@ with
 null_counts as (
     select
         {%- for column in columns %}
-        count(*) filter (where {{ adapter.quote(column) }} is null) as {{ adapter.quote(column) }}
+        sum(case when {{ adapter.quote(column) }} is null then 1 else 0 end) as null_rows_{{ loop.index }}
         {{- ',' if not loop.last }}
         {%- endfor %}
     from {{ model }}
 ),
 
 final as (
-    unpivot null_counts on columns(*) into name column_name value null_rows
+    {%- for column in columns %}
+    select '{{ column }}' as column_name, null_rows_{{ loop.index }} as null_rows from null_counts
+    {{- ' union all' if not loop.last }}
+    {%- endfor %}
 )
 
 select * from final
