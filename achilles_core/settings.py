@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Literal, Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     )
     sensor_interval_s: int = Field(
         10, ge=5, description="How often the sensor looks for new landing files."
+    )
+    engine: Literal["duckdb", "spark_session", "spark_thrift"] = Field(
+        "duckdb",
+        description="Where dbt builds: duckdb (embedded, the default); spark_session "
+        "(Spark in the build's process, `achilles[spark]` and Java 17); spark_thrift (a "
+        "Spark Thrift Server or Kyuubi, ACHILLES_SPARK_HOST/PORT). Serving stays DuckDB.",
     )
     dbt_threads: int = Field(2, ge=1, description="dbt worker threads.")
     duckdb_memory_limit: str = Field(

@@ -29,6 +29,7 @@ def dbt_settings_vars(settings: Settings) -> dict[str, str]:
         "ACHILLES_DATA_DIR": str(Path(settings.data_dir).resolve()),
         "ACHILLES_DBT_THREADS": str(settings.dbt_threads),
         "ACHILLES_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "ACHILLES_ENGINE": settings.engine,  # profiles.yml's target
     }
 
 

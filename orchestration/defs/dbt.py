@@ -15,7 +15,7 @@ from dagster_dbt import (
 
 from achilles_core.landing import manifest_path
 from achilles_core.settings import Settings
-from orchestration import dbt_in_process
+from orchestration import dbt_in_process, spark_engine
 from orchestration.defs.landing import LANDING_KEY, METRICS_KEY
 from orchestration.fingerprint import project_digest
 from orchestration.priority import lower_priority
@@ -51,6 +51,7 @@ def dbt_vars(settings: Settings) -> str:
             "correlation_window_s": settings.correlation_window_s,
             # written by the landing step just before (achilles_core/landing.py)
             "landing_manifest": str(manifest_path(settings)),
+            **(spark_engine.spark_vars(settings) if spark_engine.is_spark(settings) else {}),
         }
     )
 
@@ -101,6 +102,8 @@ def achilles_dbt_models(
     if config.full_refresh or stale:
         args.append("--full-refresh")
         mark_full_refresh(settings)  # every row may change: the next publish is whole
+    if spark_engine.is_spark(settings):
+        spark_engine.prepare(settings)
     if _whole_project(context):
         # The pipeline's build: dbt in this process, no start-up of its own (see module).
         yield from dbt_in_process.build(
@@ -116,6 +119,9 @@ def achilles_dbt_models(
         invocation = dbt.cli(args, context=context)
         lower_priority(settings.build_nice, invocation.process.pid)
         yield from invocation.stream()
+    if spark_engine.is_spark(settings):
+        counts = spark_engine.load_export(settings)
+        context.log.info(f"loaded from Spark into the DuckDB build warehouse: {counts}")
     built_by.write_text(digest)
 
 
