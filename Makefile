@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test lint fmt bench ui daemon clean lock
+.PHONY: setup setup-spark demo test lint fmt bench ui daemon clean lock
 
 $(BIN)/achilles: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(BIN)/achilles: pyproject.toml requirements.lock
 	@touch $@
 
 setup: $(BIN)/achilles ## create .venv with the locked dependency set
+
+# The optional Spark engine (achilles[spark], ~630 MB; needs Java 17): `make test` then
+# runs the Spark tests too.
+setup-spark: setup ## add pyspark and dbt-spark to .venv (ACHILLES_ENGINE=spark_session)
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-spark.lock
 
 demo: setup ## the main job, end to end on bundled sample data
 	$(BIN)/achilles demo
@@ -42,6 +47,8 @@ daemon: setup ## schedule and sensor without the UI: build when new events land
 
 lock: ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark -c requirements.lock \
+		--python-version 3.11 -o requirements-spark.lock
 
 clean:
 	rm -rf $(VENV) data/landing data/warehouse data/dagster_home dbt_project/target dbt_project/logs

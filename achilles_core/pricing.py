@@ -238,11 +238,12 @@ def write_price_file(event_files: list[str], path: Path) -> Path:
     no call joins to."""
     models: list[tuple[str]] = []
     if event_files:
-        models = duckdb.sql(
-            "select distinct model from read_parquet($files) "
-            "where event_type = 'llm_call' and model is not null",
-            params={"files": event_files},
-        ).fetchall()
+        with duckdb.connect() as con:
+            models = con.execute(
+                "select distinct model from read_parquet($files) "
+                "where event_type = 'llm_call' and model is not null",
+                {"files": event_files},
+            ).fetchall()
     table = pa.Table.from_pylist(price_table(m for (m,) in models), schema=PRICE_SCHEMA)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.tmp")

@@ -163,6 +163,13 @@ class Settings(BaseSettings):
         "(Spark in the build's process, `achilles[spark]` and Java 17); spark_thrift (a "
         "Spark Thrift Server or Kyuubi, ACHILLES_SPARK_HOST/PORT). Serving stays DuckDB.",
     )
+    spark_host: str = Field(
+        "localhost", description="The Spark Thrift Server (or Kyuubi) of engine spark_thrift."
+    )
+    spark_port: int = Field(10000, ge=1, le=65535, description="Its port.")
+    spark_driver_memory: str = Field(
+        "4g", description="Heap of the in-process Spark driver (engine spark_session)."
+    )
     dbt_threads: int = Field(2, ge=1, description="dbt worker threads.")
     duckdb_memory_limit: str = Field(
         "3GB",

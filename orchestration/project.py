@@ -30,6 +30,9 @@ def dbt_settings_vars(settings: Settings) -> dict[str, str]:
         "ACHILLES_DBT_THREADS": str(settings.dbt_threads),
         "ACHILLES_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "ACHILLES_ENGINE": settings.engine,  # profiles.yml's target
+        "ACHILLES_SPARK_HOST": settings.spark_host,
+        "ACHILLES_SPARK_PORT": str(settings.spark_port),
+        "ACHILLES_SPARK_DRIVER_MEMORY": settings.spark_driver_memory,
     }
 
 
@@ -49,9 +52,12 @@ def _newest_source_mtime() -> float:
 
 def prepare_manifest(settings: Settings | None = None, force: bool = False) -> Path:
     """Run `dbt parse` when the manifest is missing or older than the project files."""
+    from orchestration.spark_engine import check_installed
+
+    settings = settings or Settings()
+    check_installed(settings)
     if not force and MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
         return MANIFEST
-    settings = settings or Settings()
     result = subprocess.run(
         [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--quiet"],
         env=dbt_env(settings),

@@ -12,6 +12,7 @@ which a test checks against a DuckDB build.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -35,6 +36,27 @@ BUILD_SCOPE_COLUMNS = [
 
 def is_spark(settings: Settings) -> bool:
     return settings.engine != "duckdb"
+
+
+def check_installed(settings: Settings) -> None:
+    """A Spark engine needs dbt-spark, pyspark (for spark_session) and Java: say so plainly
+    instead of dbt's "Could not find adapter type spark"."""
+    if not is_spark(settings):
+        return
+    needs = ("dbt.adapters.spark",) + (
+        ("pyhive", "thrift") if settings.engine == "spark_thrift" else ("pyspark",)
+    )
+    missing = [m for m in needs if importlib.util.find_spec(m) is None]
+    if missing:
+        raise RuntimeError(
+            f"ACHILLES_ENGINE={settings.engine} needs {', '.join(missing)}: install the "
+            "extra with `make setup-spark` (or `pip install 'achilles[spark]'`)"
+        )
+    if settings.engine == "spark_session" and shutil.which("java") is None:
+        raise RuntimeError(
+            "ACHILLES_ENGINE=spark_session runs Spark in this process and needs Java 17 "
+            "(`java` on PATH or JAVA_HOME), e.g. Debian's openjdk-17-jre-headless"
+        )
 
 
 def export_dir(settings: Settings) -> Path:
@@ -87,13 +109,14 @@ def spark_vars(settings: Settings) -> dict[str, Any]:
 def prepare(settings: Settings) -> None:
     """Before dbt: price the models of the listed landing files; empty the export."""
     listing = manifest_path(settings)
-    files = [
-        path
-        for (path,) in duckdb.sql(
-            "select path from read_parquet($m) where kind = 'events' order by path",
-            params={"m": str(listing)},
-        ).fetchall()
-    ]
+    with duckdb.connect() as con:
+        files = [
+            path
+            for (path,) in con.execute(
+                "select path from read_parquet($m) where kind = 'events' order by path",
+                {"m": str(listing)},
+            ).fetchall()
+        ]
     write_price_file(files, price_file(settings))
     shutil.rmtree(export_dir(settings), ignore_errors=True)
 
@@ -136,3 +159,42 @@ def _drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
         [table],
     ).fetchone() or (0,)
     con.execute(f'drop {"view" if views else "table"} if exists main."{table}"')
+
+
+# What every Spark engine must run with (profiles.yml passes them to a session; a Thrift
+# Server takes them at its start, as a session's settings do not reach its parser).
+SPARK_SQL_SETTINGS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parser.escapedStringLiterals": "true",
+    "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+}
+
+
+def thrift_server_command(spark_home: Path, folder: Path, port: int) -> list[str]:
+    """A local Spark Thrift Server from the pyspark wheel (`spark_home` = the pyspark
+    package folder), its tables and metastore under `folder`: what the tests start and
+    README "Scaling out" shows."""
+    conf = {
+        **SPARK_SQL_SETTINGS,
+        "spark.ui.enabled": "false",
+        "spark.sql.warehouse.dir": str(folder / "tables"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={folder / 'metastore'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder}",
+    }
+    return [
+        str(spark_home / "bin" / "spark-submit"),
+        "--class",
+        "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+        "--name",
+        "achilles-thrift-server",
+        *[arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")],
+        "--hiveconf",
+        f"hive.server2.thrift.port={port}",
+        "--hiveconf",
+        "hive.server2.thrift.bind.host=127.0.0.1",
+        "spark-internal",
+    ]

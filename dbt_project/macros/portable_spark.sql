@@ -156,7 +156,25 @@
 {#- Files: Spark's Parquet source, with the file's path as `filename` (a file: URI; the
     models read only its last segments). Several patterns are one Hadoop glob {a,b}. -#}
 {% macro spark__read_parquet_files(patterns) -%}
-    {%- set glob = patterns[0] if patterns | length == 1 else '{' ~ patterns | join(',') ~ '}' -%}
+    {%- if patterns | length == 1 -%}
+        {%- set glob = patterns[0] -%}
+    {%- else -%}
+        {#- Hadoop expands {a,b} inside a path, so the common folder goes in front (a
+            glob starting with { would be read as a relative path). -#}
+        {%- set first = patterns[0].split('/') -%}
+        {%- set ns = namespace(common=first | length - 1) -%}
+        {%- for pattern in patterns[1:] -%}
+            {%- set parts = pattern.split('/') -%}
+            {%- for i in range([ns.common, parts | length - 1] | min) -%}
+                {%- if i < ns.common and parts[i] != first[i] -%}{%- set ns.common = i -%}{%- endif -%}
+            {%- endfor -%}
+            {%- set ns.common = [ns.common, parts | length - 1] | min -%}
+        {%- endfor -%}
+        {%- set prefix = first[:ns.common] | join('/') -%}
+        {%- set rests = [] -%}
+        {%- for pattern in patterns %}{% do rests.append(pattern[prefix | length + 1:]) %}{% endfor -%}
+        {%- set glob = prefix ~ '/{' ~ rests | join(',') ~ '}' -%}
+    {%- endif -%}
     (select *, _metadata.file_path as filename from parquet.`{{ glob }}`)
 {%- endmacro %}
 

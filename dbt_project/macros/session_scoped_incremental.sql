@@ -107,15 +107,43 @@
     ) }}
 {%- endmacro %}
 
-{#- Spark: a Parquet table takes no DELETE, so every build re-derives every session (a
-    table); the build scope is still recorded, so data tests and publishing read it as
-    on DuckDB. -#}
+{#- Spark: a Parquet table takes no DELETE, so the table is partitioned by session and
+    an incremental run overwrites the partitions of the sessions it re-derived (dynamic
+    partition overwrite); the post-hook then drops the partitions of re-derived sessions
+    that now have no row, which no write replaced. Spark keeps partition columns last:
+    read these tables by column name. -#}
 {% macro spark__session_scoped_config() -%}
     {{ config(
-        materialized='table',
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
         file_format='parquet',
-        post_hook="{{ record_build_scope() }}",
+        partition_by=['project_id', 'session_id'],
+        on_schema_change='fail',
+        post_hook=["{{ drop_emptied_sessions() }}", "{{ record_build_scope() }}"],
     ) }}
+{%- endmacro %}
+
+
+{#- post_hook of a session-scoped model on Spark (see spark__session_scoped_config). A
+    crash before it leaves stale rows only of sessions the next run re-derives again,
+    since their build scope is written after (record_build_scope). -#}
+{% macro drop_emptied_sessions() -%}
+    {%- set sessions = changed_sessions() if execute and is_incremental() else none -%}
+    {%- if sessions -%}
+        {%- set stale = run_query(
+            "select distinct project_id, session_id from " ~ this ~ " as t where "
+            ~ in_sessions(sessions, 't.session_id') ~ " and not exists (select 1 from "
+            ~ this.identifier ~ "__dbt_tmp as n where n.project_id = t.project_id "
+            ~ "and n.session_id = t.session_id)"
+        ) -%}
+        {%- for row in stale.rows -%}
+            {%- do run_query(
+                "alter table " ~ this ~ " drop if exists partition (project_id = '"
+                ~ row[0] ~ "', session_id = '" ~ row[1] ~ "')"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
 {%- endmacro %}
 
 

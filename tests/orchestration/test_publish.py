@@ -98,3 +98,14 @@ def test_a_small_change_publishes_only_its_sessions_and_equals_a_whole_publish(b
     assert publish(settings)["incremental"] == []
     assert not (settings.warehouse_dir / FULL_REFRESH_MARKER).exists()
     assert _tables(settings.published_db) == after
+
+
+def test_the_published_types_on_file_are_what_a_duckdb_build_publishes(built):
+    """orchestration/published_columns.json is the contract a Spark build is cast to
+    (issue 17): it must say exactly what DuckDB publishes, columns in order."""
+    from orchestration.spark_engine import published_columns, read_columns
+
+    contract = published_columns()
+    with duckdb.connect(str(built.settings.published_db), read_only=True) as con:
+        assert read_columns(con, sorted(contract)) == contract
+    assert set(contract) == {t for t in PUBLISHED_TABLES if t != "insights"}

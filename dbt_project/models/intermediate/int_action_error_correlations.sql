@@ -153,7 +153,15 @@ final as (
             and ranked.error_event_id = error_clusters.event_id
 )
 
-select * from final
+{#- By name, not `select *`: a table partitioned by session on Spark keeps its partition
+    columns last, so the two sides' column orders may differ. -#}
+{%- set columns = [
+    'correlation_id', 'project_id', 'session_id', 'method', 'action_event_id',
+    'error_event_id', 'agent', 'action_file_path', 'error_file_path', 'error_cluster_id',
+    'action_timestamp', 'error_timestamp', 'lag_s', 'same_file', 'confidence',
+    'attribution_rank',
+] %}
+select {{ columns | join(', ') }} from final
 union all
-select * from {{ ref('int_change_set_correlations') }}
+select {{ columns | join(', ') }} from {{ ref('int_change_set_correlations') }}
 where {{ in_sessions(sessions) }}
