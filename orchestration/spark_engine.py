@@ -172,13 +172,16 @@ SPARK_SQL_SETTINGS = {
 }
 
 
-def thrift_server_command(spark_home: Path, folder: Path, port: int) -> list[str]:
+def thrift_server_command(
+    spark_home: Path, folder: Path, port: int, memory: str = "4g"
+) -> list[str]:
     """A local Spark Thrift Server from the pyspark wheel (`spark_home` = the pyspark
     package folder), its tables and metastore under `folder`: what the tests start and
     README "Scaling out" shows."""
     conf = {
         **SPARK_SQL_SETTINGS,
         "spark.ui.enabled": "false",
+        "spark.driver.memory": memory,
         "spark.sql.warehouse.dir": str(folder / "tables"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={folder / 'metastore'};create=true"

@@ -117,10 +117,10 @@
     explode({{ expr }})
 {%- endmacro %}
 
-{#- A value holding a single quote is written in double quotes, Spark's other string
-    literal (ANSI mode is off), as the profile takes literals without escapes. -#}
+{#- A string literal of `value`. Literals are taken as written (no escapes), so a quote
+    in the value is concatenated as chr(39). -#}
 {% macro spark_string(value) -%}
-    {%- if "'" not in value -%}'{{ value }}'{%- else -%}"{{ value }}"{%- endif -%}
+    '{{ value | replace("'", "' || chr(39) || '") }}'
 {%- endmacro %}
 
 {% macro spark__string_list(values) -%}
@@ -183,9 +183,8 @@
 {%- endmacro %}
 
 
-{#- dbt's own quoting of a value inside '...' (unit-test fixtures, accepted_values). With
-    literals taken as written, a quote cannot be escaped inside one: close it, add the
-    quote as a double-quoted literal, and open it again ('a' || "'" || 'b'). -#}
+{#- dbt's own quoting of a value inside '...' (unit-test fixtures, accepted_values): as
+    spark_string, close the literal, concatenate the quote and open it again. -#}
 {% macro spark__escape_single_quotes(expression) -%}
-    {{ expression | replace("'", "' || \"'\" || '") }}
+    {{ expression | replace("'", "' || chr(39) || '") }}
 {%- endmacro %}

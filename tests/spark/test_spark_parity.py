@@ -27,7 +27,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from achilles.generate.driver import generate
-from achilles_core.landing import LandingZone
+from achilles_core.landing import LandingZone, project_zones
 from achilles_core.settings import Settings
 from orchestration.defs.dbt import dbt_vars
 from orchestration.project import DBT_EXECUTABLE, dbt_env
@@ -152,6 +152,13 @@ def land_part_two(settings: Settings) -> None:
     land(settings.data_dir, [*second, *edge_case_batches(2)])
 
 
+def compact(settings: Settings) -> None:
+    """Compact the landing zone before it is copied: a compacted file gets a new batch
+    id, so each engine's landing step compacting its own copy would name it apart."""
+    for _, zone in project_zones(settings):
+        zone.compact(settings.compact_min_files)
+
+
 # ---------------------------------------------------------------- the builds
 
 
@@ -170,6 +177,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     source = tmp_path_factory.mktemp("landing")
     base = Settings(data_dir=source / "data", _env_file=None)
     land_part_one(base)
+    compact(base)
     out: dict[str, dict[str, Any]] = {}
     for engine in ENGINES:
         root = tmp_path_factory.mktemp(engine)
@@ -181,6 +189,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     shutil.copytree(base.landing_dir, source / "part_one")
     out["part_one"] = {"landing": source / "part_one"}
     land_part_two(base)
+    compact(base)
     for engine in ENGINES:
         settings = out[engine]["settings"]
         shutil.copytree(base.landing_dir, settings.landing_dir, dirs_exist_ok=True)
@@ -245,11 +254,13 @@ READS = [
     "/v1/sessions?limit=100",
     "/v1/agents",
     "/v1/clusters?limit=100",
-    "/v1/insights?limit=100",
+    "/v1/insights/recent?limit=100",
     "/v1/usage",
     "/v1/incidents",
     "/v1/sessions/s-windows",
     "/v1/sessions/s-alpha",
+    "/v1/sessions/s-alpha/correlations",
+    "/v1/sessions/s-windows/errors",
 ]
 
 
