@@ -20,6 +20,8 @@ import duckdb
 
 from achilles_core.insight_config import InsightConfig
 from orchestration.graphs.detectors import (
+    TIMELINE_TYPES,
+    WHOLE_TIMELINE_KINDS,
     Correlation,
     SessionCluster,
     SessionSummary,
@@ -101,13 +103,177 @@ def check_inputs(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+# TimelineEvent.is_change over the staged batch (`writes` already computed); the
+# loader's reduced timelines rely on it being exactly the Python rule, which
+# tests/orchestration/test_insight_loader.py checks against whole timelines.
+IS_CHANGE_SQL = """(
+    event_type in ('agent_action', 'human_action') and status is distinct from 'error'
+    and case when action_kind is null
+             then coalesce(file_path, '') <> '' and event_type = 'agent_action'
+             else action_kind = 'edit' or (action_kind = 'command' and writes) end
+)"""
+STAGED_EVENTS = "_achilles_insight_batch"
+
+
+def _sql_list(values: frozenset[str]) -> str:
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+def _stage_events(con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]]) -> None:
+    """The batch's events with what the detectors read, once (a temp table): the
+    bounds and the timeline then read it instead of the marts."""
+    con.execute(
+        f"""
+        create or replace temp table {STAGED_EVENTS} as
+        select e.session_id, e.event_id, timezone('UTC', e.timestamp) as ts, e.event_type,
+               e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
+               coalesce(o.error_type, e.error_type) as error_type, e.action_kind, e.parent_id,
+               case when e.event_type in ('test_run', 'check_run') then
+                   coalesce(json_extract_string(e.attributes, '$.runner'), e.event_type) || '|'
+                   || coalesce(array_to_string(
+                       cast(json_extract(e.attributes, '$.targets') as varchar[]), ' '), '')
+               end as scope,
+               coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false) as writes,
+               coalesce(e.file_path, json_extract_string(e.attributes, '$.command')) as target
+        from {keyed_batch("events")} e
+        left join {keyed_batch("error_occurrences")} o
+               on o.session_id = e.session_id and o.event_id = e.event_id
+        where e.event_type not in ('session_start', 'session_end')
+        """,
+        ids,
+    )
+
+
+def _skipped_kinds(con: duckdb.DuckDBPyConnection, config: InsightConfig) -> dict[str, frozenset]:
+    """Per staged session, the kinds of WHOLE_TIMELINE_KINDS that cannot fire.
+
+    Upper bounds, never the rules themselves (those stay in detectors.py):
+    - high_error_density: failures are at most errors + failing runs, and steps at
+      least the actions, process events and runs, so the density is at most
+      (errors + failing runs) * 100 / those (slack for float rounding);
+    - no_progress: a stall lies between two prompts or changes (newly passing runs only
+      cut it shorter), and counts at most the agent actions between that are not
+      changes (exploration only counts fewer).
+    """
+    rows = con.execute(
+        f"""
+        with flagged as (
+            select session_id,
+                   event_type = 'agent_action' and source_type = 'agent'
+                       and not {IS_CHANGE_SQL} as may_stall,
+                   sum(case when {IS_CHANGE_SQL}
+                            or (event_type = 'human_action'
+                                and (action_kind = 'prompt' or action_kind is null))
+                       then 1 else 0 end)
+                       over (partition by session_id order by ts, event_id) as stretch
+            from {STAGED_EVENTS}
+        ),
+        stretches as (
+            select session_id, count(*) filter (where may_stall) as actions
+            from flagged
+            group by session_id, stretch
+        ),
+        counts as (
+            select session_id,
+                   count(*) filter (where event_type in ('agent_action', 'human_action',
+                       'process', 'test_run', 'check_run')) as steps,
+                   count(*) filter (where event_type = 'error') as errors,
+                   count(*) filter (where event_type in ('test_run', 'check_run')
+                       and status in ('failed', 'error')) as failing_runs
+            from {STAGED_EVENTS}
+            group by session_id
+        )
+        select c.session_id,
+               c.steps + c.errors >= $min_events
+                   and (c.errors + c.failing_runs) * 100.0
+                       >= $threshold * c.steps * (1 - 1e-9) as density_possible,
+               coalesce(max(s.actions), 0) >= $stall as stall_possible
+        from counts c
+        left join stretches s on s.session_id = c.session_id
+        group by all
+        """,
+        {
+            "min_events": config.error_density_min_events,
+            "threshold": config.error_density_threshold,
+            "stall": config.no_progress_actions,
+        },
+    ).fetchall()
+    out: dict[str, frozenset] = {}
+    for sid, density, stall in rows:
+        out[sid] = frozenset(
+            ({"high_error_density"} if not density else set())
+            | ({"no_progress"} if not stall else set())
+        )
+    return out
+
+
+def _timeline_rows(
+    con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]], whole: list[str]
+) -> list[tuple]:
+    """The staged events the detectors need, sorted by session, time and id.
+
+    Sessions in `whole` get every event of TIMELINE_TYPES and their last event; the
+    others only runs, errors, process events and the first change of each run of
+    consecutive changes (break_fix_cycle counts whether a change came between two
+    runs, never how many). Both keep the events correlations name, and every error
+    says whether its parent is an event of the session (`parent_known`).
+    """
+    return con.execute(
+        f"""
+        with ends as (
+            select session_id, action_event_id as event_id
+            from {keyed_batch("event_correlations")}
+            union
+            select session_id, error_event_id from {keyed_batch("event_correlations")}
+        ),
+        flagged as (
+            select b.*,
+                   b.session_id in (select unnest($whole::varchar[])) as whole,
+                   {IS_CHANGE_SQL} as is_change,
+                   exists (select 1 from ends x
+                           where x.session_id = b.session_id and x.event_id = b.event_id)
+                       as is_end,
+                   b.ts = max(b.ts) over (partition by b.session_id) as is_last,
+                   case when b.event_type = 'error' then exists (
+                       select 1 from {STAGED_EVENTS} p
+                       where p.session_id = b.session_id
+                         and p.event_id = coalesce(b.parent_id, '')
+                   ) end as parent_known
+            from {STAGED_EVENTS} b
+        ),
+        kept as (
+            select *,
+                   lag(is_change) over (partition by session_id order by ts, event_id)
+                       as after_change
+            from flagged
+            where is_end
+               or case when whole then event_type in ({_sql_list(TIMELINE_TYPES)}) or is_last
+                       else event_type in ('test_run', 'check_run', 'error', 'process')
+                            or is_change end
+        )
+        select session_id, event_id, ts, event_type, source_type, actor, file_path, status,
+               cluster_id, error_type, action_kind, parent_id, scope, writes, target,
+               parent_known
+        from kept
+        where whole or is_end or not (is_change and coalesce(after_change, false))
+        order by session_id, ts, event_id
+        """,
+        {**ids, "whole": whole},
+    ).fetchall()
+
+
 def load_contexts(
-    con: duckdb.DuckDBPyConnection, session_ids: Sequence[str], config: InsightConfig
+    con: duckdb.DuckDBPyConnection,
+    session_ids: Sequence[str],
+    config: InsightConfig,
+    reduce: bool = True,
 ) -> list[SessionContext]:
     """Load summary, timeline, clusters and correlations per session.
 
     The last N events (`load_recent_events`) only matter to narration, which loads
-    them for the sessions it narrates.
+    them for the sessions it narrates. With `reduce` (the step's way), a session's
+    timeline holds only what the detectors that can fire there read (`_timeline_rows`,
+    `_skipped_kinds`); without it, every event (what the reduced form is tested against).
     """
     ids = batch_params(session_ids)
     summaries = {
@@ -129,28 +295,27 @@ def load_contexts(
         ).fetchall()
     }
 
+    _stage_events(con, ids)
+    try:
+        if reduce:
+            skipped = _skipped_kinds(con, config)
+            whole = sorted(s for s, kinds in skipped.items() if kinds != WHOLE_TIMELINE_KINDS)
+            rows = _timeline_rows(con, ids, whole)
+        else:
+            skipped = {}
+            rows = con.execute(
+                f"""
+                select session_id, event_id, ts, event_type, source_type, actor, file_path,
+                       status, cluster_id, error_type, action_kind, parent_id, scope, writes,
+                       target, null
+                from {STAGED_EVENTS}
+                order by session_id, ts, event_id
+                """
+            ).fetchall()
+    finally:
+        con.execute(f"drop table if exists {STAGED_EVENTS}")
     # Millions of rows on a first pass: built positionally, one list per session
     # (the rows come sorted by session), the UTC tzinfo attached in place.
-    rows = con.execute(
-        f"""
-        select e.session_id, e.event_id, timezone('UTC', e.timestamp), e.event_type,
-               e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
-               coalesce(o.error_type, e.error_type), e.action_kind, e.parent_id,
-               case when e.event_type in ('test_run', 'check_run') then
-                   coalesce(json_extract_string(e.attributes, '$.runner'), e.event_type) || '|'
-                   || coalesce(array_to_string(
-                       cast(json_extract(e.attributes, '$.targets') as varchar[]), ' '), '')
-               end,
-               coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false),
-               coalesce(e.file_path, json_extract_string(e.attributes, '$.command'))
-        from {keyed_batch("events")} e
-        left join {keyed_batch("error_occurrences")} o
-               on o.session_id = e.session_id and o.event_id = e.event_id
-        where e.event_type not in ('session_start', 'session_end')
-        order by e.session_id, e.timestamp, e.event_id
-        """,
-        ids,
-    ).fetchall()
     timeline = {
         sid: [
             TimelineEvent(
@@ -168,6 +333,7 @@ def load_contexts(
                 r[12],
                 r[13],
                 r[14],
+                r[15],
             )
             for r in group
         ]
@@ -230,6 +396,7 @@ def load_contexts(
             timeline=timeline.get(sid, []),
             clusters=clusters.get(sid, []),
             correlations=correlations.get(sid, []),
+            skip=skipped.get(sid, frozenset()),
         )
         for sid in sorted(set(session_ids))
         if sid in summaries

@@ -48,7 +48,7 @@ def detect_basic_insights(state: InsightState, runtime: Runtime[InsightContext])
     config = runtime.context.config
     findings = []
     for c in state.get("contexts", []):
-        findings += detect_all(c.summary, c.timeline, c.clusters, c.correlations, config)
+        findings += detect_all(c.summary, c.timeline, c.clusters, c.correlations, config, c.skip)
     return {"findings": findings}
 
 
