@@ -103,14 +103,15 @@ def check_inputs(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-# TimelineEvent.is_change over the staged batch (`writes` already computed); the
-# loader's reduced timelines rely on it being exactly the Python rule, which
+# TimelineEvent.is_change in SQL (the staged columns; `writes` is read only for commands).
+# The reduced timelines rely on it being exactly the Python rule, which
 # tests/orchestration/test_insight_loader.py checks against whole timelines.
 IS_CHANGE_SQL = """(
     event_type in ('agent_action', 'human_action') and status is distinct from 'error'
     and case when action_kind is null
              then coalesce(file_path, '') <> '' and event_type = 'agent_action'
-             else action_kind = 'edit' or (action_kind = 'command' and writes) end
+             else action_kind = 'edit' or (action_kind = 'command' and coalesce(
+                 json_extract_string(attributes, '$.writes') = 'true', false)) end
 )"""
 STAGED_EVENTS = "_achilles_insight_batch"
 
@@ -120,25 +121,46 @@ def _sql_list(values: frozenset[str]) -> str:
 
 
 def _stage_events(con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]]) -> None:
-    """The batch's events with what the detectors read, once (a temp table): the
-    bounds and the timeline then read it instead of the marts."""
+    """What the bounds and the choice of events need of the batch's events, in a temp
+    table: running counts in `event_seq` order (the mart's position in the session by
+    timestamp, event_id: the detectors' order). Narrow on purpose: windows over wide
+    rows cost more than reading the kept ones again.
+
+    - `stretch`: prompts and changes so far (no_progress's stalls lie within one);
+    - `anchor`: runs, errors, process events and correlation ends that are not
+      changes so far (changes with the same anchor have no such event between them).
+    """
     con.execute(
         f"""
         create or replace temp table {STAGED_EVENTS} as
-        select e.session_id, e.event_id, timezone('UTC', e.timestamp) as ts, e.event_type,
-               e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
-               coalesce(o.error_type, e.error_type) as error_type, e.action_kind, e.parent_id,
-               case when e.event_type in ('test_run', 'check_run') then
-                   coalesce(json_extract_string(e.attributes, '$.runner'), e.event_type) || '|'
-                   || coalesce(array_to_string(
-                       cast(json_extract(e.attributes, '$.targets') as varchar[]), ' '), '')
-               end as scope,
-               coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false) as writes,
-               coalesce(e.file_path, json_extract_string(e.attributes, '$.command')) as target
-        from {keyed_batch("events")} e
-        left join {keyed_batch("error_occurrences")} o
-               on o.session_id = e.session_id and o.event_id = e.event_id
-        where e.event_type not in ('session_start', 'session_end')
+        with batch as (
+            select session_id, event_id, event_seq as seq, event_type, source_type,
+                   action_kind, status, parent_id, {IS_CHANGE_SQL} as is_change
+            from {keyed_batch("events")}
+            where event_type not in ('session_start', 'session_end')
+        ),
+        ends as (
+            select session_id, action_event_id as event_id
+            from {keyed_batch("event_correlations")}
+            union
+            select session_id, error_event_id from {keyed_batch("event_correlations")}
+        ),
+        flagged as (
+            select b.*, x.event_id is not null as is_end
+            from batch b
+            left join ends x on x.session_id = b.session_id and x.event_id = b.event_id
+        )
+        select session_id, event_id, seq, event_type, source_type, status, parent_id,
+               is_change, is_end,
+               seq = max(seq) over (partition by session_id) as is_last,
+               sum(case when is_change or (event_type = 'human_action'
+                                           and (action_kind = 'prompt' or action_kind is null))
+                   then 1 else 0 end) over w as stretch,
+               sum(case when not is_change and (is_end or event_type in
+                                                ('test_run', 'check_run', 'error', 'process'))
+                   then 1 else 0 end) over w as anchor
+        from flagged
+        window w as (partition by session_id order by seq)
         """,
         ids,
     )
@@ -151,26 +173,17 @@ def _skipped_kinds(con: duckdb.DuckDBPyConnection, config: InsightConfig) -> dic
     - high_error_density: failures are at most errors + failing runs, and steps at
       least the actions, process events and runs, so the density is at most
       (errors + failing runs) * 100 / those (slack for float rounding);
-    - no_progress: a stall lies between two prompts or changes (newly passing runs only
-      cut it shorter), and counts at most the agent actions between that are not
-      changes (exploration only counts fewer).
+    - no_progress: a stall lies within one stretch between prompts and changes (newly
+      passing runs only cut it shorter), and counts at most the agent actions there
+      that are not changes (exploration only counts fewer).
     """
     rows = con.execute(
         f"""
-        with flagged as (
+        with stretches as (
             select session_id,
-                   event_type = 'agent_action' and source_type = 'agent'
-                       and not {IS_CHANGE_SQL} as may_stall,
-                   sum(case when {IS_CHANGE_SQL}
-                            or (event_type = 'human_action'
-                                and (action_kind = 'prompt' or action_kind is null))
-                       then 1 else 0 end)
-                       over (partition by session_id order by ts, event_id) as stretch
+                   count(*) filter (where event_type = 'agent_action'
+                                    and source_type = 'agent' and not is_change) as actions
             from {STAGED_EVENTS}
-        ),
-        stretches as (
-            select session_id, count(*) filter (where may_stall) as actions
-            from flagged
             group by session_id, stretch
         ),
         counts as (
@@ -182,15 +195,17 @@ def _skipped_kinds(con: duckdb.DuckDBPyConnection, config: InsightConfig) -> dic
                        and status in ('failed', 'error')) as failing_runs
             from {STAGED_EVENTS}
             group by session_id
+        ),
+        longest as (
+            select session_id, max(actions) as actions from stretches group by session_id
         )
         select c.session_id,
                c.steps + c.errors >= $min_events
                    and (c.errors + c.failing_runs) * 100.0
                        >= $threshold * c.steps * (1 - 1e-9) as density_possible,
-               coalesce(max(s.actions), 0) >= $stall as stall_possible
+               coalesce(l.actions, 0) >= $stall as stall_possible
         from counts c
-        left join stretches s on s.session_id = c.session_id
-        group by all
+        left join longest l on l.session_id = c.session_id
         """,
         {
             "min_events": config.error_density_min_events,
@@ -208,57 +223,65 @@ def _skipped_kinds(con: duckdb.DuckDBPyConnection, config: InsightConfig) -> dic
 
 
 def _timeline_rows(
-    con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]], whole: list[str]
+    con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]], whole: list[str] | None
 ) -> list[tuple]:
-    """The staged events the detectors need, sorted by session, time and id.
+    """The events the detectors need, sorted by session, time and id.
 
     Sessions in `whole` get every event of TIMELINE_TYPES and their last event; the
-    others only runs, errors, process events and the first change of each run of
-    consecutive changes (break_fix_cycle counts whether a change came between two
-    runs, never how many). Both keep the events correlations name, and every error
-    says whether its parent is an event of the session (`parent_known`).
+    others only runs, errors, process events and the first change between two of
+    those (break_fix_cycle asks whether a change came between two runs, never how
+    many). Both keep the events correlations name, and every error says whether its
+    parent is an event of the session (`parent_known`). `whole=None`: every event
+    of every session, parent_known left to the detectors.
     """
-    return con.execute(
-        f"""
-        with ends as (
-            select session_id, action_event_id as event_id
-            from {keyed_batch("event_correlations")}
-            union
-            select session_id, error_event_id from {keyed_batch("event_correlations")}
-        ),
-        flagged as (
-            select b.*,
-                   b.session_id in (select unnest($whole::varchar[])) as whole,
-                   {IS_CHANGE_SQL} as is_change,
-                   exists (select 1 from ends x
-                           where x.session_id = b.session_id and x.event_id = b.event_id)
-                       as is_end,
-                   b.ts = max(b.ts) over (partition by b.session_id) as is_last,
+    if whole is None:
+        kept = (
+            f"select session_id, event_id, seq, null::boolean as parent_known from {STAGED_EVENTS}"
+        )
+    else:
+        kept = f"""
+            with first_changes as (
+                select session_id, min(seq) as seq
+                from {STAGED_EVENTS}
+                where is_change
+                group by session_id, anchor
+            )
+            select b.session_id, b.event_id, b.seq,
                    case when b.event_type = 'error' then exists (
                        select 1 from {STAGED_EVENTS} p
                        where p.session_id = b.session_id
                          and p.event_id = coalesce(b.parent_id, '')
                    ) end as parent_known
             from {STAGED_EVENTS} b
-        ),
-        kept as (
-            select *,
-                   lag(is_change) over (partition by session_id order by ts, event_id)
-                       as after_change
-            from flagged
-            where is_end
-               or case when whole then event_type in ({_sql_list(TIMELINE_TYPES)}) or is_last
-                       else event_type in ('test_run', 'check_run', 'error', 'process')
-                            or is_change end
-        )
-        select session_id, event_id, ts, event_type, source_type, actor, file_path, status,
-               cluster_id, error_type, action_kind, parent_id, scope, writes, target,
-               parent_known
-        from kept
-        where whole or is_end or not (is_change and coalesce(after_change, false))
-        order by session_id, ts, event_id
+            where b.is_end
+               or case when b.session_id in (select unnest($whole::varchar[]))
+                       then b.event_type in ({_sql_list(TIMELINE_TYPES)}) or b.is_last
+                       else b.event_type in ('test_run', 'check_run', 'error', 'process')
+                            or exists (select 1 from first_changes f
+                                       where f.session_id = b.session_id and f.seq = b.seq)
+                  end
+        """
+    return con.execute(
+        f"""
+        with kept as ({kept})
+        select e.session_id, e.event_id, timezone('UTC', e.timestamp), e.event_type,
+               e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
+               coalesce(o.error_type, e.error_type), e.action_kind, e.parent_id,
+               case when e.event_type in ('test_run', 'check_run') then
+                   coalesce(json_extract_string(e.attributes, '$.runner'), e.event_type) || '|'
+                   || coalesce(array_to_string(
+                       cast(json_extract(e.attributes, '$.targets') as varchar[]), ' '), '')
+               end,
+               coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false),
+               coalesce(e.file_path, json_extract_string(e.attributes, '$.command')),
+               k.parent_known
+        from kept k
+        join {keyed_batch("events")} e on e.session_id = k.session_id and e.event_id = k.event_id
+        left join {keyed_batch("error_occurrences")} o
+               on o.session_id = e.session_id and o.event_id = e.event_id
+        order by k.session_id, k.seq
         """,
-        {**ids, "whole": whole},
+        {**ids, **({} if whole is None else {"whole": whole})},
     ).fetchall()
 
 
@@ -297,21 +320,9 @@ def load_contexts(
 
     _stage_events(con, ids)
     try:
-        if reduce:
-            skipped = _skipped_kinds(con, config)
-            whole = sorted(s for s, kinds in skipped.items() if kinds != WHOLE_TIMELINE_KINDS)
-            rows = _timeline_rows(con, ids, whole)
-        else:
-            skipped = {}
-            rows = con.execute(
-                f"""
-                select session_id, event_id, ts, event_type, source_type, actor, file_path,
-                       status, cluster_id, error_type, action_kind, parent_id, scope, writes,
-                       target, null
-                from {STAGED_EVENTS}
-                order by session_id, ts, event_id
-                """
-            ).fetchall()
+        skipped = _skipped_kinds(con, config) if reduce else {}
+        whole = sorted(s for s, kinds in skipped.items() if kinds != WHOLE_TIMELINE_KINDS)
+        rows = _timeline_rows(con, ids, whole if reduce else None)
     finally:
         con.execute(f"drop table if exists {STAGED_EVENTS}")
     # Millions of rows on a first pass: built positionally, one list per session
@@ -352,18 +363,26 @@ def load_contexts(
         clusters.setdefault(r[0], []).append(SessionCluster(r[1], r[2], r[3], int(r[4] or 0)))
 
     correlations: dict[str, list[Correlation]] = {}
+    # The two events' messages: read once, for the correlations' ends only (a join on
+    # the batch's events reads the message of every one of them, twice).
     for r in con.execute(
         f"""
+        with c as materialized (
+            select * from {keyed_batch("event_correlations")}
+        ),
+        m as materialized (
+            select session_id, event_id, left(message, {MESSAGE_CHARS}) as message, error_type
+            from {keyed_batch("events")}
+            where event_id in (select action_event_id from c union select error_event_id from c)
+        )
         select c.session_id, c.correlation_id, c.method, c.action_event_id, c.error_event_id,
                c.agent, c.action_file_path, c.error_file_path, c.error_cluster_id,
                timezone('UTC', c.action_timestamp), timezone('UTC', c.error_timestamp),
                c.lag_s, c.same_file, c.confidence, c.attribution_rank,
-               left(a.message, {MESSAGE_CHARS}), left(e.message, {MESSAGE_CHARS}), e.error_type
-        from {keyed_batch("event_correlations")} c
-        left join {keyed_batch("events")} a
-            on a.session_id = c.session_id and a.event_id = c.action_event_id
-        left join {keyed_batch("events")} e
-            on e.session_id = c.session_id and e.event_id = c.error_event_id
+               a.message, e.message, e.error_type
+        from c
+        left join m a on a.session_id = c.session_id and a.event_id = c.action_event_id
+        left join m e on e.session_id = c.session_id and e.event_id = c.error_event_id
         order by c.session_id, c.correlation_id
         """,
         ids,
