@@ -122,18 +122,20 @@ def _sql_list(values: frozenset[str]) -> str:
 
 def _stage_events(con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]]) -> None:
     """What the bounds and the choice of events need of the batch's events, in a temp
-    table: running counts in `event_seq` order (the mart's position in the session by
-    timestamp, event_id: the detectors' order). Narrow on purpose: windows over wide
-    rows cost more than reading the kept ones again.
+    table: the events of a type some detector reads, the correlations' ends and each
+    session's last event, with running counts in `event_seq` order (the mart's
+    position in the session by timestamp, event_id: the detectors' order). Narrow on
+    purpose: windows over wide rows cost more than reading the kept ones again.
 
     - `stretch`: prompts and changes so far (no_progress's stalls lie within one);
     - `anchor`: runs, errors, process events and correlation ends that are not
-      changes so far (changes with the same anchor have no such event between them).
+      changes so far (changes with the same anchor have no such event between them);
+    - `parent_known`: an error's parent_id names an event of the session (of any type).
     """
     con.execute(
         f"""
         create or replace temp table {STAGED_EVENTS} as
-        with batch as (
+        with batch as materialized (
             select session_id, event_id, event_seq as seq, event_type, source_type,
                    action_kind, status, parent_id, {IS_CHANGE_SQL} as is_change
             from {keyed_batch("events")}
@@ -145,10 +147,25 @@ def _stage_events(con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]]) -> 
             union
             select session_id, error_event_id from {keyed_batch("event_correlations")}
         ),
+        last_events as (
+            select session_id, max(seq) as seq from batch group by session_id
+        ),
+        known_parents as (
+            select e.session_id, e.event_id
+            from batch e
+            where e.event_type = 'error' and exists (
+                select 1 from batch p
+                where p.session_id = e.session_id and p.event_id = coalesce(e.parent_id, '')
+            )
+        ),
         flagged as (
-            select b.*, x.event_id is not null as is_end
+            select b.*, x.event_id is not null as is_end, l.seq is not null as is_last,
+                   case when b.event_type = 'error' then k.event_id is not null end
+                       as parent_known
             from batch b
             left join ends x on x.session_id = b.session_id and x.event_id = b.event_id
+            left join last_events l on l.session_id = b.session_id and l.seq = b.seq
+            left join known_parents k on k.session_id = b.session_id and k.event_id = b.event_id
         ),
         counted as (
             -- both running counts from one window pass (a second costs a third of the
@@ -162,9 +179,11 @@ def _stage_events(con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]]) -> 
                               then 1 else 0 end)
                    over (partition by session_id order by seq) as counts
             from flagged
+            where event_type in ({_sql_list(TIMELINE_TYPES)}) or is_end or is_last
         )
-        select session_id, event_id, seq, event_type, source_type, status, parent_id,
-               is_change, is_end, counts // 4294967296 as stretch, counts % 4294967296 as anchor
+        select session_id, event_id, seq, event_type, source_type, status, is_change, is_end,
+               is_last, parent_known,
+               counts // 4294967296 as stretch, counts % 4294967296 as anchor
         from counted
         """,
         ids,
@@ -240,9 +259,11 @@ def _timeline_rows(
     of every session, parent_known left to the detectors.
     """
     if whole is None:
-        kept = (
-            f"select session_id, event_id, seq, null::boolean as parent_known from {STAGED_EVENTS}"
-        )
+        kept = f"""
+            select session_id, event_id, event_seq as seq, null::boolean as parent_known
+            from {keyed_batch("events")}
+            where event_type not in ('session_start', 'session_end')
+        """
     else:
         kept = f"""
             with first_changes as (
@@ -250,22 +271,12 @@ def _timeline_rows(
                 from {STAGED_EVENTS}
                 where is_change
                 group by session_id, anchor
-            ),
-            last_events as (
-                select session_id, max(seq) as seq from {STAGED_EVENTS} group by session_id
             )
-            select b.session_id, b.event_id, b.seq,
-                   case when b.event_type = 'error' then exists (
-                       select 1 from {STAGED_EVENTS} p
-                       where p.session_id = b.session_id
-                         and p.event_id = coalesce(b.parent_id, '')
-                   ) end as parent_known
+            select b.session_id, b.event_id, b.seq, b.parent_known
             from {STAGED_EVENTS} b
             where b.is_end
                or case when b.session_id in (select unnest($whole::varchar[]))
-                       then b.event_type in ({_sql_list(TIMELINE_TYPES)})
-                            or exists (select 1 from last_events l
-                                       where l.session_id = b.session_id and l.seq = b.seq)
+                       then b.event_type in ({_sql_list(TIMELINE_TYPES)}) or b.is_last
                        else b.event_type in ('test_run', 'check_run', 'error', 'process')
                             or exists (select 1 from first_changes f
                                        where f.session_id = b.session_id and f.seq = b.seq)
