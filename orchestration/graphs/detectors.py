@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -35,6 +36,18 @@ FAILED_RUN_STATUSES = frozenset({"failed", "error"})
 EXPLORATION_KINDS = frozenset({"read", "search", "web", "plan", "delegate"})
 # correlators whose rank-1 row names a cause of a failure (method 'self' is the call's own)
 CAUSE_METHODS = frozenset({"time_window", "change_set"})
+# The event types some detector reads. Every other type (llm_call, alert...) goes through
+# every detector's loop without changing anything; it matters only as an error's parent
+# (`TimelineEvent.parent_known`), as a correlation's end, or as the session's last event
+# (high_error_density's fallback detected_at), so the loader leaves it out otherwise.
+TIMELINE_TYPES = frozenset(
+    {"agent_action", "human_action", "test_run", "check_run", "error", "process"}
+)
+# Kinds whose detector needs every event of TIMELINE_TYPES; for a session where set-based
+# bounds show they cannot fire (marts.py), the loader gives the other detectors only runs,
+# errors, process events, changes (one per run of consecutive changes) and the
+# correlations' ends, and `detect_all` skips these.
+WHOLE_TIMELINE_KINDS = frozenset({"high_error_density", "no_progress"})
 
 
 # ---------------------------------------------------------------- input rows
@@ -68,6 +81,10 @@ class TimelineEvent:
     writes: bool = False
     # what an action looked at or ran: its file_path, else its command text
     target: str | None = None
+    # errors, as loaded from the warehouse: whether parent_id names an event of the
+    # session (the loader may leave out events that are only parents). None: look it
+    # up in the timeline given.
+    parent_known: bool | None = None
 
     @property
     def order(self) -> tuple[datetime, str]:
@@ -196,8 +213,33 @@ def _cap(ids: Sequence[str], limit: int) -> list[str]:
     return list(ids[:limit])
 
 
-def _ordered(events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
-    return sorted(events, key=lambda e: e.order)
+class Timeline(list[TimelineEvent]):
+    """A session's events already in (timestamp, event_id) order, sorted once per
+    session by `detect_all` rather than once per detector; it keeps its `_Index`."""
+
+    __slots__ = ("lookup",)
+
+    def __init__(self, events: Iterable[TimelineEvent] = ()) -> None:
+        super().__init__(events)
+        self.lookup: _Index | None = None
+
+
+_ORDER = attrgetter("timestamp", "event_id")  # TimelineEvent.order, without the property
+
+
+def _ordered(events: Iterable[TimelineEvent]) -> Timeline:
+    if isinstance(events, Timeline):
+        return events
+    return Timeline(sorted(events, key=_ORDER))
+
+
+def _index(events: Sequence[TimelineEvent]) -> _Index:
+    """The events' `_Index`, built once per `Timeline`."""
+    if not isinstance(events, Timeline):
+        return _Index(events)
+    if events.lookup is None:
+        events.lookup = _Index(events)
+    return events.lookup
 
 
 def _short(text: str | None, limit: int = 120) -> str:
@@ -227,6 +269,8 @@ class _Index:
 
     def is_standalone(self, ev: TimelineEvent) -> bool:
         """An error that belongs to no run and no tool call (a production feed, a CI job)."""
+        if ev.parent_known is not None:
+            return not ev.parent_known
         return (ev.parent_id or "") not in self.by_id
 
 
@@ -260,7 +304,7 @@ def detect_high_error_density(
     """
     threshold = config.error_density_threshold
     events = _ordered(timeline)
-    index = _Index(events)
+    index = _index(events)
     steps = failures = 0
     detected_at: datetime | None = None
     failure_ids: list[str] = []
@@ -338,7 +382,7 @@ def detect_agent_caused_errors(
     of one run, or the same run three times, is one insight; an error of no run is its
     own scope by cluster. Human changes are no agent's doing and raise none.
     """
-    index = _Index(timeline)
+    index = _index(timeline)
     groups: dict[tuple[str, str], list[Correlation]] = {}
     for c in correlations:
         if c.method == "self" or c.attribution_rank != 1:
@@ -458,7 +502,7 @@ def detect_break_fix_cycles(
 def _scope_cycles(
     session_id: str, events: Sequence[TimelineEvent], config: InsightConfig
 ) -> list[Finding]:
-    index = _Index(events)
+    index = _index(events)
     changes = 0
     green: dict[str, tuple[TimelineEvent, int]] = {}
     # per scope, every break (a red after a green with a change between) and its fix
@@ -532,7 +576,7 @@ def _scope_cycles(
 def _standalone_cluster_cycles(
     session_id: str, events: Sequence[TimelineEvent], config: InsightConfig
 ) -> list[Finding]:
-    index = _Index(events)
+    index = _index(events)
     passes = [e for e in events if e.is_passing_test]
     pass_orders = [p.order for p in passes]
     standalone = [e for e in events if e.event_type == "error" and index.is_standalone(e)]
@@ -601,7 +645,8 @@ def detect_repeated_errors(
     One finding per cluster listing every streak of at least N occurrences.
     """
     n = config.repeated_error_threshold
-    index = _Index(timeline)
+    timeline = _ordered(timeline)
+    index = _index(timeline)
     open_streaks: dict[str, tuple[str | None, list[list[TimelineEvent]]]] = {}
     streaks: dict[str, list[list[list[TimelineEvent]]]] = {}
 
@@ -823,12 +868,22 @@ def detect_all(
     clusters: Sequence[SessionCluster],
     correlations: Sequence[Correlation],
     config: InsightConfig,
+    skip: frozenset[str] = frozenset(),
 ) -> list[Finding]:
-    """Every detector on one session, sorted by insight_id."""
+    """Every detector on one session, sorted by insight_id.
+
+    `skip`: kinds (of WHOLE_TIMELINE_KINDS) the loader has shown cannot fire in this
+    session; their detectors do not run, and `timeline` may lack what only they read.
+    """
     sid = summary.session_id
-    findings = detect_high_error_density(summary, timeline, clusters, config)
-    findings += detect_agent_caused_errors(sid, correlations, config, timeline)
+    events = _ordered(timeline)
+    findings = []
+    if "high_error_density" not in skip:
+        findings += detect_high_error_density(summary, events, clusters, config)
+    findings += detect_agent_caused_errors(sid, correlations, config, events)
     for detector in TIMELINE_DETECTORS:
-        findings += detector(sid, timeline, config)
+        if detector is detect_no_progress and "no_progress" in skip:
+            continue
+        findings += detector(sid, events, config)
     unique = {f.insight_id: f for f in findings}
     return [unique[i] for i in sorted(unique)]

@@ -20,6 +20,8 @@ import duckdb
 
 from achilles_core.insight_config import InsightConfig
 from orchestration.graphs.detectors import (
+    TIMELINE_TYPES,
+    WHOLE_TIMELINE_KINDS,
     Correlation,
     SessionCluster,
     SessionSummary,
@@ -101,13 +103,243 @@ def check_inputs(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+# TimelineEvent.is_change in SQL (the staged columns; `writes` is read only for commands).
+# The reduced timelines rely on it being exactly the Python rule, which
+# tests/orchestration/test_insight_loader.py checks against whole timelines.
+IS_CHANGE_SQL = """(
+    event_type in ('agent_action', 'human_action') and status is distinct from 'error'
+    and case when action_kind is null
+             then coalesce(file_path, '') <> '' and event_type = 'agent_action'
+             else action_kind = 'edit' or (action_kind = 'command' and coalesce(
+                 json_extract_string(attributes, '$.writes') = 'true', false)) end
+)"""
+STAGED_EVENTS = "_achilles_insight_batch"
+BATCH_EVENTS = "_achilles_insight_events"
+
+
+def _sql_list(values: frozenset[str]) -> str:
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+def _copy_batch(con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]]) -> None:
+    """The batch's events, once, in a temp table: the later reads go there.
+
+    A filter on the batch's sessions is a join, not a filter DuckDB can push into the
+    scan of `events`, so every read of the mart reads every column of every event
+    (0.5-0.7 s at 10 M events); each batch now does that once instead of three times.
+    Messages are kept for the correlations' ends only (`end_message`).
+    """
+    con.execute(
+        f"""
+        create or replace temp table {BATCH_EVENTS} as
+        with ends as (
+            select session_id, action_event_id as event_id
+            from {keyed_batch("event_correlations")}
+            union
+            select session_id, error_event_id from {keyed_batch("event_correlations")}
+        )
+        select e.session_id, e.event_id, e.event_seq, e.timestamp, e.event_type,
+               e.source_type, e.actor, e.file_path, e.status, e.error_type, e.action_kind,
+               e.parent_id, e.attributes, x.event_id is not null as is_end,
+               case when x.event_id is not null then left(e.message, {MESSAGE_CHARS}) end
+                   as end_message
+        from {keyed_batch("events")} e
+        left join ends x on x.session_id = e.session_id and x.event_id = e.event_id
+        """,
+        ids,
+    )
+
+
+def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
+    """What the bounds and the choice of events need of the batch's events, in a temp
+    table: the events of a type some detector reads, the correlations' ends and each
+    session's last event, with running counts in `event_seq` order (the mart's
+    position in the session by timestamp, event_id: the detectors' order). Narrow on
+    purpose: windows over wide rows cost more than reading the kept ones again.
+
+    - `stretch`: prompts and changes so far (no_progress's stalls lie within one);
+    - `anchor`: runs, errors, process events and correlation ends that are not
+      changes so far (changes with the same anchor have no such event between them);
+    - `parent_known`: an error's parent_id names an event of the session (of any type).
+    """
+    con.execute(
+        f"""
+        create or replace temp table {STAGED_EVENTS} as
+        with batch as materialized (
+            select session_id, event_id, event_seq as seq, event_type, source_type,
+                   action_kind, status, parent_id, is_end, {IS_CHANGE_SQL} as is_change
+            from {BATCH_EVENTS}
+            where event_type not in ('session_start', 'session_end')
+        ),
+        last_events as (
+            select session_id, max(seq) as seq from batch group by session_id
+        ),
+        known_parents as (
+            select e.session_id, e.event_id
+            from batch e
+            where e.event_type = 'error' and exists (
+                select 1 from batch p
+                where p.session_id = e.session_id and p.event_id = coalesce(e.parent_id, '')
+            )
+        ),
+        flagged as (
+            select b.*, l.seq is not null as is_last,
+                   case when b.event_type = 'error' then k.event_id is not null end
+                       as parent_known
+            from batch b
+            left join last_events l on l.session_id = b.session_id and l.seq = b.seq
+            left join known_parents k on k.session_id = b.session_id and k.event_id = b.event_id
+        ),
+        counted as (
+            -- both running counts from one window pass (a second costs a third of the
+            -- staging): stretch in the high 32 bits, anchor in the low ones
+            select *,
+                   sum(case when is_change or (event_type = 'human_action'
+                                               and (action_kind = 'prompt' or action_kind is null))
+                            then 4294967296 else 0 end
+                       + case when not is_change and (is_end or event_type in
+                                                      ('test_run', 'check_run', 'error', 'process'))
+                              then 1 else 0 end)
+                   over (partition by session_id order by seq) as counts
+            from flagged
+            where event_type in ({_sql_list(TIMELINE_TYPES)}) or is_end or is_last
+        )
+        select session_id, event_id, seq, event_type, source_type, status, is_change, is_end,
+               is_last, parent_known,
+               counts // 4294967296 as stretch, counts % 4294967296 as anchor
+        from counted
+        """
+    )
+
+
+def _skipped_kinds(con: duckdb.DuckDBPyConnection, config: InsightConfig) -> dict[str, frozenset]:
+    """Per staged session, the kinds of WHOLE_TIMELINE_KINDS that cannot fire.
+
+    Upper bounds, never the rules themselves (those stay in detectors.py):
+    - high_error_density: failures are at most errors + failing runs, and steps at
+      least the actions, process events and runs, so the density is at most
+      (errors + failing runs) * 100 / those (slack for float rounding);
+    - no_progress: a stall lies within one stretch between prompts and changes (newly
+      passing runs only cut it shorter), and counts at most the agent actions there
+      that are not changes (exploration only counts fewer).
+    """
+    rows = con.execute(
+        f"""
+        with stretches as (
+            select session_id,
+                   count(*) filter (where event_type = 'agent_action'
+                                    and source_type = 'agent' and not is_change) as actions
+            from {STAGED_EVENTS}
+            group by session_id, stretch
+        ),
+        counts as (
+            select session_id,
+                   count(*) filter (where event_type in ('agent_action', 'human_action',
+                       'process', 'test_run', 'check_run')) as steps,
+                   count(*) filter (where event_type = 'error') as errors,
+                   count(*) filter (where event_type in ('test_run', 'check_run')
+                       and status in ('failed', 'error')) as failing_runs
+            from {STAGED_EVENTS}
+            group by session_id
+        ),
+        longest as (
+            select session_id, max(actions) as actions from stretches group by session_id
+        )
+        select c.session_id,
+               c.steps + c.errors >= $min_events
+                   and (c.errors + c.failing_runs) * 100.0
+                       >= $threshold * c.steps * (1 - 1e-9) as density_possible,
+               coalesce(l.actions, 0) >= $stall as stall_possible
+        from counts c
+        left join longest l on l.session_id = c.session_id
+        """,
+        {
+            "min_events": config.error_density_min_events,
+            "threshold": config.error_density_threshold,
+            "stall": config.no_progress_actions,
+        },
+    ).fetchall()
+    out: dict[str, frozenset] = {}
+    for sid, density, stall in rows:
+        out[sid] = frozenset(
+            ({"high_error_density"} if not density else set())
+            | ({"no_progress"} if not stall else set())
+        )
+    return out
+
+
+def _timeline_rows(
+    con: duckdb.DuckDBPyConnection, ids: dict[str, list[str]], whole: list[str] | None
+) -> list[tuple]:
+    """The events the detectors need, sorted by session, time and id.
+
+    Sessions in `whole` get every event of TIMELINE_TYPES and their last event; the
+    others only runs, errors, process events and the first change between two of
+    those (break_fix_cycle asks whether a change came between two runs, never how
+    many). Both keep the events correlations name, and every error says whether its
+    parent is an event of the session (`parent_known`). `whole=None`: every event
+    of every session, parent_known left to the detectors.
+    """
+    if whole is None:
+        kept = f"""
+            select session_id, event_id, event_seq as seq, null::boolean as parent_known
+            from {BATCH_EVENTS}
+            where event_type not in ('session_start', 'session_end')
+        """
+    else:
+        kept = f"""
+            with first_changes as (
+                select session_id, min(seq) as seq
+                from {STAGED_EVENTS}
+                where is_change
+                group by session_id, anchor
+            )
+            select b.session_id, b.event_id, b.seq, b.parent_known
+            from {STAGED_EVENTS} b
+            where b.is_end
+               or case when b.session_id in (select unnest($whole::varchar[]))
+                       then b.event_type in ({_sql_list(TIMELINE_TYPES)}) or b.is_last
+                       else b.event_type in ('test_run', 'check_run', 'error', 'process')
+                            or exists (select 1 from first_changes f
+                                       where f.session_id = b.session_id and f.seq = b.seq)
+                  end
+        """
+    return con.execute(
+        f"""
+        with kept as ({kept})
+        select e.session_id, e.event_id, timezone('UTC', e.timestamp), e.event_type,
+               e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
+               coalesce(o.error_type, e.error_type), e.action_kind, e.parent_id,
+               case when e.event_type in ('test_run', 'check_run') then
+                   coalesce(json_extract_string(e.attributes, '$.runner'), e.event_type) || '|'
+                   || coalesce(array_to_string(
+                       cast(json_extract(e.attributes, '$.targets') as varchar[]), ' '), '')
+               end,
+               coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false),
+               coalesce(e.file_path, json_extract_string(e.attributes, '$.command')),
+               k.parent_known
+        from kept k
+        join {BATCH_EVENTS} e on e.session_id = k.session_id and e.event_id = k.event_id
+        left join {keyed_batch("error_occurrences")} o
+               on o.session_id = e.session_id and o.event_id = e.event_id
+        order by k.session_id, k.seq
+        """,
+        {**ids, **({} if whole is None else {"whole": whole})},
+    ).fetchall()
+
+
 def load_contexts(
-    con: duckdb.DuckDBPyConnection, session_ids: Sequence[str], config: InsightConfig
+    con: duckdb.DuckDBPyConnection,
+    session_ids: Sequence[str],
+    config: InsightConfig,
+    reduce: bool = True,
 ) -> list[SessionContext]:
     """Load summary, timeline, clusters and correlations per session.
 
     The last N events (`load_recent_events`) only matter to narration, which loads
-    them for the sessions it narrates.
+    them for the sessions it narrates. With `reduce` (the step's way), a session's
+    timeline holds only what the detectors that can fire there read (`_timeline_rows`,
+    `_skipped_kinds`); without it, every event (what the reduced form is tested against).
     """
     ids = batch_params(session_ids)
     summaries = {
@@ -129,28 +361,29 @@ def load_contexts(
         ).fetchall()
     }
 
+    _copy_batch(con, ids)
+    try:
+        return _batch_contexts(con, session_ids, config, reduce, ids, summaries)
+    finally:
+        con.execute(f"drop table if exists {STAGED_EVENTS}")
+        con.execute(f"drop table if exists {BATCH_EVENTS}")
+
+
+def _batch_contexts(
+    con: duckdb.DuckDBPyConnection,
+    session_ids: Sequence[str],
+    config: InsightConfig,
+    reduce: bool,
+    ids: dict[str, list[str]],
+    summaries: dict[str, SessionSummary],
+) -> list[SessionContext]:
+    """`load_contexts` once the batch's events are copied (`_copy_batch`)."""
+    _stage_events(con)
+    skipped = _skipped_kinds(con, config) if reduce else {}
+    whole = sorted(s for s, kinds in skipped.items() if kinds != WHOLE_TIMELINE_KINDS)
+    rows = _timeline_rows(con, ids, whole if reduce else None)
     # Millions of rows on a first pass: built positionally, one list per session
     # (the rows come sorted by session), the UTC tzinfo attached in place.
-    rows = con.execute(
-        f"""
-        select e.session_id, e.event_id, timezone('UTC', e.timestamp), e.event_type,
-               e.source_type, e.actor, e.file_path, e.status, o.cluster_id,
-               coalesce(o.error_type, e.error_type), e.action_kind, e.parent_id,
-               case when e.event_type in ('test_run', 'check_run') then
-                   coalesce(json_extract_string(e.attributes, '$.runner'), e.event_type) || '|'
-                   || coalesce(array_to_string(
-                       cast(json_extract(e.attributes, '$.targets') as varchar[]), ' '), '')
-               end,
-               coalesce(json_extract_string(e.attributes, '$.writes') = 'true', false),
-               coalesce(e.file_path, json_extract_string(e.attributes, '$.command'))
-        from {keyed_batch("events")} e
-        left join {keyed_batch("error_occurrences")} o
-               on o.session_id = e.session_id and o.event_id = e.event_id
-        where e.event_type not in ('session_start', 'session_end')
-        order by e.session_id, e.timestamp, e.event_id
-        """,
-        ids,
-    ).fetchall()
     timeline = {
         sid: [
             TimelineEvent(
@@ -168,6 +401,7 @@ def load_contexts(
                 r[12],
                 r[13],
                 r[14],
+                r[15],
             )
             for r in group
         ]
@@ -188,16 +422,22 @@ def load_contexts(
     correlations: dict[str, list[Correlation]] = {}
     for r in con.execute(
         f"""
+        with c as (
+            select * from {keyed_batch("event_correlations")}
+        ),
+        m as (
+            select session_id, event_id, end_message as message, error_type
+            from {BATCH_EVENTS}
+            where is_end
+        )
         select c.session_id, c.correlation_id, c.method, c.action_event_id, c.error_event_id,
                c.agent, c.action_file_path, c.error_file_path, c.error_cluster_id,
                timezone('UTC', c.action_timestamp), timezone('UTC', c.error_timestamp),
                c.lag_s, c.same_file, c.confidence, c.attribution_rank,
-               left(a.message, {MESSAGE_CHARS}), left(e.message, {MESSAGE_CHARS}), e.error_type
-        from {keyed_batch("event_correlations")} c
-        left join {keyed_batch("events")} a
-            on a.session_id = c.session_id and a.event_id = c.action_event_id
-        left join {keyed_batch("events")} e
-            on e.session_id = c.session_id and e.event_id = c.error_event_id
+               a.message, e.message, e.error_type
+        from c
+        left join m a on a.session_id = c.session_id and a.event_id = c.action_event_id
+        left join m e on e.session_id = c.session_id and e.event_id = c.error_event_id
         order by c.session_id, c.correlation_id
         """,
         ids,
@@ -230,6 +470,7 @@ def load_contexts(
             timeline=timeline.get(sid, []),
             clusters=clusters.get(sid, []),
             correlations=correlations.get(sid, []),
+            skip=skipped.get(sid, frozenset()),
         )
         for sid in sorted(set(session_ids))
         if sid in summaries

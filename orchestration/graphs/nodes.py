@@ -31,13 +31,19 @@ def _now(ctx: InsightContext) -> datetime:
 
 
 def load_basic_context(state: InsightState, runtime: Runtime[InsightContext]) -> dict[str, Any]:
-    """Load what the detectors need for each session with new data, plus its stored insights."""
+    """Load what the detectors need for each session with new data, plus its stored insights.
+
+    Contexts given in the input were loaded already (`run_insights` reads the next
+    batch while the graph evaluates this one); only the stored insights are read then.
+    """
     ctx = runtime.context
     ensure_store(ctx.con)
-    session_ids = state.get("session_ids")
-    if session_ids is None:
-        session_ids = sessions_to_evaluate(ctx.con, ctx.config)
-    contexts = load_contexts(ctx.con, session_ids, ctx.config) if session_ids else []
+    contexts = state.get("contexts")
+    if contexts is None:
+        session_ids = state.get("session_ids")
+        if session_ids is None:
+            session_ids = sessions_to_evaluate(ctx.con, ctx.config)
+        contexts = load_contexts(ctx.con, session_ids, ctx.config) if session_ids else []
     evaluated = [c.session_id for c in contexts]
     existing = load_insights(ctx.con, evaluated) if evaluated else {}
     return {"contexts": contexts, "existing": existing}
@@ -48,7 +54,7 @@ def detect_basic_insights(state: InsightState, runtime: Runtime[InsightContext])
     config = runtime.context.config
     findings = []
     for c in state.get("contexts", []):
-        findings += detect_all(c.summary, c.timeline, c.clusters, c.correlations, config)
+        findings += detect_all(c.summary, c.timeline, c.clusters, c.correlations, config, c.skip)
     return {"findings": findings}
 
 

@@ -47,6 +47,8 @@ class SessionContext:
     timeline: list[TimelineEvent] = field(default_factory=list)
     clusters: list[SessionCluster] = field(default_factory=list)
     correlations: list[Correlation] = field(default_factory=list)
+    # kinds the loader showed cannot fire here (detect_all's `skip`)
+    skip: frozenset[str] = frozenset()
 
     @property
     def session_id(self) -> str:
