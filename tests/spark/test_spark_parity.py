@@ -29,7 +29,6 @@ from fastapi.testclient import TestClient
 from achilles.generate.driver import generate
 from achilles_core.landing import LandingZone, project_zones
 from achilles_core.settings import Settings
-from orchestration.defs.dbt import dbt_vars
 from orchestration.project import DBT_EXECUTABLE, dbt_env
 from orchestration.publish import PUBLISHED_TABLES
 from orchestration.spark_engine import thrift_server_command
@@ -292,6 +291,8 @@ def test_the_api_answers_the_same_from_a_snapshot_published_from_spark(builds):
 
 
 def test_the_dbt_unit_tests_pass_on_spark(builds):
+    from orchestration.defs.dbt import dbt_vars  # needs the dbt manifest: after a build
+
     settings = builds["spark_session"]["settings"]
     target = settings.data_dir / "unit_test_target"
     proc = subprocess.run(
