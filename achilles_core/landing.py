@@ -532,7 +532,5 @@ def write_manifest(settings: Settings, event_files: Iterable[Path]) -> Path:
     )
     path = manifest_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    pq.write_table(table, temp)
-    os.replace(temp, path)
+    write_durably(table, path)
     return path

@@ -30,9 +30,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 from genai_prices import Usage, types
 from genai_prices.data_snapshot import DataSnapshot, _bundled_snapshot
+
+from achilles_core.landing import write_durably
 
 # Token kinds of an llm_call, as the contract counts them (input_tokens uncached).
 TOKEN_KINDS = ("input", "cache_read", "cache_write", "cache_write_1h", "output")
@@ -246,7 +247,5 @@ def write_price_file(event_files: list[str], path: Path) -> Path:
             ).fetchall()
     table = pa.Table.from_pylist(price_table(m for (m,) in models), schema=PRICE_SCHEMA)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, temp)
-    temp.replace(path)
+    write_durably(table, path)
     return path

@@ -107,8 +107,13 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The glob of a landing source's files: `events` or `metric_points`. -#}
+{% macro landing_glob(kind) -%}
+    {{ return(landing_events_glob() if kind == 'events' else metric_points_glob()) }}
+{%- endmacro %}
+
 {% macro default__landing_files_unlisted(kind) -%}
-    {{ list_files(landing_events_glob() if kind == 'events' else metric_points_glob()) }}
+    {{ list_files(landing_glob(kind)) }}
 {%- endmacro %}
 
 {% macro spark__landing_files_unlisted(kind) -%}
@@ -133,7 +138,7 @@
 {%- endmacro %}
 
 {% macro spark__landing_source(name, relation) -%}
-    {{ read_parquet_files([landing_events_glob() if name == 'events' else metric_points_glob()]) }}
+    {{ read_parquet_files([landing_glob(name)]) }}
 {%- endmacro %}
 
 

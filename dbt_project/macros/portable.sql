@@ -1,4 +1,5 @@
-{#- Engine-specific SQL behind one name each, so models port to Spark (issue 17). -#}
+{#- Engine-specific SQL behind one name each (issue 17): the DuckDB variants (default__)
+    here, Spark's (spark__) in portable_spark.sql. -#}
 
 {#- The distinct non-null values of `column`, sorted, as one string joined by `sep`. -#}
 {% macro sorted_distinct_list(column, sep=',') -%}
@@ -9,15 +10,9 @@
     string_agg(distinct {{ column }}, '{{ sep }}' order by {{ column }})
 {%- endmacro %}
 
-{% macro spark__sorted_distinct_list(column, sep) -%}
-    array_join(array_sort(collect_set({{ column }})), '{{ sep }}')
-{%- endmacro %}
 
 
-{#
-  Engine-specific pieces of the change_set correlator, behind adapter.dispatch so a
-  Spark port adds `spark__...` versions beside these DuckDB ones (the default).
-#}
+{#- Engine-specific pieces of the change_set correlator. -#}
 
 {#- A JSON array of strings at `path` of the JSON text `expr`, as a list (null when absent). -#}
 {% macro json_string_list(expr, path) -%}
@@ -54,10 +49,9 @@
 
 
 {#
-  DuckDB-only constructs of the models, one macro each (issue 17). Only the DuckDB
-  variant (default__) exists yet: a Spark port adds spark__ beside each, run against
-  a Spark session. tests/dbt/test_sql_portability.py keeps the models off the
-  DuckDB-only functions named here.
+  DuckDB-only constructs of the models, one macro each (issue 17).
+  tests/dbt/test_sql_portability.py keeps the models off the DuckDB-only functions
+  named here.
 #}
 
 {#- The warehouse's UTC timestamp type (timestamptz on DuckDB; Spark's `timestamp`

@@ -7,6 +7,10 @@
   as an escaped quote): write chr(92) instead.
 #}
 
+{% macro spark__sorted_distinct_list(column, sep) -%}
+    array_join(array_sort(collect_set({{ column }})), '{{ sep }}')
+{%- endmacro %}
+
 {% macro spark__type_timestamp_tz() -%}
     timestamp
 {%- endmacro %}
