@@ -36,7 +36,12 @@ from ingest_api.sources.base import (
     load_json,
     parse_time,
 )
-from ingest_api.sources.runners import classify_command, error_lines, read_outcome
+from ingest_api.sources.runners import (
+    CommandOutcome,
+    classify_command,
+    error_lines,
+    read_outcome,
+)
 from ingest_api.sources.runs import call_error, run_errors
 
 AGENT = "claude-code"
@@ -197,6 +202,7 @@ class RunResult:
     output: str
     exit_code: int | None
     ended_at: datetime
+    read: CommandOutcome | None = None  # read_outcome(output, exit_code), when already read
 
 
 def child_session_id(parent: str, agent_id: str) -> str:
@@ -314,7 +320,7 @@ def _run_events(
             run["revision"] = 2
             end = background.ended_at
             attributes["background_task_id"] = outcome.background_id
-            result = read_outcome(cls, background.output, background.exit_code)
+            result = background.read or read_outcome(cls, background.output, background.exit_code)
             run["status"] = result.status
             attributes["summary"] = result.summary
             failures, output = result.failures, background.output
@@ -672,9 +678,12 @@ def _background_read(
     cls = classify_command(cmd) if isinstance(cmd, str) else None
     if cls is None or cls.kind is None:
         return
-    if not final and read_outcome(cls, output, None).status == "unknown":
-        return  # still running, or a tail that does not show the outcome yet
-    run_call.background = RunResult(output, exit_code, ts)
+    read = None
+    if not final:
+        read = read_outcome(cls, output, None)
+        if read.status == "unknown":
+            return  # still running, or a tail that does not show the outcome yet
+    run_call.background = RunResult(output, exit_code, ts, read)
 
 
 def _task_notification(state: _State, ts: datetime, text: str) -> None:

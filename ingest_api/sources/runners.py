@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count
 
 from ingest_api.sources import runner_patterns as cat
 
@@ -866,6 +867,50 @@ def _clean(output: str) -> list[str]:
     return [ln.rstrip() for ln in _ANSI.sub("", output).replace("\r\n", "\n").split("\n")]
 
 
+class _LineGate:
+    """The lines of an output that some patterns may match, found at C speed.
+
+    Most lines of an output match none of a parser's patterns; the gate finds the
+    few that may, and the parser tries its patterns on those alone. It errs only on
+    the side of a line too many, never of one missed. Patterns are given by how the
+    parser tries them on a line: `.match` on the stripped line or on the line as is
+    (one alternation tries them all), or `.search` on the stripped line.
+    """
+
+    def __init__(
+        self,
+        stripped: Sequence[re.Pattern[str]] = (),
+        as_is: Sequence[re.Pattern[str]] = (),
+        anywhere: Sequence[re.Pattern[str]] = (),
+    ) -> None:
+        self.stripped, self.as_is, self.anywhere = tuple(stripped), tuple(as_is), tuple(anywhere)
+        at_start = [_body(p) for p in as_is]
+        if stripped:  # possessive: the patterns start where strip() would have cut
+            at_start.insert(0, rf"\s*+(?:{'|'.join(_body(p) for p in stripped)})")
+        self.at_start = re.compile("|".join(at_start)) if at_start else None
+
+    def lines(self, lines: list[str]) -> list[int]:
+        """Indexes of the lines some pattern may match, in order."""
+        hits: set[int] = set()
+        if self.at_start is not None:
+            hits.update(compress(count(), map(self.at_start.match, lines)))
+        if self.anywhere:
+            stripped = list(map(str.strip, lines))
+            for p in self.anywhere:
+                hits.update(compress(count(), map(p.search, stripped)))
+        return sorted(hits)
+
+
+def _body(p: re.Pattern[str]) -> str:
+    """`p` as a group to embed: group names dropped (patterns share some), its flags
+    kept, its `^`s dropped (`.match` anchors it; without them it can only match more)."""
+    if p.flags & ~(re.IGNORECASE | re.UNICODE):
+        raise ValueError(f"a line gate cannot embed {p.pattern!r} with its flags")
+    body = re.sub(r"\(\?P<\w+>", "(?:", p.pattern).removeprefix("(?i)")
+    body = re.sub(r"(?<![\[\\])\^", "", body)
+    return f"(?{'i' if p.flags & re.IGNORECASE else ''}:{body})"
+
+
 @dataclass
 class _Counts:
     passed: int = 0
@@ -954,12 +999,27 @@ _NO_TESTS = re.compile(
     r"^There are no tests to run|^collected 0 items|No tests were found|No tests executed!|^\s*0 tests? run\b"  # noqa: E501
 )
 
+# Every pattern `_test_counts` tries; a line none of them matches changes nothing there.
+_COUNT_LINES = _LineGate(
+    stripped=(
+        _PYTEST_SUMMARY, _PYTEST_NONE, _UNITTEST_RAN, _EXUNIT, _RSPEC, _MINITEST, _GO_OK,
+        _GO_FAIL, _GO_NOFILES, _CARGO, _PHPUNIT_OK, _PHPUNIT_TESTS, _DOTNET, _DOTNET_NEW,
+        _MAVEN, _GRADLE_TESTS, _CTEST, _DENO, _BUN_RAN,
+    ),
+    as_is=(
+        _JEST, _JEST_SUITES, _VITEST, _VITEST_FILES, _MOCHA, _PLAYWRIGHT, _NEXTEST,
+        _BUN_LINE, _TOX,
+    ),
+    anywhere=(_SWIFT, _NO_TESTS),
+)  # fmt: skip
+
 
 def _test_counts(lines: list[str]) -> _Counts:
     c = _Counts()
     mocha: dict[str, int] = {}
     bun: dict[str, int] = {}
-    for idx, line in enumerate(lines):
+    for idx in _COUNT_LINES.lines(lines):
+        line = lines[idx]
         s = line.strip()
         if m := _PYTEST_SUMMARY.match(s):
             w = _num_words(m.group(1))
@@ -1169,10 +1229,13 @@ _CHECK_SUMMARIES: tuple[tuple[re.Pattern[str], str | None], ...] = (
 )
 
 
+_CHECK_LINES = _LineGate(anywhere=[rx for rx, _ in _CHECK_SUMMARIES])
+
+
 def _check_counts(lines: list[str]) -> _Counts:
     c = _Counts()
-    for line in lines:
-        s = line.strip()
+    for idx in _CHECK_LINES.lines(lines):
+        s = lines[idx].strip()
         for rx, how in _CHECK_SUMMARIES:
             m = rx.search(s)
             if not m:
@@ -1698,12 +1761,25 @@ def _finding(
     )
 
 
+_F_MIX_FORMAT_HEAD = re.compile("The following files are not formatted")
+# Every pattern `_findings` tries; a line none of them matches changes nothing there.
+_FINDING_LINES = _LineGate(
+    as_is=(
+        _F_TSC, _F_MYPY, _F_PYRIGHT, _F_RUBOCOP, _F_SHELLCHECK, _F_CODE_LINE,
+        _F_CREDO_ONELINE, _F_CREDO_FLYCHECK, _F_CREDO, _F_DIALYZER, _F_GO, _F_GCC,
+        _F_HEADER_ARROW, _F_WOULD_REFORMAT, _F_PRETTIER, _F_PATH_ALONE, _F_ESLINT_ROW,
+        _F_MIX_FORMAT,
+    ),
+    anywhere=(_F_MIX_FORMAT_HEAD,),
+)  # fmt: skip
+
+
 def _findings(lines: list[str], *, errors_only: bool = False) -> list[Failure]:
     out: list[Failure] = []
     eslint_file: str | None = None
     mix_format = False
-    for i, line in enumerate(lines):
-        s = line.rstrip()
+    for i in _FINDING_LINES.lines(lines):
+        s = lines[i].rstrip()
         if m := _F_TSC.match(s):
             if m.group("sev") == "error" or not errors_only:
                 out.append(_finding(m, m.group("code"), m.group("msg")))
@@ -1789,7 +1865,7 @@ def _findings(lines: list[str], *, errors_only: bool = False) -> list[Failure]:
                         int(m.group("line")),
                     )
                 )
-        elif "The following files are not formatted" in s:
+        elif _F_MIX_FORMAT_HEAD.search(s):
             mix_format = True
         elif mix_format and (m := _F_MIX_FORMAT.match(s)):
             out.append(Failure(None, m.group("file"), "mix format", "not formatted"))

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from achilles_core.vocab import RUN_STATUSES
+from ingest_api.sources import runners
 from ingest_api.sources.runners import (
     CommandClass,
     classify_command,
@@ -903,3 +905,37 @@ def test_run_targets(cmd: str, targets: tuple[str, ...]) -> None:
 def test_writes_and_targets_land_on_real_events() -> None:
     cls = classify_command("git checkout -b fix && pip install lazy_html")
     assert cls.writes and cls.kind is None and cls.targets == ()
+
+
+# ---------------------------------------------------------------- line gates
+
+
+def _output_lines() -> list[str]:
+    """Every line of the real outputs and of the outputs written in this file, each
+    also indented (a runner's summary is often printed so)."""
+    texts = [p.read_text() for p in REAL.glob("*.txt")]
+    tree = ast.parse(Path(__file__).read_text())
+    texts += [
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+    lines = [ln.rstrip() for text in texts for ln in text.splitlines()]
+    return lines + ["    " + ln for ln in lines]
+
+
+@pytest.mark.parametrize("name", ["_COUNT_LINES", "_FINDING_LINES", "_CHECK_LINES"])
+def test_a_line_gate_keeps_every_line_one_of_its_patterns_matches(name: str) -> None:
+    """The parsers try their patterns only on the lines a gate lets through; a line
+    the gate dropped but a pattern matches would be a summary or failure lost."""
+    gate = getattr(runners, name)
+    lines = _output_lines()
+    matched = {
+        i
+        for i, ln in enumerate(lines)
+        if any(p.match(ln.strip()) for p in gate.stripped)
+        or any(p.match(ln) for p in gate.as_is)
+        or any(p.search(ln.strip()) for p in gate.anywhere)
+    }
+    assert len(matched) >= 10, "too few matching lines to say anything"
+    kept = gate.lines(lines)
+    assert matched <= set(kept)
+    assert len(kept) < len(lines) / 2  # and it does leave most lines out
