@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, count
 
@@ -889,6 +889,13 @@ class _LineGate:
             at_start.insert(0, rf"\s*+(?:{'|'.join(_body(p) for p in stripped)})")
         self.at_start = re.compile("|".join(at_start)) if at_start else None
 
+    def any(self, lines: list[str]) -> bool:
+        """Whether some line may match (stops at the first)."""
+        if self.at_start is not None and any(map(self.at_start.match, lines)):
+            return True
+        stripped = list(map(str.strip, lines)) if self.anywhere else []
+        return any(any(map(p.search, stripped)) for p in self.anywhere)
+
     def lines(self, lines: list[str]) -> list[int]:
         """Indexes of the lines some pattern may match, in order."""
         hits: set[int] = set()
@@ -1428,6 +1435,8 @@ def _exunit_failures(lines: list[str]) -> list[Failure]:
 def _elixir_diagnostics(lines: list[str], *, warnings: bool) -> list[Failure]:
     """Compiler diagnostics: `error: msg ... └─ path:line: Scope` (and the pre-1.15 shape)."""
     out: list[Failure] = []
+    if not _ELIXIR_DIAG_LINES.any(lines):
+        return out
     for i, line in enumerate(lines):
         m = _ELIXIR_DIAG.match(line)
         if m and (m.group(1) == "error" or warnings):
@@ -1656,10 +1665,13 @@ def _phpunit_failures(lines: list[str]) -> list[Failure]:
     return out
 
 
+_DOTNET_HEAD = re.compile(r"^\s+Failed ([\w.]+(?:\(.*\))?) \[")
+
+
 def _dotnet_failures(lines: list[str]) -> list[Failure]:
     out: list[Failure] = []
     for i, line in enumerate(lines):
-        m = re.match(r"^\s+Failed ([\w.]+(?:\(.*\))?) \[", line)
+        m = _DOTNET_HEAD.match(line)
         if not m:
             continue
         msg = None
@@ -1672,20 +1684,25 @@ def _dotnet_failures(lines: list[str]) -> list[Failure]:
     return out
 
 
+# Each failure parser, with the lines it needs to find anything (a failure's head, or
+# what its fallback reads): an output with none of them is not that runner's.
+_FAILURE_PARSERS: tuple[tuple[Callable[[list[str]], list[Failure]], _LineGate], ...] = (
+    (_pytest_failures, _LineGate(stripped=[_PYTEST_SHORT], as_is=[_PYTEST_SECTION])),
+    (_exunit_failures, _LineGate(as_is=[_EXUNIT_HEAD])),
+    (_jest_failures, _LineGate(as_is=[_VITEST_HEAD, _JEST_HEAD])),
+    (_go_failures, _LineGate(as_is=[_GO_TEST_FAIL])),
+    (_cargo_failures, _LineGate(stripped=[_CARGO_HEAD])),
+    (_rspec_failures, _LineGate(stripped=[_RSPEC_RERUN, re.compile(r"Failures:$")])),
+    (_unittest_failures, _LineGate(as_is=[_UNITTEST_HEAD])),
+    (_phpunit_failures, _LineGate(stripped=[_PHPUNIT_HEAD])),
+    (_dotnet_failures, _LineGate(as_is=[_DOTNET_HEAD])),
+)
+_ELIXIR_DIAG_LINES = _LineGate(as_is=[_ELIXIR_DIAG], stripped=[_ELIXIR_COMPILE_ERR])
+
+
 def _test_failures(lines: list[str]) -> list[Failure]:
-    for parser in (
-        _pytest_failures,
-        _exunit_failures,
-        _jest_failures,
-        _go_failures,
-        _cargo_failures,
-        _rspec_failures,
-        _unittest_failures,
-        _phpunit_failures,
-        _dotnet_failures,
-    ):
-        found = parser(lines)
-        if found:
+    for parser, needs in _FAILURE_PARSERS:
+        if needs.any(lines) and (found := parser(lines)):
             return found
     # the suite did not compile: the compiler's errors are the failures
     return _elixir_diagnostics(lines, warnings=False) or _findings(lines, errors_only=True)
