@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from achilles.cli import app
-from achilles.importer import AGENTS, Cursors, LocalSink, run_import, watch_files
+from achilles.importer import AGENTS, Cursors, ImportFailed, LocalSink, run_import, watch_files
 from achilles_core.landing import LandingZone
 from achilles_core.settings import Settings
 from ingest_api.session_reads import SessionReader
@@ -183,3 +184,16 @@ def test_default_locations_follow_the_agents_environment(tmp_path, monkeypatch):
     unpack("claude-code", tmp_path / "claude" / "projects" / "-home-dana-app")
     result = runner.invoke(app, ["import", "claude-code", "--data-dir", str(tmp_path / "d")])
     assert result.exit_code == 0 and "Files: 6 read" in result.output
+
+
+def test_an_import_leaves_the_cycle_collector_as_it_found_it(tmp_path):
+    """The import runs the collector less often; after it, even one that failed, the
+    caller's process collects as before."""
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    logs = unpack("claude-code", tmp_path / "logs")
+    sink, cursors = LocalSink(settings_at(tmp_path)), Cursors.load(tmp_path / "cursors.json")
+    assert run_import("claude-code", [logs], sink, cursors, jobs=1).files_read > 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    with pytest.raises(ImportFailed):
+        run_import("claude-code", [tmp_path / "nowhere"], sink, cursors, jobs=1)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

@@ -1,5 +1,7 @@
 """Every endpoint and its error paths, through FastAPI's test client."""
 
+import gc
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -300,3 +302,14 @@ def test_landed_file_is_parquet_under_the_session_folder(client, settings):
     files = list((settings.events_dir / "s").iterdir())
     assert len(files) == 1 and files[0].suffix == ".parquet"
     assert files[0].read_bytes()[:4] == b"PAR1"
+
+
+def test_a_worker_collects_less_often_while_serving_and_restores_the_collector(settings):
+    """The app freezes what lives as long as the worker and raises the young-object
+    threshold while it serves; a host that embeds it (a test, another ASGI server)
+    gets its collector back as it was."""
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/health").status_code == 200
+        assert gc.get_threshold()[0] == 10_000 and gc.get_freeze_count() > 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
