@@ -24,8 +24,9 @@ setup-spark: setup ## add pyspark and dbt-spark to .venv (ACHILLES_ENGINE=spark_
 demo: setup ## the main job, end to end on bundled sample data
 	$(BIN)/achilles demo
 
+# --durations: the suite's slowest tests at the end, where its time goes (CI reads it).
 test: setup ## the whole test suite (unit, API, dbt, Dagster, end to end)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 lint: setup
 	$(BIN)/ruff check .

@@ -170,6 +170,13 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(
         "4g", description="Heap of the in-process Spark driver (engine spark_session)."
     )
+    spark_shuffle_partitions: int = Field(
+        4,
+        ge=1,
+        description="Partitions of a shuffle in the in-process Spark (spark_session) and in "
+        "a local Thrift Server from `thrift_server_command`; Spark's own default, 200, "
+        "makes each of a small build's joins 200 tasks. A cluster sets its own.",
+    )
     dbt_threads: int = Field(2, ge=1, description="dbt worker threads.")
     duckdb_memory_limit: str = Field(
         "3GB",

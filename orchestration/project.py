@@ -33,6 +33,7 @@ def dbt_settings_vars(settings: Settings) -> dict[str, str]:
         "ACHILLES_SPARK_HOST": settings.spark_host,
         "ACHILLES_SPARK_PORT": str(settings.spark_port),
         "ACHILLES_SPARK_DRIVER_MEMORY": settings.spark_driver_memory,
+        "ACHILLES_SPARK_SHUFFLE_PARTITIONS": str(settings.spark_shuffle_partitions),
     }
 
 

@@ -173,7 +173,7 @@ SPARK_SQL_SETTINGS = {
 
 
 def thrift_server_command(
-    spark_home: Path, folder: Path, port: int, memory: str = "4g"
+    spark_home: Path, folder: Path, port: int, memory: str = "4g", shuffle_partitions: int = 4
 ) -> list[str]:
     """A local Spark Thrift Server from the pyspark wheel (`spark_home` = the pyspark
     package folder), its tables and metastore under `folder`: what the tests start and
@@ -182,6 +182,7 @@ def thrift_server_command(
         **SPARK_SQL_SETTINGS,
         "spark.ui.enabled": "false",
         "spark.driver.memory": memory,
+        "spark.sql.shuffle.partitions": str(shuffle_partitions),  # one machine's worth
         "spark.sql.warehouse.dir": str(folder / "tables"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={folder / 'metastore'};create=true"
