@@ -236,17 +236,40 @@ def run(
 
 
 @app.command()
-def report(data_dir: DataDir = None) -> None:
+def report(
+    project: Annotated[
+        str | None,
+        typer.Option(help="Report this project's rows only (default: every project's)."),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
     """Print the report from the published warehouse."""
-    from achilles.report import print_report
+    from achilles.report import print_report, published_projects
+    from achilles_core.projects import check_project_id
     from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
 
     settings = _settings(data_dir)
+    reader = WarehouseReader(settings.published_db)
     try:
-        print_report(WarehouseReader(settings.published_db))
+        if project is not None:
+            try:
+                check_project_id(project)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--project") from None
+            known = published_projects(reader)
+            if project not in known:
+                typer.echo(
+                    f"No project {project!r} in the published snapshot "
+                    f"(it holds: {', '.join(known) or 'none'}).",
+                    err=True,
+                )
+                raise typer.Exit(1)
+        print_report(reader, project=project)
     except WarehouseNotPublished:
         _print_quarantine(settings)
         _not_published(settings)
+    finally:
+        reader.close()
     _print_quarantine(settings)
 
 

@@ -65,19 +65,40 @@ def report_console() -> Console:
     return console if console.is_terminal else Console(width=160)
 
 
-def print_report(reader: WarehouseReader, console: Console | None = None, top: int = 5) -> None:
+def print_report(
+    reader: WarehouseReader,
+    console: Console | None = None,
+    top: int = 5,
+    project: str | None = None,
+) -> None:
+    """The report; with `project`, of that project's rows only. A snapshot holding
+    several projects shows each row's project_id (one session id may be in two)."""
     console = console or report_console()
-    q = reader.query
-    sessions, published_at = q(
-        "select session_id, agent, event_count, error_count, error_density, "
-        "agent_activity_score, outcome from sessions order by session_id"
+    scope, params = ("project_id = ?", [project]) if project else ("true", [])
+
+    def q(sql: str) -> tuple[list[dict[str, Any]], Any]:
+        return reader.query(sql, params)
+
+    projects, published_at = q(f"select distinct project_id from sessions where {scope}")
+    by_project = project is None and len(projects) > 1
+    pid = ["project_id"] if by_project else []
+    pid_sql = "project_id, " if by_project else ""
+
+    sessions, _ = q(
+        f"select {pid_sql}session_id, agent, event_count, error_count, error_density, "
+        f"agent_activity_score, outcome from sessions where {scope} "
+        f"order by {pid_sql}session_id"
     )
-    console.print(f"\nWarehouse snapshot published at {published_at:%Y-%m-%d %H:%M:%S} UTC")
+    when = f"{published_at:%Y-%m-%d %H:%M:%S} UTC" if published_at else "(unknown time)"
+    console.print(f"\nWarehouse snapshot published at {when}")
+    if project:
+        console.print(f"Project {project} only")
     console.print(
         _table(
             f"Sessions ({len(sessions)})",
             sessions[:20],
             [
+                *pid,
                 "session_id",
                 "agent",
                 "event_count",
@@ -89,43 +110,53 @@ def print_report(reader: WarehouseReader, console: Console | None = None, top: i
         )
     )
     clusters, _ = q(
-        "select error_type, occurrences, sessions_affected, normalized_message from error_clusters "
-        f"order by occurrences desc, cluster_id limit {top}"
+        f"select {pid_sql}error_type, occurrences, sessions_affected, normalized_message "
+        f"from error_clusters where {scope} "
+        f"order by occurrences desc, {pid_sql}cluster_id limit {top}"
     )
     console.print(
         _table(
             "Top error clusters",
             clusters,
-            ["error_type", "occurrences", "sessions_affected", "normalized_message"],
+            [*pid, "error_type", "occurrences", "sessions_affected", "normalized_message"],
         )
     )
     # One line per cause (an agent's edits of a file in a session), not one per error.
     correlations, _ = q(
-        "select session_id, agent, action_file_path, count(*) as errors, "
+        f"select {pid_sql}session_id, agent, action_file_path, count(*) as errors, "
         "min(lag_s) as lag_s, max(confidence) as confidence from event_correlations "
-        "where attribution_rank = 1 group by session_id, agent, action_file_path "
-        f"order by confidence desc, errors desc, lag_s, session_id, agent limit {top}"
+        f"where attribution_rank = 1 and {scope} "
+        f"group by {pid_sql}session_id, agent, action_file_path "
+        f"order by confidence desc, errors desc, lag_s, {pid_sql}session_id, agent limit {top}"
     )
     console.print(
         _table(
             "Errors attributed to agent actions",
             correlations,
-            ["session_id", "agent", "action_file_path", "errors", "lag_s", "confidence"],
+            [*pid, "session_id", "agent", "action_file_path", "errors", "lag_s", "confidence"],
         )
     )
     perf, _ = q(
-        "select agent, sessions_count, total_actions, induced_error_count, success_rate "
-        "from agent_performance where scope = 'overall' order by agent"
+        f"select {pid_sql}agent, sessions_count, total_actions, induced_error_count, "
+        f"success_rate from agent_performance where scope = 'overall' and {scope} "
+        f"order by {pid_sql}agent"
     )
     console.print(
         _table(
             "Agent performance (all sessions)",
             perf,
-            ["agent", "sessions_count", "total_actions", "induced_error_count", "success_rate"],
+            [
+                *pid,
+                "agent",
+                "sessions_count",
+                "total_actions",
+                "induced_error_count",
+                "success_rate",
+            ],
         )
     )
     if reader.has_table("insights"):
-        insights = open_insight_causes(reader, 4 * top)
+        insights = open_insight_causes(reader, 4 * top, project, by_project)
         total = int(insights[0]["total"]) if insights else 0
         causes = insights[0]["causes"] if insights else 0
         shown = f", most severe {len(insights)} shown" if causes > len(insights) else ""
@@ -133,21 +164,33 @@ def print_report(reader: WarehouseReader, console: Console | None = None, top: i
             _table(
                 f"Open insights ({total} in {causes} causes{shown})",
                 insights,
-                ["severity", "session_id", "title", "n"],
+                [*pid, "severity", "session_id", "title", "n"],
             )
         )
 
 
-def open_insight_causes(reader: WarehouseReader, limit: int) -> list[dict[str, Any]]:
+def published_projects(reader: WarehouseReader) -> list[str]:
+    """The projects the snapshot's sessions belong to, sorted."""
+    rows, _ = reader.query("select distinct project_id from sessions order by project_id")
+    return [str(r["project_id"]) for r in rows]
+
+
+def open_insight_causes(
+    reader: WarehouseReader, limit: int, project: str | None = None, by_project: bool = False
+) -> list[dict[str, Any]]:
     """Open insights, one row per cause: those of a session that say the same thing
     (one per error an agent caused) are one row with their count `n`; `causes` and
-    `total` count all rows and all insights."""
+    `total` count all rows and all insights. `project` keeps one project's;
+    `by_project` keeps the projects' causes apart (a session id may be in two)."""
+    scope, params = ("and project_id = ?", [project]) if project else ("", [])
+    key = "project_id, " if by_project else ""
     rows, _ = reader.query(
-        "with causes as (select severity, kind, session_id, title, count(*) as n, "
-        "max(detected_at) as detected_at from insights where status = 'open' "
-        "group by severity, kind, session_id, title) "
+        f"with causes as (select {key}severity, kind, session_id, title, count(*) as n, "
+        f"max(detected_at) as detected_at from insights where status = 'open' {scope} "
+        f"group by {key}severity, kind, session_id, title) "
         "select *, count(*) over () as causes, sum(n) over () as total from causes "
         "order by case severity when 'critical' then 0 when 'warning' then 1 else 2 end, "
-        f"detected_at desc, session_id, kind, title limit {int(limit)}"
+        f"detected_at desc, {key}session_id, kind, title limit {int(limit)}",
+        params,
     )
     return rows

@@ -60,3 +60,52 @@ def test_piped_report_keeps_whole_headers_and_values(built):
     assert "agent events" in sessions and "errors/100" in sessions
     outcomes = {o for (o,) in _published(built, "select outcome from sessions") if o}
     assert outcomes and all(o in sessions for o in outcomes)
+
+
+def test_a_report_of_several_projects_names_each_rows_project(built):
+    """The shared warehouse holds two projects, one session id in both: each row says
+    whose it is, so the two rows of that session (and its agents) are told apart."""
+    from tests.pipeline_fixtures import OTHER_PROJECT, SHARED_SESSION_ID
+
+    buf = io.StringIO()
+    reader = WarehouseReader(built.settings.published_db)
+    try:
+        print_report(reader, Console(file=buf, width=160, color_system=None))
+    finally:
+        reader.close()
+    sessions = buf.getvalue().split("Top error clusters")[0]
+    assert "project_id" in sessions
+    shared = [line for line in sessions.splitlines() if SHARED_SESSION_ID in line]
+    assert len(shared) == 2
+    assert sorted(line.split()[0] for line in shared) == sorted(["default", OTHER_PROJECT])
+
+
+def test_report_of_one_project_shows_its_rows_only(built):
+    from typer.testing import CliRunner
+
+    from achilles.cli import app
+    from tests.pipeline_fixtures import OTHER_AGENT, OTHER_PROJECT
+
+    data_dir = str(built.settings.data_dir)
+    result = CliRunner().invoke(app, ["report", "--project", OTHER_PROJECT, "--data-dir", data_dir])
+    assert result.exit_code == 0, result.output
+    (other_sessions,) = _published(
+        built, f"select count(*) from sessions where project_id = '{OTHER_PROJECT}'"
+    )[0]
+    assert f"Sessions ({other_sessions})" in result.stdout
+    assert OTHER_AGENT in result.stdout
+    default_only = {
+        sid
+        for (sid,) in _published(
+            built,
+            "select session_id from sessions where project_id = 'default' except "
+            f"select session_id from sessions where project_id = '{OTHER_PROJECT}'",
+        )
+    }
+    assert default_only and not any(sid in result.stdout for sid in default_only)
+
+    missing = CliRunner().invoke(app, ["report", "--project", "nope", "--data-dir", data_dir])
+    assert missing.exit_code == 1
+    assert "No project 'nope'" in missing.output and OTHER_PROJECT in missing.output
+    bad = CliRunner().invoke(app, ["report", "--project", "no/pe", "--data-dir", data_dir])
+    assert bad.exit_code == 2 and "--project" in bad.output
