@@ -16,18 +16,17 @@ whole gives the events of one import of the whole file.
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from achilles_core.collector import fewer_collections
 from ingest_api.sources.base import ParseResult, with_session_starts
 from ingest_api.sources.claude_code import parse_claude_code
 from ingest_api.sources.codex import parse_codex
@@ -449,29 +448,12 @@ def _worker_task(
     return _import_batchwise(AGENTS[agent], task, _worker_sink, include_prompts)
 
 
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Python's cycle collector, run less often while importing.
-
-    Parsing makes millions of short-lived dicts and lists and no garbage cycles worth
-    chasing; at the default threshold (a collection every 700 allocations) the
-    collector re-walks the objects alive across a batch again and again.
-    """
-    threshold = gc.get_threshold()
-    gc.freeze()  # what was alive before the import (modules, settings) is never garbage
-    gc.set_threshold(50_000, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
-
-
 def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-@_fewer_collections()
+# Parsing allocates millions of short-lived objects: collect them less often.
+@fewer_collections(50_000)
 def run_import(
     agent: str,
     paths: list[Path],

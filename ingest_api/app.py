@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from achilles_core.collector import fewer_collections
 from achilles_core.settings import DEV_API_KEY, Settings, get_settings
 from ingest_api import guard, ui
 from ingest_api.deps import get_caller
@@ -62,20 +62,10 @@ COMMON_RESPONSES: dict[int | str, dict[str, object]] = {
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Keep the cycle collector off what lives as long as the worker.
-
-    The app, its modules and their objects are never garbage; frozen, the collector
-    stops re-walking them while a request's thousands of short-lived objects (an
-    OTLP export, a batch of events) come and go, and it looks less often at those.
-    """
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(10_000, *threshold[1:])
-    try:
+    """The app and its modules live as long as the worker; a request's many short-lived
+    objects (an OTLP export, a batch of events) are collected less often."""
+    with fewer_collections(10_000):
         yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
