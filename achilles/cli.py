@@ -245,17 +245,14 @@ def report(
 ) -> None:
     """Print the report from the published warehouse."""
     from achilles.report import print_report, published_projects
-    from achilles_core.projects import check_project_id
     from ingest_api.warehouse import WarehouseNotPublished, WarehouseReader
 
     settings = _settings(data_dir)
+    if project is not None:
+        _check_project(project)
     reader = WarehouseReader(settings.published_db)
     try:
         if project is not None:
-            try:
-                check_project_id(project)
-            except ValueError as exc:
-                raise typer.BadParameter(str(exc), param_hint="--project") from None
             known = published_projects(reader)
             if project not in known:
                 typer.echo(
@@ -286,6 +283,17 @@ def _print_quarantine(settings: Settings) -> None:
             lines = [ln for ln in note.read_text().splitlines() if ln.startswith("reason: ")]
             reason = lines[0].removeprefix("reason: ")[:200] if lines else ""
         typer.echo(f"  {f.relative_to(settings.landing_dir)}  {reason}")
+
+
+def _check_project(project: str) -> str:
+    """`project` when it is a valid project id; otherwise a usage error (exit 2)."""
+    from achilles_core.projects import check_project_id
+
+    try:
+        return check_project_id(project)
+    except ValueError as exc:
+        typer.echo(f"--project: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _not_published(settings: Settings) -> NoReturn:
@@ -331,11 +339,7 @@ def sql(
     settings = _settings(data_dir)
     if not settings.published_db.exists():
         _not_published(settings)
-    try:
-        con = connect(settings.published_db, project)
-    except ValueError as exc:
-        typer.echo(f"--project: {exc}", err=True)
-        raise typer.Exit(2) from None
+    con = connect(settings.published_db, None if project is None else _check_project(project))
     try:
         cur = con.execute(query)
         if cur.description is None:
@@ -586,14 +590,10 @@ def import_(
     if agent not in AGENTS:
         typer.echo(f"Unknown agent {agent!r}: choose one of {', '.join(AGENTS)}.", err=True)
         raise typer.Exit(2)
-    from achilles_core.projects import DEFAULT_PROJECT, check_project_id
+    from achilles_core.projects import DEFAULT_PROJECT
 
     settings = _settings(data_dir)
-    try:
-        check_project_id(project)
-    except ValueError as exc:
-        typer.echo(f"--project: {exc}", err=True)
-        raise typer.Exit(2) from None
+    _check_project(project)
     if url and project != DEFAULT_PROJECT:
         typer.echo(
             "--project is for a local import; with --url the key's project is used.", err=True

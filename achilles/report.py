@@ -79,12 +79,11 @@ def print_report(
     def q(sql: str) -> tuple[list[dict[str, Any]], Any]:
         return reader.query(sql, params)
 
-    projects, published_at = q(f"select distinct project_id from sessions where {scope}")
-    by_project = project is None and len(projects) > 1
+    by_project = project is None and len(published_projects(reader)) > 1
     pid = ["project_id"] if by_project else []
     pid_sql = "project_id, " if by_project else ""
 
-    sessions, _ = q(
+    sessions, published_at = q(
         f"select {pid_sql}session_id, agent, event_count, error_count, error_density, "
         f"agent_activity_score, outcome from sessions where {scope} "
         f"order by {pid_sql}session_id"
