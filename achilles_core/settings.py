@@ -173,9 +173,9 @@ class Settings(BaseSettings):
     spark_shuffle_partitions: int = Field(
         4,
         ge=1,
-        description="Partitions of a shuffle in the in-process Spark (spark_session) and in "
-        "a local Thrift Server from `thrift_server_command`; Spark's own default, 200, "
-        "makes each of a small build's joins 200 tasks. A cluster sets its own.",
+        description="Partitions of a shuffle in the in-process Spark (spark_session); "
+        "Spark's own default, 200, makes each of a small build's joins 200 tasks. A Thrift "
+        "Server sets its own (`thrift_server_command`'s local one: 4).",
     )
     dbt_threads: int = Field(2, ge=1, description="dbt worker threads.")
     duckdb_memory_limit: str = Field(
