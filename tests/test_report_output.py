@@ -34,14 +34,19 @@ def test_one_row_per_insight_cause(built):
     assert any(r["n"] > 1 for r in rows) and len(rows) < open_total
 
 
-def test_report_shows_whole_session_ids_on_80_columns(built):
+def _report_text(built, width: int) -> str:
+    """The report as printed on a terminal `width` columns wide."""
     buf = io.StringIO()
     reader = WarehouseReader(built.settings.published_db)
     try:
-        print_report(reader, Console(file=buf, width=80, color_system=None))
+        print_report(reader, Console(file=buf, width=width, color_system=None))
     finally:
         reader.close()
-    text = buf.getvalue()
+    return buf.getvalue()
+
+
+def test_report_shows_whole_session_ids_on_80_columns(built):
+    text = _report_text(built, 80)
     assert "…" not in text.split("Top error clusters")[0]
     for (sid,) in _published(built, "select session_id from sessions"):
         assert sid in text
@@ -67,13 +72,7 @@ def test_a_report_of_several_projects_names_each_rows_project(built):
     whose it is, so the two rows of that session (and its agents) are told apart."""
     from tests.pipeline_fixtures import OTHER_PROJECT, SHARED_SESSION_ID
 
-    buf = io.StringIO()
-    reader = WarehouseReader(built.settings.published_db)
-    try:
-        print_report(reader, Console(file=buf, width=160, color_system=None))
-    finally:
-        reader.close()
-    sessions = buf.getvalue().split("Top error clusters")[0]
+    sessions = _report_text(built, 160).split("Top error clusters")[0]
     assert "project_id" in sessions
     shared = [line for line in sessions.splitlines() if SHARED_SESSION_ID in line]
     assert len(shared) == 2

@@ -169,8 +169,7 @@ def published_copy(settings: Settings, name: str) -> Path:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Per engine: its settings and its snapshots after the full and incremental builds;
-    and the landing zone of the full build (`part_one`)."""
+    """Per engine: its settings and its snapshots after the full and incremental builds."""
     from orchestration.pipeline import pipeline_log_path, run_pipeline
 
     source = tmp_path_factory.mktemp("landing")
@@ -185,8 +184,6 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
         ok = run_pipeline(settings, quiet=True)
         assert ok, pipeline_log_path(settings).read_text()[-5000:]
         out[engine] = {"settings": settings, "full": published_copy(settings, "full")}
-    shutil.copytree(base.landing_dir, source / "part_one")
-    out["part_one"] = {"landing": source / "part_one"}
     land_part_two(base)
     compact(base)
     for engine in ENGINES:
