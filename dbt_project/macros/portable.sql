@@ -11,7 +11,6 @@
 {%- endmacro %}
 
 
-
 {#- Engine-specific pieces of the change_set correlator. -#}
 
 {#- A JSON array of strings at `path` of the JSON text `expr`, as a list (null when absent). -#}
