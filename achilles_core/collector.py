@@ -24,3 +24,23 @@ def fewer_collections(young: int) -> Iterator[None]:
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+@contextmanager
+def manual_collections() -> Iterator[None]:
+    """Freeze what is alive now and turn automatic collections off.
+
+    For batch work whose objects form no cycles: the caller collects where its garbage
+    is (between batches), and each pass walks only what was made since the freeze,
+    not every module and object alive before (0.16 s a pass in the insight step).
+    Both are restored afterwards, also after an error.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()

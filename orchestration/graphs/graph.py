@@ -16,10 +16,11 @@ import duckdb
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from achilles_core.collector import manual_collections
 from achilles_core.insight_config import InsightConfig
 from achilles_core.vocab import INSIGHT_KINDS
 from orchestration.graphs.llm import ChatProvider, make_provider
-from orchestration.graphs.marts import load_contexts
+from orchestration.graphs.marts import BatchRows, plan_batches, read_batch
 from orchestration.graphs.nodes import (
     detect_basic_insights,
     load_basic_context,
@@ -27,7 +28,7 @@ from orchestration.graphs.nodes import (
     route_after_write,
     write_insights,
 )
-from orchestration.graphs.state import InsightContext, InsightState, SessionContext
+from orchestration.graphs.state import InsightContext, InsightState
 from orchestration.graphs.store import ensure_store, open_counts_by_kind, sessions_to_evaluate
 
 InsightGraph = CompiledStateGraph[InsightState, InsightContext, InsightState, InsightState]
@@ -88,36 +89,35 @@ def run_insights(
         "narration_failed": 0,
         "by_kind": dict.fromkeys(INSIGHT_KINDS, 0),
     }
-    pending = sessions_to_evaluate(con, config)
-    size = config.session_batch_size
-    batches = [pending[start : start + size] for start in range(0, len(pending), size)]
-    # Reading a batch is mostly DuckDB work, which runs without the GIL: a second
-    # connection reads the next batch while this thread evaluates and writes the
-    # current one (it reads only the marts, which the step never writes).
+    batches = plan_batches(con, sessions_to_evaluate(con, config), config.session_batch_size)
+    # Reading a batch is DuckDB work, which runs without the GIL: a second connection
+    # reads the next batch while this thread builds the current one's objects,
+    # evaluates and writes it (the reads touch only the marts, which the step never
+    # writes).
     reader = con.cursor()
     # A batch allocates an object per kept event, none of them in a cycle: the cyclic
     # collector's automatic passes over them found nothing and cost 15-20 % of the
     # step. It runs once per batch instead, when the batch's objects are gone.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with manual_collections(), ThreadPoolExecutor(max_workers=1) as pool:
 
-            def load(i: int) -> Future[list[SessionContext]]:
-                return pool.submit(load_contexts, reader, batches[i], config)
+            def read(i: int) -> Future[BatchRows]:
+                b = batches[i]
+                return pool.submit(read_batch, reader, b.session_ids, config, True, b.rows)
 
-            loading = load(0) if batches else None
+            reading = read(0) if batches else None
             for i, batch in enumerate(batches):
-                contexts = loading.result() if loading is not None else []
-                loading = load(i + 1) if i + 1 < len(batches) else None
-                out = graph.invoke({"session_ids": batch, "contexts": contexts}, context=context)
+                rows = reading.result() if reading is not None else None
+                reading = read(i + 1) if i + 1 < len(batches) else None
+                contexts = rows.contexts() if rows is not None else []
+                out = graph.invoke(
+                    {"session_ids": batch.session_ids, "contexts": contexts}, context=context
+                )
                 _add_counts(totals, out)
-                del contexts, out
+                del rows, contexts, out
                 gc.collect()
     finally:
         reader.close()
-        if collecting:
-            gc.enable()
     totals["open_by_kind"] = {**dict.fromkeys(INSIGHT_KINDS, 0), **open_counts_by_kind(con)}
     return totals
 

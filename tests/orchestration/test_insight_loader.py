@@ -21,7 +21,7 @@ import pytest
 from achilles.generate.driver import generate
 from orchestration.graphs import InsightConfig
 from orchestration.graphs.detectors import WHOLE_TIMELINE_KINDS, detect_all
-from orchestration.graphs.marts import keyed, load_contexts
+from orchestration.graphs.marts import Batch, keyed, load_contexts, plan_batches
 from tests.dbt.test_attribution_real_sessions import real_events
 from tests.dbt_marts import DbtMarts
 from tests.orchestration.test_insight_graph import ROUNDS
@@ -95,3 +95,31 @@ def test_reduced_timelines_give_the_findings_of_whole_ones(
         assert sum(len(c.timeline) for c in reduced) < sum(len(c.timeline) for c in whole)
     if config_name == "eager":
         assert any(c.skip != WHOLE_TIMELINE_KINDS for c in reduced)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("warehouse", ["generated", "real", "scenarios"])
+def test_batches_bounded_by_rowid_load_what_unbounded_ones_do(
+    warehouses: dict[str, Path], warehouse: str
+) -> None:
+    """`plan_batches` orders sessions by where their events lie and bounds each batch's
+    read by rowid; every session is in one batch, and its context is the one an
+    unbounded read of the same sessions gives."""
+    config = CONFIGS["eager"]
+    with duckdb.connect(str(warehouses[warehouse]), read_only=True) as con:
+        ids = sorted(
+            r[0] for r in con.execute(f"select session_id from {keyed('sessions')}").fetchall()
+        )
+        batches = plan_batches(con, ids, 2)
+        assert sorted(s for b in batches for s in b.session_ids) == ids
+        assert all(len(b.session_ids) <= 2 for b in batches)
+        # a dbt build's events lie in a table: every batch is bounded
+        assert all(
+            b.rows is not None and b.rows.table == "int_events_deduplicated" for b in batches
+        )
+        for b in batches:
+            bounded = load_contexts(con, b.session_ids, config, rows=b.rows)
+            assert bounded == load_contexts(con, b.session_ids, config)
+            assert [c.session_id for c in bounded] == b.session_ids
+        # one batch needs no bounds
+        assert plan_batches(con, ids, len(ids)) == [Batch(ids)]
