@@ -28,8 +28,6 @@ from achilles_core.settings import ENV_PREFIX, Settings, settings_env
 
 # The queue is looked at every second, not Dagster's default 5 s: a sensor's run
 # starts that much sooner (freshness, issue 16).
-# The queue is looked at every second, not Dagster's default 5 s: a sensor's run
-# starts that much sooner (freshness, issue 16).
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
