@@ -198,7 +198,33 @@
 {#- A statement replacing the table `name` (schema.identifier) by the rows of `query`,
     which may read the table it replaces. -#}
 {% macro replace_table(name, query) -%}
+    {%- do remember_relation(name) -%}
     {{ return(adapter.dispatch('replace_table', 'achilles')(name, query)) }}
+{%- endmacro %}
+
+
+{#- dbt finds relations (adapter.get_relation) in the cache it filled when the run
+    started, not in the database. A table a hook creates must be added to it, or the
+    later nodes of the same run do not see it: a view's build scope copied from its
+    parent's would be missed, and the view's tests would read every session. -#}
+{% macro remember_relation(name) -%}
+    {%- if execute -%}
+        {%- set schema, identifier = name.split('.') -%}
+        {%- do adapter.cache_added(api.Relation.create(
+            database=this.database, schema=schema, identifier=identifier, type='table'
+        )) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The other half of remember_relation: a table a hook drops leaves the cache. -#}
+{% macro forget_relation(name) -%}
+    {%- if execute -%}
+        {%- set schema, identifier = name.split('.') -%}
+        {%- do adapter.cache_dropped(api.Relation.create(
+            database=this.database, schema=schema, identifier=identifier, type='table'
+        )) -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro default__replace_table(name, query) -%}
@@ -283,6 +309,7 @@
 {% macro share_build_scope(parent) -%}
     {%- set state = build_scope_relation(parent) if execute else none -%}
     {%- if state is none -%}
+    {%- do forget_relation(this.schema ~ '.' ~ this.identifier ~ '__build_scope') -%}
     drop table if exists {{ this.schema }}.{{ this.identifier }}__build_scope
     {%- else -%}
     {{ replace_table(this.schema ~ '.' ~ this.identifier ~ '__build_scope', 'select * from ' ~ state) }}

@@ -583,12 +583,17 @@ def test_full_refresh_after_incremental_is_identical(stepwise, built_snapshot):
 def test_incremental_run_reads_only_sessions_with_new_files(tmp_path, batches):
     """Part 2 (two days later) has new files for alpha and beta only. With gamma's
     landing folder moved away, the incremental run still holds gamma's rows exactly
-    as built: gamma was neither read again nor rewritten, while alpha took part 2."""
+    as built: gamma was neither read again nor rewritten, while alpha took part 2.
+    The run's data tests, those on the views over session-scoped tables included,
+    read only the sessions it re-derived."""
     part1, part2 = batches
-    land(tmp_path, part1)
+    # a session that stays in place and gets no new files: the run's scope is partial
+    still = make_batch([ev("s-still", "agent_action", "agent", at(5), file_path="a.py")], T0, "s")
+    land(tmp_path, [*part1, still])
     dbt_build(tmp_path, "--exclude-resource-type", "unit_test")
     every_mart = "select * from {} where session_id = ? order by all"
-    gamma_before = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in SESSION_MARTS}
+    session_tables = (*SESSION_MARTS, "int_fixed_failures")
+    gamma_before = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in session_tables}
     alpha_before = query(tmp_path, every_mart.format("events"), [ALPHA])
     assert gamma_before["events"] and gamma_before["event_correlations"]
 
@@ -597,10 +602,20 @@ def test_incremental_run_reads_only_sessions_with_new_files(tmp_path, batches):
     land(tmp_path, part2)
     dbt_build(tmp_path, "--exclude-resource-type", "unit_test")
 
-    gamma_after = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in SESSION_MARTS}
+    gamma_after = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in session_tables}
     assert gamma_after == gamma_before
     alpha_after = query(tmp_path, every_mart.format("events"), [ALPHA])
     assert alpha_after != alpha_before
+
+    # The SQL dbt ran: on the first incremental build after a full one, the tests of
+    # `events` and `event_correlations` (views) used to read every session.
+    ran = tmp_path / "dbt_target" / "run" / "achilles"
+    for test in ("assert_events_have_no_retry_duplicates", "assert_correlations_within_window"):
+        sql = (ran / "tests" / f"{test}.sql").read_text()
+        assert "__build_scope" in sql, test
+    on_events = [f for f in ran.glob("models/marts/*/*.sql") if '"events"' in f.read_text()]
+    assert len(on_events) >= 5  # the generic tests of `events`
+    assert all('"events__build_scope"' in f.read_text() for f in on_events)
 
 
 def test_a_cost_no_mart_can_hold_is_flagged_not_fatal(tmp_path):
