@@ -589,21 +589,35 @@ def test_incremental_run_reads_only_sessions_with_new_files(tmp_path, batches):
     part1, part2 = batches
     # a session that stays in place and gets no new files: the run's scope is partial
     still = make_batch([ev("s-still", "agent_action", "agent", at(5), file_path="a.py")], T0, "s")
-    land(tmp_path, [*part1, still])
+    # a fixed failure (int_fixed_failures), moved away like gamma
+    fixed = make_batch(
+        [
+            ev("s-fixed", "test_run", "ci", at(10), status="failed"),
+            ev("s-fixed", "test_run", "ci", at(20), status="passed"),
+        ],
+        T0,
+        "f",
+    )
+    land(tmp_path, [*part1, still, fixed])
     dbt_build(tmp_path, "--exclude-resource-type", "unit_test")
     every_mart = "select * from {} where session_id = ? order by all"
-    session_tables = (*SESSION_MARTS, "int_fixed_failures")
-    gamma_before = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in session_tables}
+    gamma_before = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in SESSION_MARTS}
+    fixed_before = query(tmp_path, every_mart.format("int_fixed_failures"), ["s-fixed"])
     alpha_before = query(tmp_path, every_mart.format("events"), [ALPHA])
-    assert gamma_before["events"] and gamma_before["event_correlations"]
+    assert gamma_before["events"] and gamma_before["event_correlations"] and fixed_before
 
     events_dir = tmp_path / "landing" / "events"
     (events_dir / GAMMA).rename(tmp_path / "gamma-elsewhere")
+    (events_dir / "s-fixed").rename(tmp_path / "fixed-elsewhere")
     land(tmp_path, part2)
     dbt_build(tmp_path, "--exclude-resource-type", "unit_test")
 
-    gamma_after = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in session_tables}
+    gamma_after = {m: query(tmp_path, every_mart.format(m), [GAMMA]) for m in SESSION_MARTS}
     assert gamma_after == gamma_before
+    assert query(tmp_path, every_mart.format("int_fixed_failures"), ["s-fixed"]) == fixed_before
+    # int_fixed_failures, once rebuilt whole, re-derives only those sessions too
+    rederived = "select session_id from int_fixed_failures__build_scope where rederived order by 1"
+    assert query(tmp_path, rederived) == [(ALPHA,), (BETA,)]
     alpha_after = query(tmp_path, every_mart.format("events"), [ALPHA])
     assert alpha_after != alpha_before
 
