@@ -103,7 +103,7 @@ def build_schedule(settings: Settings) -> ScheduleDefinition:
     def recompute_schedule(context: ScheduleEvaluationContext) -> SkipReason | RunRequest:
         # A run in progress already builds what landed (or the sensor's next look will):
         # at a daemon's start the schedule's missed tick and the sensor both asked.
-        return _nothing_new(settings) or _run_in_progress(context.instance) or RunRequest()
+        return _run_in_progress(context.instance) or _nothing_new(settings) or RunRequest()
 
     return recompute_schedule
 
@@ -117,15 +117,17 @@ def build_sensor(settings: Settings) -> SensorDefinition:
         description="Start a run when the landing zone changed since the published snapshot.",
     )
     def new_landing_files(context: SensorEvaluationContext) -> SkipReason | RunRequest:
+        # A run in progress first: one query, where listing the landing zone costs
+        # 0.2-0.3 s of CPU at 10,000 files, taken from the build it would wait for.
+        busy = _run_in_progress(context.instance)
+        if busy is not None:
+            return busy
         current = fingerprint.fingerprint(settings)
         if current["landing"]["files"] == 0:
             return SkipReason("landing zone is empty")
         skip = _nothing_new(settings, current)
         if skip is not None:
             return skip
-        busy = _run_in_progress(context.instance)
-        if busy is not None:
-            return busy
         run_key = fingerprint.key(current)
         context.update_cursor(run_key)
         # The same landing state is requested once: Dagster drops a repeated run key.

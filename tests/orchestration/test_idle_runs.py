@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from achilles.cli import app
 from achilles_core.settings import Settings
+from orchestration import fingerprint
 from orchestration.defs.automation import build_schedule, build_sensor
 from orchestration.publish import META_TABLE
 from tests.pipeline_fixtures import land_sessions
@@ -124,7 +125,7 @@ def test_new_landing_files_start_one_run_and_force_builds(copied):
     assert _published_at(copied) != published_at
 
 
-def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied):
+def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied, monkeypatch):
     """A run of `achilles run` killed with -9 stays "started" in the instance; the
     sensor marks it failed once its process is gone, and goes on. While a run is alive,
     neither the sensor nor the schedule asks for another."""
@@ -145,14 +146,23 @@ def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied):
             status=DagsterRunStatus.STARTED,
             tags={RUN_PID_TAG: str(os.getpid())},
         )
+        # While a run is in progress a look does not list the landing zone (that costs
+        # the build CPU at every look).
+        listed = []
+        real_fingerprint = fingerprint.fingerprint
+        monkeypatch.setattr(
+            fingerprint, "fingerprint", lambda s: listed.append(s) or real_fingerprint(s)
+        )
         sensor = build_sensor(copied)
         waiting = sensor.evaluate_tick(build_sensor_context(instance=instance))
         assert not waiting.run_requests and "in progress" in (waiting.skip_message or "")
+        assert listed == []
         # nor does the schedule pile a second run behind it (its missed tick at a
         # daemon's start used to)
         schedule = build_schedule(copied)
         held = schedule.evaluate_tick(build_schedule_context(instance=instance))
         assert not held.run_requests and "in progress" in (held.skip_message or "")
+        assert listed == []
 
         instance.report_run_failed(live)
         dead = create_run_for_test(
@@ -162,5 +172,5 @@ def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied):
             tags={RUN_PID_TAG: str(gone.pid)},
         )
         tick = sensor.evaluate_tick(build_sensor_context(instance=instance))
-        assert len(tick.run_requests) == 1
+        assert len(tick.run_requests) == 1 and len(listed) == 1
         assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
