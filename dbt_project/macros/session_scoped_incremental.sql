@@ -206,22 +206,22 @@
 {#- dbt finds relations (adapter.get_relation) in the cache it filled when the run
     started, not in the database. A table a hook creates must be added to it, or the
     later nodes of the same run do not see it: a view's build scope copied from its
-    parent's would be missed, and the view's tests would read every session. -#}
+    parent's would be missed, and the view's tests would read every session. A table a
+    hook drops leaves it (forget_relation). -#}
 {% macro remember_relation(name) -%}
-    {%- if execute -%}
-        {%- set schema, identifier = name.split('.') -%}
-        {%- do adapter.cache_added(api.Relation.create(
-            database=this.database, schema=schema, identifier=identifier, type='table'
-        )) -%}
-    {%- endif -%}
+    {%- do cache_table_change(name, adapter.cache_added) -%}
 {%- endmacro %}
 
 
-{#- The other half of remember_relation: a table a hook drops leaves the cache. -#}
 {% macro forget_relation(name) -%}
+    {%- do cache_table_change(name, adapter.cache_dropped) -%}
+{%- endmacro %}
+
+
+{% macro cache_table_change(name, change) -%}
     {%- if execute -%}
         {%- set schema, identifier = name.split('.') -%}
-        {%- do adapter.cache_dropped(api.Relation.create(
+        {%- do change(api.Relation.create(
             database=this.database, schema=schema, identifier=identifier, type='table'
         )) -%}
     {%- endif -%}
