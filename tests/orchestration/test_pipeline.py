@@ -82,6 +82,31 @@ def test_schedule_and_sensor_are_on_by_default(defs):
     assert sensor.default_status == DefaultSensorStatus.RUNNING
 
 
+def test_the_run_reports_each_dbt_model_and_test_to_dagster(built):
+    # The whole-project build runs dbt in the run's own process and hands over only
+    # dbt's result events (orchestration/dbt_in_process.py): each must still reach the UI.
+    from dagster import DagsterInstance
+    from dagster._core.storage.asset_check_execution_record import (
+        AssetCheckExecutionRecordStatus,
+    )
+
+    from orchestration.defs.dbt import achilles_dbt_models
+
+    instance = DagsterInstance.from_config(str(built.settings.dagster_home))
+    unmaterialized = [
+        k.to_user_string()
+        for k in achilles_dbt_models.keys
+        if instance.get_latest_materialization_event(k) is None
+    ]
+    assert unmaterialized == []
+    checks = achilles_dbt_models.check_keys
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(checks))
+    assert len(checks) > 40
+    assert {k.name: latest[k].status if k in latest else None for k in checks} == {
+        k.name: AssetCheckExecutionRecordStatus.SUCCEEDED for k in checks
+    }
+
+
 def test_published_snapshot_has_every_table(built):
     con = duckdb.connect(str(built.settings.published_db), read_only=True)
     tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
