@@ -105,11 +105,18 @@ scored as (
             replace(action_file_path, chr(92), '/') = replace(error_file_path, chr(92), '/')
             or {{ has_suffix("replace(action_file_path, chr(92), '/')", "'/' || replace(error_file_path, chr(92), '/')") }}
             or {{ has_suffix("replace(error_file_path, chr(92), '/')", "'/' || replace(action_file_path, chr(92), '/')") }}
-            or {{ regexp_contains(
-                "error_message || chr(10) || error_stack",
-                "'(^|[^A-Za-z0-9_.~/\\\\-])' || " ~ regexp_literal('action_file_path')
-                ~ " || '($|[^A-Za-z0-9_~/\\\\-])'"
-            ) }}
+            -- The pattern is built per row, so the engine compiles a regex per
+            -- candidate: only where the path occurs in the text at all (on 209,212
+            -- candidates of 64 busy sessions, 2.1 s against 0.2 s).
+            or case
+                when {{ dbt.position('action_file_path', 'error_message || chr(10) || error_stack') }} > 0
+                    then {{ regexp_contains(
+                        "error_message || chr(10) || error_stack",
+                        "'(^|[^A-Za-z0-9_.~/\\\\-])' || " ~ regexp_literal('action_file_path')
+                        ~ " || '($|[^A-Za-z0-9_~/\\\\-])'"
+                    ) }}
+                else false
+            end
         ), false) as same_file
     from candidates
 ),
