@@ -95,7 +95,7 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
 
 def key(fp: dict[str, Any]) -> str:
     """A short stable name of a fingerprint (the sensor's run key)."""
-    parts = {k: v for k, v in fp.items() if k != "recorded_at"}
+    parts = {k: v for k, v in fp.items() if k not in ("recorded_at", "run_id")}
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
@@ -106,11 +106,16 @@ def _write(path: Path, fp: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def record_pending(settings: Settings) -> dict[str, Any]:
-    """The landing step: what this run is about to build from."""
-    fp = {**fingerprint(settings), "recorded_at": datetime.now(UTC).isoformat()}
+def record_pending(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+    """The landing step: what run `run_id` is about to build from."""
+    fp = {**fingerprint(settings), "recorded_at": datetime.now(UTC).isoformat(), "run_id": run_id}
     _write(settings.warehouse_dir / PENDING, fp)
     return fp
+
+
+def pending(settings: Settings) -> dict[str, Any] | None:
+    """What the run in progress (or the last one that did not publish) builds from."""
+    return _read(settings.warehouse_dir / PENDING)
 
 
 def promote_pending(settings: Settings) -> None:
@@ -122,12 +127,15 @@ def promote_pending(settings: Settings) -> None:
 
 def published(settings: Settings) -> dict[str, Any] | None:
     """The fingerprint of what the published snapshot was built from, if known."""
-    path = settings.warehouse_dir / PUBLISHED
-    if not settings.published_db.exists() or not path.exists():
+    if not settings.published_db.exists():
         return None
+    return _read(settings.warehouse_dir / PUBLISHED)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
     try:
         data = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError:
+    except (FileNotFoundError, orjson.JSONDecodeError):
         return None
     return data if isinstance(data, dict) else None
 

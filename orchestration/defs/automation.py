@@ -69,16 +69,50 @@ def _alive(run: DagsterRun) -> bool:
     return True
 
 
-def _run_in_progress(instance: DagsterInstance) -> SkipReason | None:
-    """One build at a time: DuckDB allows a single writer on the build file. A run left
-    "started" by a killed `achilles run` never ends by itself, and would keep every
-    later tick waiting: it is marked failed."""
-    active = RunsFilter(job_name=pipeline_job.name, statuses=_ACTIVE)
-    for run in instance.get_runs(active, limit=10):
+IN_PROGRESS = SkipReason("a pipeline run is in progress; will look again")
+
+
+def _active_runs(instance: DagsterInstance) -> list[DagsterRun]:
+    """The pipeline's runs queued or in progress. One build at a time: DuckDB allows a
+    single writer on the build file. A run left "started" by a killed `achilles run`
+    never ends by itself, and would keep every later tick waiting: it is marked failed."""
+    active = []
+    for run in instance.get_runs(RunsFilter(job_name=pipeline_job.name, statuses=_ACTIVE)):
         if _alive(run):
-            return SkipReason("a pipeline run is in progress; will look again")
-        instance.report_run_failed(run)
-    return None
+            active.append(run)
+        else:
+            instance.report_run_failed(run)
+    return active
+
+
+def _run_in_progress(instance: DagsterInstance) -> SkipReason | None:
+    return IN_PROGRESS if _active_runs(instance) else None
+
+
+def _queue_behind(
+    settings: Settings, active: list[DagsterRun], context: SensorEvaluationContext
+) -> RunRequest | None:
+    """The next run, asked for while the daemon's run builds, once files landed that the
+    running one does not build. It waits in Dagster's queue (one run at a time) and
+    starts as soon as the running one ends, not at the sensor's next look after it.
+
+    Only behind a run of the queue (not `achilles run`'s, which the queue does not
+    count), and only once that run's landing step has recorded what it builds from:
+    until then it builds whatever lands. The landing zone is listed only then."""
+    if len(active) != 1:
+        return None  # one is queued already
+    (run,) = active
+    if run.status != DagsterRunStatus.STARTED or RUN_PID_TAG in run.tags:
+        return None
+    building = fingerprint.pending(settings)
+    if building is None or building.get("run_id") != run.run_id:
+        return None
+    current = fingerprint.fingerprint(settings)
+    if fingerprint.key(current) == fingerprint.key(building):
+        return None
+    run_key = fingerprint.key(current)
+    context.update_cursor(run_key)
+    return RunRequest(run_key=f"landing-{run_key}")
 
 
 def _nothing_new(settings: Settings, current: dict | None = None) -> SkipReason | None:
@@ -119,9 +153,9 @@ def build_sensor(settings: Settings) -> SensorDefinition:
     def new_landing_files(context: SensorEvaluationContext) -> SkipReason | RunRequest:
         # A run in progress first: one query, where listing the landing zone costs
         # 0.2-0.3 s of CPU at 10,000 files, taken from the build it would wait for.
-        busy = _run_in_progress(context.instance)
-        if busy is not None:
-            return busy
+        active = _active_runs(context.instance)
+        if active:
+            return _queue_behind(settings, active, context) or IN_PROGRESS
         current = fingerprint.fingerprint(settings)
         if current["landing"]["files"] == 0:
             return SkipReason("landing zone is empty")

@@ -105,7 +105,7 @@ def landing_events(
     # After this step's own changes (compaction, quarantine, upgrades), before dbt reads:
     # the files dbt builds from, and the fingerprint of what it is about to see.
     write_manifest(settings, files)
-    fp = record_pending(settings)
+    fp = record_pending(settings, context.run_id)
     context.log.info(
         f"compacted {merged} files in {sessions} sessions; {len(files)} files remain; "
         f"{upgraded} files upgraded to the current columns; {len(bad)} quarantined now, "

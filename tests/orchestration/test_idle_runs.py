@@ -174,3 +174,62 @@ def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied, monkeyp
         tick = sensor.evaluate_tick(build_sensor_context(instance=instance))
         assert len(tick.run_requests) == 1 and len(listed) == 1
         assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
+
+
+def test_the_next_run_queues_behind_a_running_one_once_new_files_land(copied, monkeypatch):
+    """While the daemon's run builds, the sensor asks for the next run as soon as files
+    land that the running one does not build: it waits in Dagster's queue and starts when
+    the first ends (freshness, issue 16). Never before the running one has recorded what
+    it builds from, never a second one, never behind `achilles run`'s own runs."""
+    from dagster import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    from orchestration.defs.automation import RUN_PID_TAG
+
+    listed = []
+    real_fingerprint = fingerprint.fingerprint
+    monkeypatch.setattr(
+        fingerprint, "fingerprint", lambda s: listed.append(s) or real_fingerprint(s)
+    )
+    sensor = build_sensor(copied)
+
+    def look(instance):
+        return sensor.evaluate_tick(build_sensor_context(instance=instance))
+
+    with instance_for_test() as instance:
+        running = create_run_for_test(
+            instance, job_name="achilles_pipeline", status=DagsterRunStatus.STARTED
+        )
+        land_sessions(copied, [_new_session("queue-test-before-landing-step")])
+        # Before its landing step the running run builds whatever has landed: no listing.
+        assert not look(instance).run_requests and listed == []
+
+        fingerprint.record_pending(copied, running.run_id)  # its landing step
+        listed.clear()
+        quiet = look(instance)
+        assert not quiet.run_requests and "in progress" in (quiet.skip_message or "")
+        assert len(listed) == 1
+
+        land_sessions(copied, [_new_session("queue-test-while-building")])
+        behind = look(instance)
+        assert len(behind.run_requests) == 1
+        assert behind.run_requests[0].run_key == f"landing-{behind.cursor}"
+
+        # the one asked for, not yet queued (a queued run needs a code location here)
+        create_run_for_test(
+            instance, job_name="achilles_pipeline", status=DagsterRunStatus.NOT_STARTED
+        )
+        listed.clear()
+        land_sessions(copied, [_new_session("queue-test-one-queued-is-enough")])
+        assert not look(instance).run_requests and listed == []
+
+    with instance_for_test() as instance:
+        own = create_run_for_test(
+            instance,
+            job_name="achilles_pipeline",
+            status=DagsterRunStatus.STARTED,
+            tags={RUN_PID_TAG: str(os.getpid())},
+        )
+        fingerprint.record_pending(copied, own.run_id)
+        land_sessions(copied, [_new_session("queue-test-behind-achilles-run")])
+        assert not look(instance).run_requests  # the queue does not count that run
