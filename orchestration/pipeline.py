@@ -88,18 +88,25 @@ def _lock_path(settings: Settings) -> Path:
     return path
 
 
-def _acquire(path: Path, wait: bool) -> int:
-    """An fd holding `path`'s flock (raises RunInProgress naming the holder)."""
+def _acquire(path: Path, wait: bool, patience_s: float = 0.0) -> int:
+    """An fd holding `path`'s flock (raises RunInProgress naming the holder, when not
+    `wait`ing and the lock stays taken for `patience_s`)."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        os.close(fd)
-        raise RunInProgress(int(holder) if holder.isdigit() else None) from None
-    except BaseException:
-        os.close(fd)
-        raise
+    give_up = time.monotonic() + patience_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            break
+        except BlockingIOError:
+            if time.monotonic() < give_up:
+                time.sleep(0.2)
+                continue
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise RunInProgress(int(holder) if holder.isdigit() else None) from None
+        except BaseException:
+            os.close(fd)
+            raise
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     return fd
@@ -123,15 +130,24 @@ def run_lock(settings: Settings, wait: bool = False) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+# How long a run of the daemon or UI waits for the run lock. The run before it is
+# marked finished before its worker process exits and lets go of the lock, and the queue
+# starts the next run within a second of that mark (a run queued behind another,
+# orchestration/defs/automation.py): that worker's exit is waited for, a run that
+# is really in progress is not.
+LOCK_PATIENCE_S = 20.0
+
+
 def hold_run_lock_for_process(settings: Settings) -> None:
     """A run not started by `achilles run` (whose parent holds the lock and names
     itself in PARENT_PID_VAR), i.e. by the Dagster daemon or UI: take the data dir's
-    run lock until this process exits, or raise RunInProgress if another run has it."""
+    run lock until this process exits, or raise RunInProgress if another run keeps it
+    for LOCK_PATIENCE_S."""
     if os.environ.get(PARENT_PID_VAR):
         return
     path = _lock_path(settings)
     if path not in _HELD_FOR_PROCESS:
-        _HELD_FOR_PROCESS[path] = _acquire(path, wait=False)
+        _HELD_FOR_PROCESS[path] = _acquire(path, wait=False, patience_s=LOCK_PATIENCE_S)
 
 
 def remove_leftovers(settings: Settings) -> list[Path]:
