@@ -107,10 +107,9 @@ def _queue_behind(
     building = fingerprint.pending(settings)
     if building is None or building.get("run_id") != run.run_id:
         return None
-    current = fingerprint.fingerprint(settings)
-    if fingerprint.key(current) == fingerprint.key(building):
+    run_key = fingerprint.key(fingerprint.fingerprint(settings))
+    if run_key == fingerprint.key(building):
         return None
-    run_key = fingerprint.key(current)
     context.update_cursor(run_key)
     return RunRequest(run_key=f"landing-{run_key}")
 

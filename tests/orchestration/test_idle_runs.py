@@ -8,14 +8,14 @@ import shutil
 
 import duckdb
 import pytest
-from dagster import build_schedule_context, build_sensor_context
-from dagster._core.test_utils import instance_for_test
+from dagster import DagsterRunStatus, build_schedule_context, build_sensor_context
+from dagster._core.test_utils import create_run_for_test, instance_for_test
 from typer.testing import CliRunner
 
 from achilles.cli import app
 from achilles_core.settings import Settings
 from orchestration import fingerprint
-from orchestration.defs.automation import build_schedule, build_sensor
+from orchestration.defs.automation import RUN_PID_TAG, build_schedule, build_sensor
 from orchestration.publish import META_TABLE
 from tests.pipeline_fixtures import land_sessions
 
@@ -86,6 +86,23 @@ def copied(built, tmp_path) -> Settings:
     return Settings(data_dir=target, _env_file=None)
 
 
+@pytest.fixture
+def listed(monkeypatch) -> list[Settings]:
+    """Each listing of the landing zone (fingerprint.fingerprint, called through)."""
+    calls: list[Settings] = []
+    real_fingerprint = fingerprint.fingerprint
+    monkeypatch.setattr(
+        fingerprint, "fingerprint", lambda s: calls.append(s) or real_fingerprint(s)
+    )
+    return calls
+
+
+def _pipeline_run(instance, status: DagsterRunStatus, pid: int | None = None):
+    """A run of the pipeline job in `status`; with `pid`, one `achilles run` executes."""
+    tags = {RUN_PID_TAG: str(pid)} if pid is not None else None
+    return create_run_for_test(instance, job_name="achilles_pipeline", status=status, tags=tags)
+
+
 def test_new_landing_files_start_one_run_and_force_builds(copied):
     with instance_for_test() as instance:
         sensor = build_sensor(copied)
@@ -125,34 +142,19 @@ def test_new_landing_files_start_one_run_and_force_builds(copied):
     assert _published_at(copied) != published_at
 
 
-def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied, monkeypatch):
+def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied, listed):
     """A run of `achilles run` killed with -9 stays "started" in the instance; the
     sensor marks it failed once its process is gone, and goes on. While a run is alive,
     neither the sensor nor the schedule asks for another."""
     import subprocess
 
-    from dagster import DagsterRunStatus
-    from dagster._core.test_utils import create_run_for_test
-
-    from orchestration.defs.automation import RUN_PID_TAG
-
     gone = subprocess.Popen(["true"])
     gone.wait()
     land_sessions(copied, [_new_session("idle-test-after-kill")])
     with instance_for_test() as instance:
-        live = create_run_for_test(
-            instance,
-            job_name="achilles_pipeline",
-            status=DagsterRunStatus.STARTED,
-            tags={RUN_PID_TAG: str(os.getpid())},
-        )
+        live = _pipeline_run(instance, DagsterRunStatus.STARTED, pid=os.getpid())
         # While a run is in progress a look does not list the landing zone (that costs
         # the build CPU at every look).
-        listed = []
-        real_fingerprint = fingerprint.fingerprint
-        monkeypatch.setattr(
-            fingerprint, "fingerprint", lambda s: listed.append(s) or real_fingerprint(s)
-        )
         sensor = build_sensor(copied)
         waiting = sensor.evaluate_tick(build_sensor_context(instance=instance))
         assert not waiting.run_requests and "in progress" in (waiting.skip_message or "")
@@ -165,41 +167,24 @@ def test_a_killed_runs_leftover_does_not_hold_the_sensor_forever(copied, monkeyp
         assert listed == []
 
         instance.report_run_failed(live)
-        dead = create_run_for_test(
-            instance,
-            job_name="achilles_pipeline",
-            status=DagsterRunStatus.STARTED,
-            tags={RUN_PID_TAG: str(gone.pid)},
-        )
+        dead = _pipeline_run(instance, DagsterRunStatus.STARTED, pid=gone.pid)
         tick = sensor.evaluate_tick(build_sensor_context(instance=instance))
         assert len(tick.run_requests) == 1 and len(listed) == 1
         assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
 
 
-def test_the_next_run_queues_behind_a_running_one_once_new_files_land(copied, monkeypatch):
+def test_the_next_run_queues_behind_a_running_one_once_new_files_land(copied, listed):
     """While the daemon's run builds, the sensor asks for the next run as soon as files
     land that the running one does not build: it waits in Dagster's queue and starts when
     the first ends (freshness, issue 16). Never before the running one has recorded what
     it builds from, never a second one, never behind `achilles run`'s own runs."""
-    from dagster import DagsterRunStatus
-    from dagster._core.test_utils import create_run_for_test
-
-    from orchestration.defs.automation import RUN_PID_TAG
-
-    listed = []
-    real_fingerprint = fingerprint.fingerprint
-    monkeypatch.setattr(
-        fingerprint, "fingerprint", lambda s: listed.append(s) or real_fingerprint(s)
-    )
     sensor = build_sensor(copied)
 
     def look(instance):
         return sensor.evaluate_tick(build_sensor_context(instance=instance))
 
     with instance_for_test() as instance:
-        running = create_run_for_test(
-            instance, job_name="achilles_pipeline", status=DagsterRunStatus.STARTED
-        )
+        running = _pipeline_run(instance, DagsterRunStatus.STARTED)
         land_sessions(copied, [_new_session("queue-test-before-landing-step")])
         # Before its landing step the running run builds whatever has landed: no listing.
         assert not look(instance).run_requests and listed == []
@@ -216,20 +201,13 @@ def test_the_next_run_queues_behind_a_running_one_once_new_files_land(copied, mo
         assert behind.run_requests[0].run_key == f"landing-{behind.cursor}"
 
         # the one asked for, not yet queued (a queued run needs a code location here)
-        create_run_for_test(
-            instance, job_name="achilles_pipeline", status=DagsterRunStatus.NOT_STARTED
-        )
+        _pipeline_run(instance, DagsterRunStatus.NOT_STARTED)
         listed.clear()
         land_sessions(copied, [_new_session("queue-test-one-queued-is-enough")])
         assert not look(instance).run_requests and listed == []
 
     with instance_for_test() as instance:
-        own = create_run_for_test(
-            instance,
-            job_name="achilles_pipeline",
-            status=DagsterRunStatus.STARTED,
-            tags={RUN_PID_TAG: str(os.getpid())},
-        )
+        own = _pipeline_run(instance, DagsterRunStatus.STARTED, pid=os.getpid())
         fingerprint.record_pending(copied, own.run_id)
         land_sessions(copied, [_new_session("queue-test-behind-achilles-run")])
         assert not look(instance).run_requests  # the queue does not count that run
