@@ -40,9 +40,12 @@
 --
 -- Work stays linear in a session's length: the last pass per scope is a running max
 -- over the runs partitioned by (session, runner, scope key); the latest change before
--- each run is a running max over the session's stream; file matches are hash joins on
--- (session, file name) and (session, module stem), so only changes of a file the
--- failure names meet it. Incremental by session (macros/session_scoped_incremental.sql);
+-- each run is a running max over the session's stream; file matches are one hash join
+-- on (session, file name or module stem), so only changes of a file the failure names
+-- meet it. Each CTE is read once where it can be: Spark inlines a CTE at every
+-- reference, and an earlier version that read its CTEs up to five times each made a
+-- 26 MB plan and took 93-150 s on Spark for 5,000 events.
+-- Incremental by session (macros/session_scoped_incremental.sql);
 -- int_action_error_correlations unions these rows with its time_window rows.
 {%- set sessions = session_scoped_incremental() %}
 with
@@ -76,48 +79,73 @@ run_targets as (
     from runs
 ),
 
-target_counts as (
+-- each run with each of its targets (one row with no target when it has none), and how
+-- many of its targets are paths and filters
+run_target_rows as (
     select
-        project_id,
-        session_id,
-        run_id,
-        sum(case when target like '?%' then 0 else 1 end) as path_targets,
-        sum(case when target like '?%' then 1 else 0 end) as filters
-    from run_targets
-    group by project_id, session_id, run_id
-),
-
-shaped_runs as (
-    select
-        runs.*,
-        coalesce(target_counts.path_targets, 0) as path_targets,
-        coalesce(target_counts.filters, 0) as filters
+        runs.project_id,
+        runs.session_id,
+        runs.run_id,
+        runs.run_type,
+        runs.status,
+        runs.run_at,
+        runs.run_us,
+        runs.runner,
+        runs.targets,
+        run_targets.target,
+        sum(case when run_targets.target is null or run_targets.target like '?%' then 0 else 1 end) over (
+            partition by runs.project_id, runs.session_id, runs.run_id
+        ) as path_targets,
+        sum(case when run_targets.target like '?%' then 1 else 0 end) over (
+            partition by runs.project_id, runs.session_id, runs.run_id
+        ) as filters,
+        row_number() over (
+            partition by runs.project_id, runs.session_id, runs.run_id order by run_targets.target
+        ) as target_rank
     from runs
-    left join target_counts
-        on runs.project_id = target_counts.project_id and runs.session_id = target_counts.session_id and runs.run_id = target_counts.run_id
+    left join run_targets
+        on runs.project_id = run_targets.project_id and runs.session_id = run_targets.session_id and runs.run_id = run_targets.run_id
 ),
 
 -- every run is a row under each scope key it belongs to; `clears` = it passed there
+-- (the kinds table makes the three kinds of row from one reference to the runs)
+scope_kinds as (
+    select 'all' as kind
+    union all
+    select 'exact' as kind
+    union all
+    select 'path' as kind
+),
+
 scope_rows as (
     select
-        project_id, session_id, run_id, run_us, runner, 'all' as scope_key,
-        (status = 'passed' and path_targets = 0 and filters = 0) as clears
-    from shaped_runs
-    union all
-    select
-        project_id, session_id, run_id, run_us, runner,
-        'exact|' || {{ join_list('targets', ' ') }} as scope_key,
-        status = 'passed' as clears
-    from shaped_runs
-    union all
-    select
-        shaped_runs.project_id, shaped_runs.session_id, shaped_runs.run_id, shaped_runs.run_us, shaped_runs.runner,
-        'path|' || run_targets.target as scope_key,
-        (shaped_runs.status = 'passed' and shaped_runs.filters = 0) as clears
-    from shaped_runs
-    inner join run_targets
-        on shaped_runs.project_id = run_targets.project_id and shaped_runs.session_id = run_targets.session_id and shaped_runs.run_id = run_targets.run_id
-    where run_targets.target not like '?%'
+        run_target_rows.project_id,
+        run_target_rows.session_id,
+        run_target_rows.run_id,
+        run_target_rows.run_type,
+        run_target_rows.run_at,
+        run_target_rows.run_us,
+        run_target_rows.runner,
+        run_target_rows.status,
+        run_target_rows.path_targets,
+        case
+            when scope_kinds.kind = 'all' then 'all'
+            when scope_kinds.kind = 'exact' then 'exact|' || {{ join_list('run_target_rows.targets', ' ') }}
+            else 'path|' || run_target_rows.target
+        end as scope_key,
+        case
+            when scope_kinds.kind = 'all'
+                then
+                    run_target_rows.status = 'passed'
+                    and run_target_rows.path_targets = 0 and run_target_rows.filters = 0
+            when scope_kinds.kind = 'exact' then run_target_rows.status = 'passed'
+            else run_target_rows.status = 'passed' and run_target_rows.filters = 0
+        end as clears
+    from run_target_rows
+    cross join scope_kinds
+    where
+        (scope_kinds.kind <> 'path' and run_target_rows.target_rank = 1)
+        or (scope_kinds.kind = 'path' and run_target_rows.target not like '?%')
 ),
 
 scope_passes as (
@@ -133,27 +161,20 @@ scope_passes as (
 
 failing_runs as (
     select
-        shaped_runs.project_id,
-        shaped_runs.session_id,
-        shaped_runs.run_id,
-        shaped_runs.run_type,
-        shaped_runs.run_at,
-        shaped_runs.run_us,
-        shaped_runs.path_targets,
-        max(case when scope_passes.scope_key = 'all' then scope_passes.last_pass_us end) as all_pass_us,
-        max(case when scope_passes.scope_key like 'exact|%' then scope_passes.last_pass_us end)
-            as exact_pass_us,
-        count(case when scope_passes.scope_key like 'path|%' then scope_passes.last_pass_us end)
-            as passed_paths,
-        min(case when scope_passes.scope_key like 'path|%' then scope_passes.last_pass_us end)
-            as oldest_path_pass_us
-    from shaped_runs
-    inner join scope_passes
-        on shaped_runs.project_id = scope_passes.project_id and shaped_runs.session_id = scope_passes.session_id and shaped_runs.run_id = scope_passes.run_id
-    where shaped_runs.status in ('failed', 'error')
-    group by
-        shaped_runs.project_id, shaped_runs.session_id, shaped_runs.run_id, shaped_runs.run_type, shaped_runs.run_at,
-        shaped_runs.run_us, shaped_runs.path_targets
+        project_id,
+        session_id,
+        run_id,
+        run_type,
+        run_at,
+        run_us,
+        path_targets,
+        max(case when scope_key = 'all' then last_pass_us end) as all_pass_us,
+        max(case when scope_key like 'exact|%' then last_pass_us end) as exact_pass_us,
+        count(case when scope_key like 'path|%' then last_pass_us end) as passed_paths,
+        min(case when scope_key like 'path|%' then last_pass_us end) as oldest_path_pass_us
+    from scope_passes
+    where status in ('failed', 'error')
+    group by project_id, session_id, run_id, run_type, run_at, run_us, path_targets
 ),
 
 scoped_failures as (
@@ -172,21 +193,35 @@ scoped_failures as (
     from failing_runs
 ),
 
--- the outcomes to explain: each failing run and each error under it
+-- the outcomes to explain: each failing run and each error under it (the run's row has
+-- no error: the left join only matches on the 'error' side)
+outcome_sides as (
+    select 'run' as side
+    union all
+    select 'error' as side
+),
+
 outcomes as (
     select
-        project_id, session_id, run_id, run_id as outcome_id, run_at as outcome_at, run_us, cleared_us,
-        cast(null as {{ dbt.type_string() }}) as outcome_file_path
+        scoped_failures.project_id,
+        scoped_failures.session_id,
+        scoped_failures.run_id,
+        coalesce(errors.event_id, scoped_failures.run_id) as outcome_id,
+        coalesce(errors.{{ adapter.quote('timestamp') }}, scoped_failures.run_at) as outcome_at,
+        scoped_failures.run_us,
+        scoped_failures.cleared_us,
+        errors.file_path as outcome_file_path,
+        errors.message as outcome_message,
+        errors.attributes as outcome_attributes
     from scoped_failures
-    union all
-    select
-        scoped_failures.project_id, scoped_failures.session_id, scoped_failures.run_id, events.event_id,
-        events.{{ adapter.quote('timestamp') }}, scoped_failures.run_us, scoped_failures.cleared_us,
-        events.file_path
-    from scoped_failures
-    inner join events
-        on scoped_failures.project_id = events.project_id and scoped_failures.session_id = events.session_id and scoped_failures.run_id = events.parent_id
-    where events.event_type = 'error'
+    cross join outcome_sides
+    left join events as errors
+        on
+            outcome_sides.side = 'error'
+            and scoped_failures.project_id = errors.project_id and scoped_failures.session_id = errors.session_id
+            and scoped_failures.run_id = errors.parent_id
+            and errors.event_type = 'error'
+    where outcome_sides.side = 'run' or errors.event_id is not null
 ),
 
 changes as (
@@ -233,41 +268,45 @@ change_files as (
 
 -- every path a failure names: 'named' from the error itself, 'target' from its run
 {%- set failure_text -%}
-    events.message
-    || chr(10) || coalesce({{ json_text('events.attributes', '$.stack') }}, '')
-    || chr(10) || coalesce({{ json_text('events.attributes', '$.stacktrace') }}, '')
-    || chr(10) || coalesce({{ json_text('events.attributes', '$.test_id') }}, '')
+    outcome_message
+    || chr(10) || coalesce({{ json_text('outcome_attributes', '$.stack') }}, '')
+    || chr(10) || coalesce({{ json_text('outcome_attributes', '$.stacktrace') }}, '')
+    || chr(10) || coalesce({{ json_text('outcome_attributes', '$.test_id') }}, '')
 {%- endset %}
 error_paths as (
     select
-        events.project_id,
-        events.session_id,
-        events.parent_id as run_id,
-        events.event_id,
-        {{ unnest_list(concat_lists(list_of('events.file_path'), extract_file_paths(failure_text))) }}
+        project_id,
+        session_id,
+        run_id,
+        outcome_id as event_id,
+        {{ unnest_list(concat_lists(list_of('outcome_file_path'), extract_file_paths(failure_text))) }}
             as path
-    from events
-    inner join scoped_failures
-        on events.project_id = scoped_failures.project_id and events.session_id = scoped_failures.session_id and events.parent_id = scoped_failures.run_id
-    where events.event_type = 'error'
+    from outcomes
+    where outcome_id <> run_id
 ),
 
 mention_list as (
     -- an error names its paths; its run names them too
-    select project_id, session_id, event_id as outcome_id, path, 'named' as how from error_paths
+    select
+        error_paths.project_id,
+        error_paths.session_id,
+        error_paths.run_id,
+        case when outcome_sides.side = 'error' then error_paths.event_id else error_paths.run_id end
+            as outcome_id,
+        error_paths.path,
+        'named' as how
+    from error_paths
+    cross join outcome_sides
+    -- a run names its targets, for itself and for each of its errors (no outcome_id:
+    -- every outcome of the run)
     union all
-    select project_id, session_id, run_id as outcome_id, path, 'named' as how from error_paths
-    -- a run names its targets, for itself and for each of its errors
-    union all
-    select run_targets.project_id, run_targets.session_id, outcomes.outcome_id, run_targets.target, 'target' as how
+    select project_id, session_id, run_id, cast(null as {{ dbt.type_string() }}), target, 'target' as how
     from run_targets
-    inner join outcomes
-        on run_targets.project_id = outcomes.project_id and run_targets.session_id = outcomes.session_id and run_targets.run_id = outcomes.run_id
-    where run_targets.target not like '?%'
+    where target not like '?%'
 ),
 
 mention_paths as (
-    select distinct project_id, session_id, outcome_id, how, {{ clean_path('path') }} as clean_path
+    select distinct project_id, session_id, run_id, outcome_id, how, {{ clean_path('path') }} as clean_path
     from mention_list
     where coalesce(path, '') <> ''
 ),
@@ -283,50 +322,74 @@ mentions as (
     from mention_paths
 ),
 
-named_matches as (
-    select
-        outcomes.project_id,
-        outcomes.session_id,
-        outcomes.outcome_id,
-        change_files.change_id,
-        change_files.clean_path as matched_path,
-        case when mentions.how = 'named' then 0.9 else 0.8 end as confidence,
-        change_files.change_us
-    from outcomes
-    inner join mentions
-        on outcomes.project_id = mentions.project_id and outcomes.session_id = mentions.session_id and outcomes.outcome_id = mentions.outcome_id
-    inner join change_files
-        on mentions.project_id = change_files.project_id and mentions.session_id = change_files.session_id and mentions.file_name = change_files.file_name
-    where
-        change_files.change_us < outcomes.run_us
-        and change_files.change_us > outcomes.cleared_us
-        and (
-            change_files.clean_path = mentions.clean_path
-            or {{ has_suffix('change_files.clean_path', "'/' || mentions.clean_path") }}
-            or {{ has_suffix('mentions.clean_path', "'/' || change_files.clean_path") }}
-        )
+-- a mention meets a change by file name (0.9 named, 0.8 a target) or, for a test file,
+-- by module stem (0.7); each side gets a row per key it has, so one join does both
+match_keys as (
+    select 'name' as key_kind
+    union all
+    select 'stem' as key_kind
 ),
 
-module_matches as (
+mention_keys as (
+    select
+        mentions.*,
+        match_keys.key_kind,
+        case when match_keys.key_kind = 'name' then mentions.file_name else mentions.stem end as match_key
+    from mentions
+    cross join match_keys
+    where match_keys.key_kind = 'name' or mentions.is_test_file
+),
+
+change_keys as (
+    select
+        change_files.*,
+        match_keys.key_kind,
+        case when match_keys.key_kind = 'name' then change_files.file_name else change_files.stem end
+            as match_key
+    from change_files
+    cross join match_keys
+    where match_keys.key_kind = 'name' or change_files.stem <> ''
+),
+
+key_matches as (
     select
         outcomes.project_id,
         outcomes.session_id,
         outcomes.outcome_id,
-        change_files.change_id,
-        change_files.clean_path as matched_path,
-        0.7 as confidence,
-        change_files.change_us
+        outcomes.outcome_at,
+        outcomes.outcome_file_path,
+        change_keys.change_id,
+        change_keys.clean_path as matched_path,
+        case
+            when mention_keys.key_kind = 'stem' then 0.7
+            when mention_keys.how = 'named' then 0.9
+            else 0.8
+        end as confidence,
+        change_keys.change_us
     from outcomes
-    inner join mentions
-        on outcomes.project_id = mentions.project_id and outcomes.session_id = mentions.session_id and outcomes.outcome_id = mentions.outcome_id
-    inner join change_files
-        on mentions.project_id = change_files.project_id and mentions.session_id = change_files.session_id and mentions.stem = change_files.stem
+    inner join mention_keys
+        on
+            outcomes.project_id = mention_keys.project_id and outcomes.session_id = mention_keys.session_id
+            and outcomes.run_id = mention_keys.run_id
+            and (mention_keys.outcome_id is null or outcomes.outcome_id = mention_keys.outcome_id)
+    inner join change_keys
+        on
+            mention_keys.project_id = change_keys.project_id and mention_keys.session_id = change_keys.session_id
+            and mention_keys.key_kind = change_keys.key_kind and mention_keys.match_key = change_keys.match_key
     where
-        mentions.is_test_file
-        and mentions.file_name <> change_files.file_name
-        and change_files.stem <> ''
-        and change_files.change_us < outcomes.run_us
-        and change_files.change_us > outcomes.cleared_us
+        change_keys.change_us < outcomes.run_us
+        and change_keys.change_us > outcomes.cleared_us
+        and (
+            (
+                mention_keys.key_kind = 'name'
+                and (
+                    change_keys.clean_path = mention_keys.clean_path
+                    or {{ has_suffix('change_keys.clean_path', "'/' || mention_keys.clean_path") }}
+                    or {{ has_suffix('mention_keys.clean_path', "'/' || change_keys.clean_path") }}
+                )
+            )
+            or (mention_keys.key_kind = 'stem' and mention_keys.file_name <> change_keys.file_name)
+        )
 ),
 
 -- the last change of each file a failure names (or whose module it tests)
@@ -339,7 +402,7 @@ file_matches as (
                 partition by project_id, session_id, outcome_id, matched_path
                 order by change_us desc, change_id desc, confidence desc
             ) as recency
-        from (select * from named_matches union all select * from module_matches) as matched
+        from key_matches
     ) as ordered
     where recency = 1
 ),
@@ -382,6 +445,8 @@ latest_matches as (
         outcomes.project_id,
         outcomes.session_id,
         outcomes.outcome_id,
+        outcomes.outcome_at,
+        outcomes.outcome_file_path,
         numbered_changes.change_id,
         cast(null as {{ dbt.type_string() }}) as matched_path,
         0.4 as confidence,
@@ -396,14 +461,20 @@ latest_matches as (
     where latest_before.kind = 0 and numbered_changes.change_us > outcomes.cleared_us
 ),
 
+-- an outcome's time and file ride along (one value per outcome), so the rows below
+-- need no second reference to outcomes
 candidates as (
-    select project_id, session_id, outcome_id, change_id, max(confidence) as confidence
+    select
+        project_id, session_id, outcome_id, outcome_at, outcome_file_path, change_id,
+        max(confidence) as confidence
     from (
-        select project_id, session_id, outcome_id, change_id, confidence from file_matches
+        select project_id, session_id, outcome_id, outcome_at, outcome_file_path, change_id, confidence
+        from file_matches
         union all
-        select project_id, session_id, outcome_id, change_id, confidence from latest_matches
+        select project_id, session_id, outcome_id, outcome_at, outcome_file_path, change_id, confidence
+        from latest_matches
     ) as all_candidates
-    group by project_id, session_id, outcome_id, change_id
+    group by project_id, session_id, outcome_id, outcome_at, outcome_file_path, change_id
 ),
 
 change_set_rows as (
@@ -415,10 +486,10 @@ change_set_rows as (
         candidates.outcome_id as error_event_id,
         changes.agent,
         changes.file_path as action_file_path,
-        outcomes.outcome_file_path as error_file_path,
+        candidates.outcome_file_path as error_file_path,
         changes.change_at as action_timestamp,
-        outcomes.outcome_at as error_timestamp,
-        {{ timestamp_to_us('outcomes.outcome_at') }} - changes.change_us as lag_us,
+        candidates.outcome_at as error_timestamp,
+        {{ timestamp_to_us('candidates.outcome_at') }} - changes.change_us as lag_us,
         candidates.confidence >= 0.8 as same_file,
         cast(candidates.confidence as double) as confidence,
         row_number() over (
@@ -428,8 +499,6 @@ change_set_rows as (
     from candidates
     inner join changes
         on candidates.project_id = changes.project_id and candidates.session_id = changes.session_id and candidates.change_id = changes.change_id
-    inner join outcomes
-        on candidates.project_id = outcomes.project_id and candidates.session_id = outcomes.session_id and candidates.outcome_id = outcomes.outcome_id
 ),
 
 self_rows as (
