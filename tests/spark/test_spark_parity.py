@@ -349,7 +349,7 @@ def thrift_server(tmp_path_factory: pytest.TempPathFactory):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             # The JVM's shutdown hooks (Spark, the Derby metastore) can hang on a busy
             # machine; the server is the test's own and its work is done.
