@@ -60,7 +60,6 @@ runs as (
         project_id,
         session_id,
         event_id as run_id,
-        event_type as run_type,
         status,
         {{ adapter.quote('timestamp') }} as run_at,
         {{ timestamp_to_us(adapter.quote('timestamp')) }} as run_us,
@@ -86,7 +85,6 @@ run_target_rows as (
         runs.project_id,
         runs.session_id,
         runs.run_id,
-        runs.run_type,
         runs.status,
         runs.run_at,
         runs.run_us,
@@ -122,7 +120,6 @@ scope_rows as (
         run_target_rows.project_id,
         run_target_rows.session_id,
         run_target_rows.run_id,
-        run_target_rows.run_type,
         run_target_rows.run_at,
         run_target_rows.run_us,
         run_target_rows.runner,
@@ -159,38 +156,28 @@ scope_passes as (
     from scope_rows
 ),
 
-failing_runs as (
-    select
-        project_id,
-        session_id,
-        run_id,
-        run_type,
-        run_at,
-        run_us,
-        path_targets,
-        max(case when scope_key = 'all' then last_pass_us end) as all_pass_us,
-        max(case when scope_key like 'exact|%' then last_pass_us end) as exact_pass_us,
-        count(case when scope_key like 'path|%' then last_pass_us end) as passed_paths,
-        min(case when scope_key like 'path|%' then last_pass_us end) as oldest_path_pass_us
-    from scope_passes
-    where status in ('failed', 'error')
-    group by project_id, session_id, run_id, run_type, run_at, run_us, path_targets
-),
-
+-- each failing run and when its scope last passed (-1: never)
 scoped_failures as (
     select
         project_id,
         session_id,
         run_id,
-        run_type,
         run_at,
         run_us,
         greatest(
-            coalesce(all_pass_us, -1),
-            coalesce(exact_pass_us, -1),
-            case when path_targets > 0 and passed_paths = path_targets then oldest_path_pass_us else -1 end
+            coalesce(max(case when scope_key = 'all' then last_pass_us end), -1),
+            coalesce(max(case when scope_key like 'exact|%' then last_pass_us end), -1),
+            case
+                when
+                    path_targets > 0
+                    and count(case when scope_key like 'path|%' then last_pass_us end) = path_targets
+                    then min(case when scope_key like 'path|%' then last_pass_us end)
+                else -1
+            end
         ) as cleared_us
-    from failing_runs
+    from scope_passes
+    where status in ('failed', 'error')
+    group by project_id, session_id, run_id, run_at, run_us, path_targets
 ),
 
 -- the outcomes to explain: each failing run and each error under it (the run's row has
