@@ -99,6 +99,8 @@ _EXIT_RE = re.compile(r"^(?:Error: )?Exit code (\d+)")
 _BACKGROUND_RE = re.compile(r"Command running in background with ID: ([A-Za-z0-9_-]+)")
 _TASK_FILE_RE = re.compile(r"/tasks/([A-Za-z0-9_-]+)\.output\b")
 _TAG_RE = re.compile(r"</?tool_use_error>")
+# context Claude Code adds to a user message (an opened file, a hook's output); not typed
+_REMINDER_RE = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
 _ERROR_TYPES = (
     ("File does not exist", "file_not_found"),
     ("No such file or directory", "file_not_found"),
@@ -560,6 +562,10 @@ def _is_prompt_text(text: str) -> bool:
     return not (
         head.startswith("<command-")
         or head.startswith("<local-command")
+        # bash mode (`!cmd`): the person's shell command and its output, not a prompt
+        or head.startswith("<bash-input>")
+        or head.startswith("<bash-stdout>")
+        or head.startswith("<bash-stderr>")
         or head.startswith("<task-notification>")
         or head.startswith("[Request interrupted by user")
         or head.startswith("<user-prompt-submit-hook>")
@@ -583,6 +589,10 @@ def _user(
             _tool_result(state, ts, rec, block, len(results))
         return None
     text = content if isinstance(content, str) else content_text(content, "\n")
+    if "<system-reminder>" in text:
+        text = _REMINDER_RE.sub("", text).strip()
+        if not text:
+            return "user:system-reminder"
     if rec.get("isMeta"):
         return "user:meta"
     if rec.get("isCompactSummary"):
@@ -594,8 +604,9 @@ def _user(
         return "user:interrupt"
     if not _is_prompt_text(text):
         return "user:command"
-    if parent is not None:
-        # in a subagent the "user" is the delegating agent, not a person
+    if parent is not None or rec.get("isSidechain") is True:
+        # in a subagent the "user" is the delegating agent, not a person (older transcripts
+        # keep sidechains in the parent's file, marked isSidechain but with no agentId)
         return "user:subagent-prompt"
     event = _base(sid, "human_action", "human", ts)
     # no event_id: a hook cannot know this record's uuid, so the transcript and the

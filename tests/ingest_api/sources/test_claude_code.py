@@ -341,3 +341,44 @@ def test_bad_lines_are_counted_and_never_raise() -> None:
     assert [e["event_type"] for e in result.events] == ["human_action"]
     assert result.skipped == Counter({"blank": 1, "assistant:synthetic": 1, "unknown:mystery": 1})
     assert result.lines == 8
+
+
+def prompt_lengths(lines: list[bytes]) -> list[int]:
+    result = parse_claude_code(lines, source="x.jsonl")
+    return [e["attributes"]["length"] for e in result.events if e["event_type"] == "human_action"]
+
+
+def test_sidechain_prompt_kept_in_the_parent_file_is_not_a_human_prompt() -> None:
+    # older Claude Code wrote a Task's subagent into the parent's file: isSidechain, no agentId
+    lines = [
+        rec("user", "2026-01-01T10:00:00.000Z", message={"role": "user", "content": "find foo"}),
+        use("2026-01-01T10:00:01.000Z", "toolu_t", "Task", {"prompt": "Search for foo"}),
+        rec(
+            "user",
+            "2026-01-01T10:00:02.000Z",
+            isSidechain=True,
+            parentUuid=None,
+            message={"role": "user", "content": "Search for foo"},
+        ),
+    ]
+    assert prompt_lengths(lines) == [len("find foo")]
+
+
+def test_bash_mode_and_system_reminders_are_not_prompts() -> None:
+    def user(ts: str, content: Any) -> bytes:
+        return rec("user", ts, message={"role": "user", "content": content})
+
+    reminder = "<system-reminder>\nThe user opened the file /p/a.py in the IDE.\n</system-reminder>"
+    lines = [
+        user("2026-01-01T10:00:00.000Z", "<bash-input>git status</bash-input>"),
+        user(
+            "2026-01-01T10:00:01.000Z",
+            "<bash-stdout>On branch main</bash-stdout><bash-stderr></bash-stderr>",
+        ),
+        user("2026-01-01T10:00:02.000Z", [{"type": "text", "text": reminder}]),
+        user(
+            "2026-01-01T10:00:03.000Z",
+            [{"type": "text", "text": reminder}, {"type": "text", "text": "fix it"}],
+        ),
+    ]
+    assert prompt_lengths(lines) == [len("fix it")]
