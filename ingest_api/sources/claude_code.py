@@ -101,6 +101,8 @@ _TASK_FILE_RE = re.compile(r"/tasks/([A-Za-z0-9_-]+)\.output\b")
 _TAG_RE = re.compile(r"</?tool_use_error>")
 # context Claude Code adds to a user message (an opened file, a hook's output); not typed
 _REMINDER_RE = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
+# a Read result numbers its lines ("    12→text", older "    12\ttext"); read runs without them
+_READ_LINE_NO_RE = re.compile(r"^ *\d+(?:→|\t)", re.M)
 _ERROR_TYPES = (
     ("File does not exist", "file_not_found"),
     ("No such file or directory", "file_not_found"),
@@ -205,6 +207,7 @@ class RunResult:
     exit_code: int | None
     ended_at: datetime
     read: CommandOutcome | None = None  # read_outcome(output, exit_code), when already read
+    revision: int = 2  # the run's; 3 once the output completes a notification's exit code
 
 
 def child_session_id(parent: str, agent_id: str) -> str:
@@ -319,7 +322,7 @@ def _run_events(
             run["status"] = "skipped"
             attributes["not_run"] = outcome.status
         elif background is not None:
-            run["revision"] = 2
+            run["revision"] = background.revision
             end = background.ended_at
             attributes["background_task_id"] = outcome.background_id
             result = background.read or read_outcome(cls, background.output, background.exit_code)
@@ -680,10 +683,19 @@ def _background_read(
         )
         match = _TASK_FILE_RE.search(where) if isinstance(where, str) else None
         task_id = match.group(1) if match else None
+        if reader.tool_name == "Read":
+            file = result.get("file") if isinstance(result, dict) else None
+            content = file.get("content") if isinstance(file, dict) else None
+            output = content if isinstance(content, str) else _READ_LINE_NO_RE.sub("", output)
     if task_id is None or task_id not in state.background:
         return
     run_call = state.calls[state.background[task_id]]
-    if run_call.background is not None:
+    prior = run_call.background
+    if prior is not None:
+        if not prior.output and output.strip():
+            # a <task-notification> gave the exit code and end time but no output; the
+            # output read now names the failures
+            run_call.background = RunResult(output, prior.exit_code, prior.ended_at, revision=3)
         return  # the first complete read decided it
     cmd = run_call.tool_input.get("command")
     cls = classify_command(cmd) if isinstance(cmd, str) else None

@@ -382,3 +382,90 @@ def test_bash_mode_and_system_reminders_are_not_prompts() -> None:
         ),
     ]
     assert prompt_lengths(lines) == [len("fix it")]
+
+
+BG_FILE = "/tmp/claude-1000/-p/tasks/b1234ab.output"
+PYTEST_OUT = """\
+============================= test session starts ==============================
+collected 3 items
+
+tests/test_a.py .F.                                                      [100%]
+
+=================================== FAILURES ===================================
+___________________________________ test_two ___________________________________
+
+    def test_two():
+>       assert 1 == 2
+E       assert 1 == 2
+
+tests/test_a.py:5: AssertionError
+=========================== short test summary info ============================
+FAILED tests/test_a.py::test_two - assert 1 == 2
+========================= 1 failed, 2 passed in 0.12s ==========================
+"""
+BG_START = [
+    use(
+        "2026-01-01T10:00:00.000Z",
+        "toolu_bg",
+        "Bash",
+        {"command": "pytest tests/", "run_in_background": True, "description": "run tests"},
+    ),
+    result_line(
+        "2026-01-01T10:00:01.000Z",
+        "toolu_bg",
+        f"Command running in background with ID: b1234ab. Output is being written to: {BG_FILE}",
+        False,
+        {"stdout": "", "stderr": "", "interrupted": False, "isImage": False,
+         "noOutputExpected": False, "backgroundTaskId": "b1234ab"},
+    ),
+]  # fmt: skip
+BG_NOTIFIED = rec(
+    "user",
+    "2026-01-01T10:01:00.000Z",
+    message={
+        "role": "user",
+        "content": f"<task-notification>\n<task-id>b1234ab</task-id>\n"
+        f"<output-file>{BG_FILE}</output-file>\n<status>failed</status>\n"
+        '<summary>Background command "run tests" failed with exit code 1</summary>\n'
+        f"</task-notification>\nRead the output file to retrieve the result: {BG_FILE}",
+    },
+)
+# what the model sees of a Read: numbered lines ("     1→..."); toolUseResult has the file
+BG_NUMBERED = "\n".join(f"{i:6d}→{ln}" for i, ln in enumerate(PYTEST_OUT.splitlines(), 1))
+BG_READ_FILE = {"type": "text", "file": {"filePath": BG_FILE, "content": PYTEST_OUT,
+                "numLines": 16, "startLine": 1, "totalLines": 16}}  # fmt: skip
+
+
+def bg_read(tur: Any) -> list[bytes]:
+    return [
+        use("2026-01-01T10:01:05.000Z", "toolu_rd", "Read", {"file_path": BG_FILE}),
+        result_line("2026-01-01T10:01:06.000Z", "toolu_rd", BG_NUMBERED, False, tur),
+    ]
+
+
+def bg_run(lines: list[bytes]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    events = parse_claude_code(lines, source="x.jsonl").events
+    (run,) = [e for e in events if e.get("event_id") == "toolu_bg:run"]
+    return run, [e for e in events if e.get("parent_id") == "toolu_bg:run"]
+
+
+@pytest.mark.parametrize("tur", [BG_READ_FILE, None], ids=["toolUseResult", "content-only"])
+def test_background_run_read_back_through_a_read_of_its_output_file(tur: Any) -> None:
+    run, errors = bg_run(BG_START + bg_read(tur))
+    assert (run["status"], run["revision"]) == ("failed", 2)
+    assert "1 failed, 2 passed" in run["attributes"]["summary"]
+    (error,) = errors
+    assert error["attributes"]["test_id"] == "tests/test_a.py::test_two"
+    assert (error["file_path"], error["message"]) == ("tests/test_a.py", "assert 1 == 2")
+
+
+def test_background_run_notified_then_read_names_its_failures() -> None:
+    lines = [*BG_START, BG_NOTIFIED, *bg_read(BG_READ_FILE)]
+    run, errors = bg_run(lines)
+    # the notification's exit code and time, the failures from the output read after it
+    assert (run["status"], run["revision"]) == ("failed", 3)
+    assert run["attributes"]["ended_at"] == "2026-01-01T10:01:00Z"
+    assert [e["attributes"]["test_id"] for e in errors] == ["tests/test_a.py::test_two"]
+    # imported before the read, the run is a lower revision, so the fuller one wins
+    early, _ = bg_run(lines[:3])
+    assert early["revision"] == 2
