@@ -469,3 +469,21 @@ def test_background_run_notified_then_read_names_its_failures() -> None:
     # imported before the read, the run is a lower revision, so the fuller one wins
     early, _ = bg_run(lines[:3])
     assert early["revision"] == 2
+
+
+def test_a_call_the_record_marks_as_denied_is_rejected_not_an_error() -> None:
+    text = (
+        "This Bash command contains multiple operations. The following part requires "
+        'approval: ./scan --stdin; echo "EXIT=$?"'
+    )
+    refused = result_line("2026-01-01T10:00:01.000Z", "toolu_d", text, True, f"Error: {text}")
+    lines = [
+        use("2026-01-01T10:00:00.000Z", "toolu_d", "Bash", {"command": "./scan --stdin"}),
+        refused.replace(b'"toolUseResult"', b'"toolDenialKind":"user-rejected","toolUseResult"'),
+    ]
+    ids = by_id(parse_claude_code(lines, source="x.jsonl"))
+    assert ids["toolu_d"]["status"] == "rejected"
+    assert "toolu_d:error" not in ids
+    # without the mark, the same text is a failed call
+    plain = by_id(parse_claude_code([lines[0], refused], source="x.jsonl"))
+    assert plain["toolu_d"]["status"] == "error"
