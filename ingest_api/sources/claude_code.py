@@ -632,11 +632,13 @@ def _tool_result(
         return
     result = rec.get("toolUseResult") if n_results == 1 else None
     outcome = tool_outcome(block.get("content"), bool(block.get("is_error")), result)
-    if n_results == 1 and outcome.status == "error" and isinstance(rec.get("toolDenialKind"), str):
-        # newer Claude Code marks a refused call (user-rejected, interrupted, permission-rule,
-        # automode-blocked) on the record, with texts beyond the ones _REJECTED_MARKS knows
-        # ("The following part requires approval: ..."): it never ran, it did not fail
-        outcome.status = "rejected"
+    denial = rec.get("toolDenialKind") if n_results == 1 else None
+    if outcome.status == "error" and isinstance(denial, str):
+        # newer Claude Code marks a call that never ran on the record (user-rejected,
+        # interrupted, permission-rule, automode-blocked, cancelled), with texts beyond the
+        # ones _REJECTED_MARKS knows ("The following part requires approval: ..."): it was
+        # refused or cut off, it did not fail
+        outcome.status = "cancelled" if denial == "cancelled" else "rejected"
     call.outcome = outcome
     call.ended_at = ts
     if (

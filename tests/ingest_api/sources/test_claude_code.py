@@ -487,3 +487,8 @@ def test_a_call_the_record_marks_as_denied_is_rejected_not_an_error() -> None:
     # without the mark, the same text is a failed call
     plain = by_id(parse_claude_code([lines[0], refused], source="x.jsonl"))
     assert plain["toolu_d"]["status"] == "error"
+    # a call the record marks as cancelled never ran either, but nobody refused it
+    cancelled = refused.replace(b'"toolUseResult"', b'"toolDenialKind":"cancelled","toolUseResult"')
+    ids = by_id(parse_claude_code([lines[0], cancelled], source="x.jsonl"))
+    assert ids["toolu_d"]["status"] == "cancelled"
+    assert "toolu_d:error" not in ids
