@@ -460,6 +460,14 @@ def _record(
     state: _State, rec: dict[str, Any], parent_hint: str | None, file_agent: str | None
 ) -> str | None:
     """Take one record; return why it gave no event (a skip reason or "bad:...")."""
+    fork = rec.get("forkedFrom")
+    source = fork.get("sessionId") if isinstance(fork, dict) else None
+    if isinstance(source, str) and source != rec.get("sessionId"):
+        # a resumed or forked session starts with a copy of the session it came from,
+        # each copied record marked `forkedFrom`: that history (its calls, its billed
+        # responses) belongs to the source session, where it lands under the same ids
+        # and counts once, not again in the fork
+        rec = {**rec, "sessionId": source}
     rtype = rec.get("type")
     if rtype == "progress":
         data = rec.get("data")

@@ -492,3 +492,35 @@ def test_a_call_the_record_marks_as_denied_is_rejected_not_an_error() -> None:
     ids = by_id(parse_claude_code([lines[0], cancelled], source="x.jsonl"))
     assert ids["toolu_d"]["status"] == "cancelled"
     assert "toolu_d:error" not in ids
+
+
+FORK = "99999999-8888-7777-6666-555555555555"
+
+
+def forked_copy(line: bytes) -> bytes:
+    """`line` as a resumed/forked session copies it: its own session id, marked forkedFrom."""
+    record = orjson.loads(line)
+    record.update(sessionId=FORK, forkedFrom={"sessionId": SID, "messageUuid": "u-1"})
+    return orjson.dumps(record) + b"\n"
+
+
+def test_a_forks_copied_history_belongs_to_the_session_it_came_from() -> None:
+    # Claude Code's --resume / --fork-session starts the new session with a copy of the
+    # old one's records (same message, request and tool ids), each marked forkedFrom.
+    own = orjson.loads(use("2026-01-02T09:00:00Z", "toolu_new", "Bash", {"command": "ls"}))
+    own["sessionId"] = FORK
+    own["message"]["id"] = "msg_2"
+    own["requestId"] = "req_2"
+    fork_file = [forked_copy(line) for line in EDIT_FAIL] + [orjson.dumps(own) + b"\n"]
+    fork = parse_claude_code(fork_file, source=f"{FORK}.jsonl")
+    parent = parse_claude_code(EDIT_FAIL, source=f"{SID}.jsonl")
+    # the fork's own session holds only what happened after the fork
+    assert {e["event_id"] for e in fork.events if e["session_id"] == FORK} == {"toolu_new", "msg_2"}
+    # the copies are the source session's events, the same as its own file gives
+    copies = [e for e in fork.events if e["session_id"] == SID]
+    assert sorted(copies, key=lambda e: e["event_id"]) == sorted(
+        parent.events, key=lambda e: e["event_id"]
+    )
+    # a record that names its own session as the source is not a copy
+    same = [forked_copy(line).replace(FORK.encode(), SID.encode()) for line in EDIT_FAIL]
+    assert {e["session_id"] for e in parse_claude_code(same, source="x.jsonl").events} == {SID}
