@@ -83,11 +83,23 @@ _READ_PROGS = frozenset(
 _SEARCH_PROGS = frozenset({"rg", "grep", "egrep", "fgrep", "ag", "ack", "find", "fd", "locate"})
 _NEUTRAL_PROGS = frozenset({"cd", "echo", "printf", "sort", "uniq", "cut", "awk", "tr", "true"})
 
-_HEADER_EXIT = re.compile(r"^Process exited with code (-?\d+)\s*$", re.M)
+# exec_command says "Process exited with code N"; shell / shell_command / apply_patch in their
+# freeform output (Codex 0.4x-0.9x, gpt-5-codex) say "Exit code: N\nWall time: …\nOutput:\n…"
+_HEADER_EXIT = re.compile(r"^(?:Process exited with code|Exit code:) (-?\d+)\s*$", re.M)
 _HEADER_RUNNING = re.compile(r"^Process running with session ID (\d+)\s*$", re.M)
 _HEADER_WALL = re.compile(r"^Wall time: ([\d.]+) seconds\s*$", re.M)
 _PATCH_FILE = re.compile(
     r"^\*\*\* (?:Add|Update|Delete) File: (.+?)\s*$|^\*\*\* Move to: (.+?)\s*$", re.M
+)
+# what Codex answers for a call the user refused ("exec command rejected by user" before
+# 0.5x, "rejected by user" since) or one cut off by an interrupt (the synthetic "aborted")
+_REJECTED = re.compile(r"^(?:exec command |patch )?rejected by user\b", re.I)
+_ABORTED = re.compile(r"^aborted\b", re.I)
+# environment context and AGENTS.md instructions that Codex sends as user messages: not prompts
+_INJECTED_PREFIXES = (
+    "<environment_context>",
+    "<user_instructions>",
+    "# AGENTS.md instructions for",
 )
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _SKIP_EVENT_MSGS = {
@@ -134,6 +146,8 @@ class _Call:
     success: bool | None = None  # patch_apply_end / custom output verdict
     files: list[str] = field(default_factory=list)
     structured_output: str | None = None  # exec_command_end aggregated_output
+    not_run: str | None = None  # "rejected" (the user refused it) or "cancelled" (interrupted)
+    no_exit: bool = False  # a command tool answered without an exit code: it never ran
 
 
 @dataclass
@@ -300,6 +314,8 @@ def _response_item(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, An
 
 def _exec_end(call: _Call, p: dict[str, Any]) -> None:
     """What `exec_command_end` adds to its call: exit code, duration, the whole output."""
+    if p.get("status") == "declined":
+        call.not_run = "rejected"  # the user refused it at the approval prompt
     if isinstance(p.get("exit_code"), int):
         call.exit_code = p["exit_code"]
     dur = p.get("duration")
@@ -315,6 +331,8 @@ def _exec_end(call: _Call, p: dict[str, Any]) -> None:
 
 def _patch_end(call: _Call, p: dict[str, Any]) -> None:
     """What `patch_apply_end` adds to its call: success, the changed files, the failure."""
+    if p.get("status") == "declined":
+        call.not_run = "rejected"
     if isinstance(p.get("success"), bool):
         call.success = p["success"]
     changes = p.get("changes")
@@ -333,6 +351,13 @@ def _event_msg(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, Any]) 
         return
     if ptype == "user_message":
         text: str = p["message"] if isinstance(p.get("message"), str) else ""
+        if p.get("kind") in (
+            "environment_context",
+            "user_instructions",
+        ) or text.lstrip().startswith(_INJECTED_PREFIXES):
+            # Codex 0.3x-0.4x also wrote its injected context as user_message events
+            res.skipped["user_message (injected context, not a prompt)"] += 1
+            return
         event: dict[str, Any] = {
             "event_type": "human_action",
             "source_type": "human",
@@ -377,8 +402,9 @@ def _split_output(text: str) -> tuple[dict[str, Any], str]:
     head, sep, body = text.partition("Output:\n")
     if not sep:
         head, body = text, ""
-        if not (_HEADER_EXIT.search(head) or _HEADER_RUNNING.search(head)):
-            return {}, text
+    if not (_HEADER_EXIT.search(head) or _HEADER_RUNNING.search(head)):
+        # no header: "Output:" was part of the command's own output (in old JSON outputs)
+        return {}, text
     facts: dict[str, Any] = {}
     if m := _HEADER_EXIT.search(head):
         facts["exit_code"] = int(m.group(1))
@@ -411,8 +437,16 @@ def _output_text(out: Any) -> tuple[str, dict[str, Any]]:
 def _output(st: _State, call: _Call, ts: datetime, out: Any) -> None:
     text, meta = _output_text(out)
     call.output_seen = True
+    facts, body = _split_output(text)
+    if not facts and not isinstance(meta.get("exit_code"), int):
+        # no exit code: the call was refused, interrupted, or failed before it ran
+        if _REJECTED.match(text.strip()):
+            call.not_run = "rejected"
+        elif _ABORTED.match(text.strip()):
+            call.not_run = "cancelled"
+        elif call.name in _COMMAND_TOOLS:
+            call.no_exit = True  # "apply_patch verification failed", bad arguments, …
     if call.name in _COMMAND_TOOLS:
-        facts, body = _split_output(text)
         call.output.append(body)
         if "running" in facts and "exit_code" not in facts:
             call.running = True
@@ -428,11 +462,13 @@ def _output(st: _State, call: _Call, ts: datetime, out: Any) -> None:
         if isinstance(meta.get("duration_seconds"), int | float) and call.duration_ms is None:
             call.duration_ms = int(meta["duration_seconds"] * 1000)
         return
+    if facts:
+        text = body  # apply_patch's freeform output has the exec header too
     call.output.append(text)
     call.ended_at = max(call.ended_at or ts, ts)
     if isinstance(meta.get("duration_seconds"), int | float):
         call.duration_ms = int(meta["duration_seconds"] * 1000)
-    code = meta.get("exit_code")
+    code = meta.get("exit_code", facts.get("exit_code"))
     if call.name == "apply_patch" or call.raw_input is not None:
         if (isinstance(code, int) and code != 0) or "verification failed" in text:
             call.success = False
@@ -614,17 +650,27 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
     ended = (
         call.exit_code is not None
         or call.success is not None
+        or call.not_run is not None
+        or call.no_exit
         or (call.output_seen and call.name not in _COMMAND_TOOLS)
     )
     status: str | None = None
     if ended:
         action["revision"] = 2 if call.polls else 1
-        if call.name in _COMMAND_TOOLS and patch is None:
+        if call.not_run is not None:
+            status = call.not_run  # refused or interrupted: it never ran, not an error
+        elif call.name in _COMMAND_TOOLS and patch is None:
             status = "ok" if call.exit_code == 0 else "error"
             if kind == "search" and call.exit_code == 1 and not _output_of(call).strip():
                 status = "ok"  # grep/rg exit 1 with no output: nothing matched, not a failure
-            attributes["exit_code"] = call.exit_code
-        elif call.success is False or call.failed_text is not None:
+            if call.exit_code is not None:
+                attributes["exit_code"] = call.exit_code
+        elif (
+            call.success is False
+            or call.failed_text is not None
+            or (call.name in _COMMAND_TOOLS and call.exit_code != 0)
+        ):
+            # an apply_patch run through the shell tool fails by its exit code (or none)
             status = "error"
         else:
             status = "ok"
@@ -652,7 +698,7 @@ def _call_events(st: _State, call: _Call) -> list[dict[str, Any]]:
             etype = "patch_verification_failed" if "verification failed" in text else "patch_failed"
             message = "\n".join(text.strip().splitlines()[:20])
         elif command is not None:
-            etype = f"exit_code_{call.exit_code}"
+            etype = "tool_error" if call.exit_code is None else f"exit_code_{call.exit_code}"
             message = error_lines(output) or output[-2000:]
         else:
             etype = "tool_error"
@@ -691,7 +737,10 @@ def _run_events(
     )
     attributes: dict[str, Any] = {"runner": cls.runner, "targets": list(cls.targets)}
     failures: list[Any] = []
-    if ended:
+    if call.not_run is not None:
+        run["status"] = "skipped"  # refused or interrupted: the tests never ran
+        attributes["not_run"] = call.not_run
+    elif ended:
         result = read_outcome(cls, output, call.exit_code)
         run["status"] = result.status
         failures = result.failures

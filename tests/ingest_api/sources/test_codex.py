@@ -403,3 +403,191 @@ def test_no_session_meta_takes_the_id_from_the_file_name() -> None:
         source=name,
     )
     assert [e["session_id"] for e in res.events] == ["019e1695-0522-7c83-8b39-0dd379793f80"]
+
+
+def custom_call(ts: str, call_id: str, patch: str) -> bytes:
+    payload = {
+        "type": "custom_tool_call",
+        "call_id": call_id,
+        "name": "apply_patch",
+        "input": patch,
+    }
+    return rec(ts, "response_item", payload)
+
+
+def custom_output(ts: str, call_id: str, text: str) -> bytes:
+    payload = {"type": "custom_tool_call_output", "call_id": call_id, "output": text}
+    return rec(ts, "response_item", payload)
+
+
+def test_freeform_exit_code_header_of_shell_command_and_apply_patch() -> None:
+    # Codex 0.4x-0.9x (gpt-5-codex): shell_command, and shell / apply_patch in freeform mode,
+    # answer "Exit code: N\nWall time: …\nOutput:\n…" (no exec_command_end in those rollouts)
+    lines = [
+        META,
+        call(
+            "2026-01-01T00:00:01Z", "c1", "shell_command", {"command": "pytest -q", "workdir": "/p"}
+        ),
+        output(
+            "2026-01-01T00:00:03Z",
+            "c1",
+            "Exit code: 1\nWall time: 1.5 seconds\nOutput:\n"
+            "FAILED tests/test_a.py::test_x - KeyError: 'k'\n1 failed, 2 passed in 0.10s\n",
+        ),
+        call("2026-01-01T00:00:04Z", "c2", "shell_command", {"command": "ls"}),
+        output(
+            "2026-01-01T00:00:05Z", "c2", "Exit code: 0\nWall time: 0.1 seconds\nOutput:\na.py\n"
+        ),
+        custom_call(
+            "2026-01-01T00:00:06Z",
+            "e1",
+            "*** Begin Patch\n*** Update File: a.py\n@@\n-x\n+y\n*** End Patch",
+        ),
+        custom_output(
+            "2026-01-01T00:00:07Z",
+            "e1",
+            "Exit code: 1\nWall time: 0 seconds\nOutput:\nFailed to find expected lines in a.py:\n-x\n",
+        ),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    c1, run, failure, c2, e1, err = [e for e in res.events if e["event_type"] != "session_start"]
+    assert (c1["status"], c1["attributes"]["exit_code"], c1["duration_ms"]) == ("error", 1, 1500)
+    assert (run["status"], run["attributes"]["summary"]) == (
+        "failed",
+        "1 failed, 2 passed in 0.10s",
+    )
+    assert (failure["parent_id"], failure["error_type"]) == ("c1:run", "KeyError")
+    assert (c2["action_kind"], c2["status"], c2["attributes"]["exit_code"]) == ("read", "ok", 0)
+    assert (e1["status"], e1["file_path"]) == ("error", "a.py")
+    assert (err["parent_id"], err["error_type"]) == ("e1", "patch_failed")
+    assert err["message"] == "Failed to find expected lines in a.py:\n-x"
+
+
+def test_refused_and_interrupted_calls_are_not_errors() -> None:
+    lines = [
+        META,
+        call("2026-01-01T00:00:01Z", "r1", "shell", {"command": ["bash", "-lc", "rm -rf dist"]}),
+        output("2026-01-01T00:00:02Z", "r1", "exec command rejected by user"),  # before 0.5x
+        call("2026-01-01T00:00:03Z", "r2", "exec_command", {"cmd": "pytest -q", "workdir": "/p"}),
+        rec(
+            "2026-01-01T00:00:04Z",
+            "event_msg",
+            {"type": "exec_command_end", "call_id": "r2", "status": "declined", "exit_code": -1},
+        ),
+        output("2026-01-01T00:00:04Z", "r2", "rejected by user"),
+        custom_call(
+            "2026-01-01T00:00:05Z", "r3", "*** Begin Patch\n*** Add File: b.py\n+x\n*** End Patch"
+        ),
+        custom_output("2026-01-01T00:00:06Z", "r3", "patch rejected by user"),
+        call("2026-01-01T00:00:07Z", "a1", "shell", {"command": ["bash", "-lc", "cargo test"]}),
+        output("2026-01-01T00:00:09Z", "a1", "aborted"),  # the user interrupted the turn
+        rec("2026-01-01T00:00:09Z", "event_msg", {"type": "turn_aborted", "reason": "interrupted"}),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    events = [e for e in res.events if e["event_type"] != "session_start"]
+    assert not [e for e in events if e["event_type"] == "error"]
+    actions = {e["event_id"]: e["status"] for e in events if e["event_type"] == "agent_action"}
+    assert actions == {"r1": "rejected", "r2": "rejected", "r3": "rejected", "a1": "cancelled"}
+    runs = {
+        e["event_id"]: (e["status"], e["attributes"]["not_run"])
+        for e in events
+        if e["event_type"] == "test_run"
+    }
+    assert runs == {"r2:run": ("skipped", "rejected"), "a1:run": ("skipped", "cancelled")}
+
+
+def test_apply_patch_through_the_shell_tool_fails_by_its_exit_code() -> None:
+    patch = "*** Begin Patch\n*** Update File: x.py\n@@\n-a\n+b\n*** End Patch"
+    lines = [
+        META,
+        call("2026-01-01T00:00:01Z", "p1", "shell", {"command": ["apply_patch", patch]}),
+        output(
+            "2026-01-01T00:00:02Z",
+            "p1",
+            '{"output":"Failed to find expected lines in x.py:\\n-a\\n","metadata":{"exit_code":1,"duration_seconds":0.0}}',
+        ),
+        call("2026-01-01T00:00:03Z", "p2", "shell", {"command": ["apply_patch", patch]}),
+        output(
+            "2026-01-01T00:00:04Z",
+            "p2",
+            "apply_patch verification failed: Failed to find expected lines in /p/x.py:\n-a",
+        ),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    p1, err1, p2, err2 = [e for e in res.events if e["event_type"] != "session_start"]
+    assert (p1["action_kind"], p1["status"], p2["status"]) == ("edit", "error", "error")
+    assert (err1["parent_id"], err1["error_type"]) == ("p1", "patch_failed")
+    assert (err2["parent_id"], err2["error_type"]) == ("p2", "patch_verification_failed")
+
+
+def test_a_command_answered_without_an_exit_code_never_ran() -> None:
+    lines = [
+        META,
+        call("2026-01-01T00:00:01Z", "c1", "shell", {"command": ["bash", "-lc", "make"]}),
+        output(
+            "2026-01-01T00:00:02Z",
+            "c1",
+            "failed to parse function arguments: missing field `command`",
+        ),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    action, err = [e for e in res.events if e["event_type"] != "session_start"]
+    assert (action["status"], "exit_code" in action["attributes"]) == ("error", False)
+    assert (err["parent_id"], err["error_type"]) == ("c1", "tool_error")
+
+
+def test_output_word_inside_an_old_json_output_keeps_the_whole_text() -> None:
+    lines = [
+        META,
+        call("2026-01-01T00:00:01Z", "c1", "shell", {"command": ["bash", "-lc", "./check.sh"]}),
+        output(
+            "2026-01-01T00:00:02Z",
+            "c1",
+            '{"output":"error: golden file differs\\nExpected Output:\\nfoo\\n","metadata":{"exit_code":1,"duration_seconds":0.2}}',
+        ),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    (err,) = [e for e in res.events if e["event_type"] == "error"]
+    assert err["message"].startswith("error: golden file differs")
+
+
+def test_injected_context_user_messages_are_not_prompts() -> None:
+    # Codex 0.3x-0.4x wrote its environment context and AGENTS.md instructions as user_message
+    # events too (with a `kind`, or recognisable by their opening tag)
+    lines = [
+        META,
+        rec(
+            "2026-01-01T00:00:01Z",
+            "event_msg",
+            {
+                "type": "user_message",
+                "message": "<environment_context>\n  <cwd>/p</cwd>\n</environment_context>",
+                "kind": "environment_context",
+            },
+        ),
+        rec(
+            "2026-01-01T00:00:01Z",
+            "event_msg",
+            {
+                "type": "user_message",
+                "message": "<user_instructions>\n\nbe brief\n\n</user_instructions>",
+            },
+        ),
+        rec(
+            "2026-01-01T00:00:01Z",
+            "event_msg",
+            {
+                "type": "user_message",
+                "message": "# AGENTS.md instructions for /p\n\n<INSTRUCTIONS>\nx\n</INSTRUCTIONS>",
+            },
+        ),
+        rec(
+            "2026-01-01T00:00:02Z",
+            "event_msg",
+            {"type": "user_message", "message": "fix the test", "kind": "plain"},
+        ),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    prompts = [e for e in res.events if e["event_type"] == "human_action"]
+    assert [p["attributes"]["prompt_chars"] for p in prompts] == [12]
+    assert res.skipped["user_message (injected context, not a prompt)"] == 3
