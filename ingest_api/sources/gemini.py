@@ -52,6 +52,9 @@ TOOL_KINDS = {
 }
 _PATH_KEYS = ("file_path", "absolute_path", "path", "dir_path")
 _STATUS = {"success": "ok", "error": "error", "cancelled": "cancelled", "canceled": "cancelled"}
+# a cancelled call's reason when the user said no at the confirmation prompt (else it was
+# interrupted: "User cancelled tool execution")
+_DENIED = "User did not allow tool call"
 _EXIT = re.compile(r"^Exit Code: (-?\d+)\s*$", re.M)
 _SHELL_FIELDS = re.compile(
     r"^(Command|Directory|Stdout|Stderr|Output|Error|Exit Code|Signal|Background PIDs|"
@@ -222,6 +225,8 @@ def _call_events(
         action["file_path"] = path[:4096]
     status = _STATUS.get(str(call.get("status")))
     output, error = _result(call)
+    if status == "cancelled" and error and _DENIED in error:
+        status = "rejected"  # the user refused it: not the same signal as an interrupt
     raw_command = args.get("command")
     command = raw_command if name == "run_shell_command" and isinstance(raw_command, str) else None
     attributes: dict[str, Any] = {}
@@ -277,9 +282,9 @@ def _run_events(
     run.update(event_id=run_id, parent_id=call_id, message=clip(command, _MESSAGE_MAX), revision=1)
     attributes: dict[str, Any] = {"runner": cls.runner, "targets": list(cls.targets)}
     failures: list[Any] = []
-    if status == "cancelled":
+    if status in ("cancelled", "rejected"):
         run["status"] = "skipped"
-        attributes["not_run"] = "cancelled"
+        attributes["not_run"] = status
     else:
         result = read_outcome(cls, output, exit_code)
         run["status"] = result.status

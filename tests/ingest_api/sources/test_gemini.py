@@ -282,3 +282,64 @@ def test_bad_input_never_raises() -> None:
     assert [
         e["attributes"]["prompt_chars"] for e in res.events if e["event_type"] == "human_action"
     ] == [3]
+
+
+def cancelled_call(cid: str, name: str, args: dict[str, Any], reason: str) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "name": name,
+        "args": args,
+        "status": "cancelled",
+        "timestamp": "2026-01-01T00:00:05Z",
+        "result": [
+            {
+                "functionResponse": {
+                    "id": cid,
+                    "name": name,
+                    "response": {"error": f"[Operation Cancelled] Reason: {reason}"},
+                }
+            }
+        ],
+    }
+
+
+def test_user_denial_is_rejected_an_interrupt_cancelled() -> None:
+    # the confirmation prompt's "No" cancels the call with "User did not allow tool call"
+    data = session(
+        {
+            "id": "m1",
+            "timestamp": "2026-01-01T00:00:04Z",
+            "type": "gemini",
+            "toolCalls": [
+                cancelled_call(
+                    "w1",
+                    "write_file",
+                    {"file_path": "/p/b.py", "content": "z"},
+                    "User did not allow tool call",
+                ),
+                cancelled_call(
+                    "s1",
+                    "run_shell_command",
+                    {"command": "pytest -q"},
+                    "User did not allow tool call",
+                ),
+                cancelled_call(
+                    "s2",
+                    "run_shell_command",
+                    {"command": "npm test"},
+                    "User cancelled tool execution.",
+                ),
+            ],
+        },
+    )
+    res = parse_gemini(data, source="s.json")
+    events = [e for e in res.events if e["event_type"] != "session_start"]
+    assert not [e for e in events if e["event_type"] == "error"]
+    actions = {e["event_id"]: e["status"] for e in events if e["event_type"] == "agent_action"}
+    assert actions == {"w1": "rejected", "s1": "rejected", "s2": "cancelled"}
+    runs = {
+        e["parent_id"]: (e["status"], e["attributes"]["not_run"])
+        for e in events
+        if e["event_type"] == "test_run"
+    }
+    assert runs == {"s1": ("skipped", "rejected"), "s2": ("skipped", "cancelled")}
