@@ -82,3 +82,23 @@ def build_real_warehouse(root: Path) -> RealWarehouse:
 
 def records(path: Path) -> list[dict]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def gemini_jsonl(legacy: Path) -> list[bytes]:
+    """A real legacy Gemini chat as the current CLI writes it (`session-*.jsonl`), one
+    line each: the metadata, the messages, a `$set`, a `$rewindTo`. Its 4th message is
+    first written unfinished (no tokens, its tool calls running, no results) and again
+    whole after the 5th, as the CLI appends a message again when it changes."""
+    doc = orjson.loads(legacy.read_bytes())
+    meta = {k: doc[k] for k in ("sessionId", "projectHash", "startTime", "lastUpdated")}
+    msgs = doc["messages"]
+    unfinished = {k: v for k, v in msgs[3].items() if k != "tokens"}
+    unfinished["toolCalls"] = [
+        {k: v for k, v in c.items() if k not in ("result", "resultDisplay")}
+        | {"status": "executing"}
+        for c in msgs[3]["toolCalls"]
+    ]
+    out = [meta, *msgs[:3], unfinished, msgs[4], msgs[3], {"$set": {"summary": "a chat"}}]
+    out += [*msgs[5:9], {"$rewindTo": msgs[7]["id"]}, *msgs[9:]]
+    out.append({"$set": {"lastUpdated": doc["lastUpdated"]}})
+    return [orjson.dumps(rec) + b"\n" for rec in out]

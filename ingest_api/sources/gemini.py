@@ -1,11 +1,18 @@
-"""Gemini CLI sessions (`~/.gemini/tmp/<project hash>/chats/session-*.json`) as contract events.
+"""Gemini CLI sessions (`~/.gemini/tmp/<project hash>/chats/`) as contract events.
 
-One JSON document per session: `sessionId`, `projectHash`, `startTime`, `messages`. A
-`user` message is a prompt; a `gemini` message is one model response with its `tokens`
-and the `toolCalls` it made, each with its id, arguments, status and result.
+Two forms of one conversation record (`sessionId`, `projectHash`, `startTime`,
+`messages`). A `user` message is a prompt; a `gemini` message is one model response
+with its `tokens` and the `toolCalls` it made, each with its id, arguments, status
+and result.
 
-"Lines" of a Gemini session are its messages: `ParseResult.lines` counts messages and
-`bad_lines` names a bad message by its number (from 1); 0 means the whole document.
+- Legacy `session-*.json` (`parse_gemini`): one JSON document. Its "lines" are its
+  messages: `ParseResult.lines` counts messages and `bad_lines` names a bad message by
+  its number (from 1); 0 means the whole document.
+- Current `session-*.jsonl` (`parse_gemini_jsonl`), subagents' in
+  `chats/<parent session id>/<session id>.jsonl`: a metadata line, then message
+  records (appended again whole when they change), `{"$set": …}` metadata updates and
+  `{"$rewindTo": id}` marks. Lines are physical lines. A resumed legacy session is
+  copied to `<same name>.jsonl`; both forms give the same event ids.
 """
 
 from __future__ import annotations
@@ -109,8 +116,14 @@ def _base(sid: str, event_type: str, ts: datetime, source_type: str = "agent") -
     }
 
 
-def parse_gemini(data: bytes, *, source: str, include_prompts: bool = False) -> ParseResult:
-    """Events of one Gemini CLI session file. Never raises on bad input."""
+def parse_gemini(
+    data: bytes,
+    *,
+    source: str,
+    include_prompts: bool = False,
+    parent_session_id: str | None = None,
+) -> ParseResult:
+    """Events of one legacy Gemini CLI session file (one JSON document). Never raises."""
     res = ParseResult()
     try:
         doc = load_json(data)
@@ -120,20 +133,97 @@ def parse_gemini(data: bytes, *, source: str, include_prompts: bool = False) -> 
     if not isinstance(doc, dict) or not isinstance(doc.get("messages"), list):
         res.bad_lines.append((0, "not a Gemini session (no messages list)"))
         return res
+    res.lines = len(doc["messages"])
+    numbers = list(range(1, res.lines + 1))
+    _conversation(res, doc, numbers, include_prompts, parent_session_id)
+    return res
+
+
+def parse_gemini_jsonl(
+    data: bytes,
+    *,
+    source: str,
+    include_prompts: bool = False,
+    parent_session_id: str | None = None,
+) -> ParseResult:
+    """Events of one JSONL Gemini CLI session file. Never raises on bad input.
+
+    The conversation is rebuilt as the CLI rebuilds it (the last record of a message
+    id wins, at the place of its first record), except that `$rewindTo` drops
+    nothing: the rewound messages' tools ran and their tokens were spent, and a file
+    imported before a rewind must give the events of one import after it.
+    `parent_session_id` is the folder a `kind: "subagent"` file is in.
+    """
+    res = ParseResult()
+    meta: dict[str, Any] = {}
+    messages: dict[str, tuple[int, dict[str, Any]]] = {}  # id -> (line, last record)
+    for number, raw in enumerate(data.splitlines(), start=1):
+        res.lines += 1
+        if not raw.strip():
+            res.skipped["blank line"] += 1
+            continue
+        try:
+            rec = load_json(raw)
+        except ValueError as exc:
+            res.bad_lines.append((number, f"not JSON: {exc}"[:200]))
+            continue
+        if not isinstance(rec, dict):
+            res.bad_lines.append((number, "not a JSON object"))
+            continue
+        # (checked in the CLI's order: a rewind, a message, an update, the metadata)
+        if isinstance(rec.get("$rewindTo"), str):
+            res.skipped["$rewindTo (rewound messages kept)"] += 1
+        elif isinstance(rec.get("id"), str):
+            if rec["id"] in messages:
+                res.skipped["message (superseded by a later copy)"] += 1
+            messages[rec["id"]] = (number, rec)  # an existing key keeps its place
+        elif isinstance(rec.get("$set"), dict):
+            # `sessionId` stays the first line's (a growing file keeps its session); a
+            # `messages` re-sync is not read: each message was recorded on its own line,
+            # and the re-sync may hold masked tool output
+            meta.update(
+                (k, v) for k, v in rec["$set"].items() if k not in ("sessionId", "messages")
+            )
+            res.skipped["$set (metadata update)"] += 1
+        elif isinstance(rec.get("sessionId"), str) and isinstance(rec.get("projectHash"), str):
+            if "sessionId" in meta:
+                res.skipped["session metadata (repeated)"] += 1
+            meta = {**rec, **meta}  # the first line's values stay
+        else:
+            res.skipped["record of unknown shape"] += 1
+    if "sessionId" not in meta:
+        if messages:
+            res.bad_lines.append((0, "no session metadata line (sessionId, projectHash)"))
+        return res
+    meta["messages"] = [rec for _, rec in messages.values()]
+    numbers = [n for n, _ in messages.values()]
+    _conversation(res, meta, numbers, include_prompts, parent_session_id)
+    return res
+
+
+def _conversation(
+    res: ParseResult,
+    doc: dict[str, Any],
+    numbers: list[int],
+    include_prompts: bool,
+    parent_session_id: str | None,
+) -> None:
+    """The events of a conversation record; `numbers[i]` is where message i was read."""
     sid = doc.get("sessionId")
     if not isinstance(sid, str) or not sid:
         res.bad_lines.append((0, "no sessionId"))
-        return res
+        return
     facts: dict[str, Any] = {"agent": AGENT, "models": []}
     if isinstance(doc.get("projectHash"), str):
         facts["project_hash"] = doc["projectHash"]
+    first = len(res.events)
     start = parse_time(doc.get("startTime"))
     if start is not None:
         start_event = _base(sid, "session_start", start)
         start_event["event_id"] = f"{sid}:start"
         res.events.append(start_event)
-    for n, msg in enumerate(doc["messages"], start=1):
-        res.lines += 1
+    for i, msg in enumerate(doc["messages"]):
+        n = numbers[i]
         if not isinstance(msg, dict):
             res.bad_lines.append((n, "message is not an object"))
             continue
@@ -142,7 +232,7 @@ def parse_gemini(data: bytes, *, source: str, include_prompts: bool = False) -> 
             res.bad_lines.append((n, "message without timestamp"))
             continue
         try:
-            _message(res, sid, facts, n, ts, msg, include_prompts)
+            _message(res, sid, facts, n, i + 1, ts, msg, include_prompts)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape we never saw
             res.bad_lines.append((n, f"{type(exc).__name__}: {exc}"[:200]))
     project = _project_dir(doc["messages"])
@@ -151,8 +241,11 @@ def parse_gemini(data: bytes, *, source: str, include_prompts: bool = False) -> 
     last = parse_time(doc.get("lastUpdated"))
     if last is not None:
         facts["last_activity"] = iso(last)
+    if parent_session_id and doc.get("kind") == "subagent":
+        facts["parent_session_id"] = parent_session_id
+        for event in res.events[first:]:
+            event["parent_session_id"] = parent_session_id
     res.sessions[sid] = facts
-    return res
 
 
 def _message(
@@ -160,12 +253,14 @@ def _message(
     sid: str,
     facts: dict[str, Any],
     n: int,
+    index: int,
     ts: datetime,
     msg: dict[str, Any],
     include_prompts: bool,
 ) -> None:
+    """One message's events; `n` is its line for errors, `index` its place (from 1)."""
     kind = msg.get("type")
-    mid: str = msg["id"] if isinstance(msg.get("id"), str) and msg["id"] else f"{sid}:{n}"
+    mid: str = msg["id"] if isinstance(msg.get("id"), str) and msg["id"] else f"{sid}:{index}"
     if kind == "user":
         text = content_text(msg.get("content"), "")
         event = _base(sid, "human_action", ts, "human")
@@ -242,6 +337,8 @@ def _call_events(
         status = "error"
     if status:
         action["status"] = status
+    else:  # still running: its finished copy, recorded later, must win
+        action["revision"] = 0
     cls = classify_command(command) if command is not None else None
     if cls is not None and cls.writes:
         attributes["writes"] = True  # a possible cause of a later failure
@@ -279,7 +376,12 @@ def _run_events(
 ) -> list[dict[str, Any]]:
     run_id = f"{call_id}:run"
     run = _base(sid, "test_run" if cls.kind == "test" else "check_run", ts)
-    run.update(event_id=run_id, parent_id=call_id, message=clip(command, _MESSAGE_MAX), revision=1)
+    run.update(
+        event_id=run_id,
+        parent_id=call_id,
+        message=clip(command, _MESSAGE_MAX),
+        revision=1 if status else 0,  # as its call: a running call's run is not final
+    )
     attributes: dict[str, Any] = {"runner": cls.runner, "targets": list(cls.targets)}
     failures: list[Any] = []
     if status in ("cancelled", "rejected"):

@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 
 from ingest_api.sources.base import ParseResult
-from ingest_api.sources.gemini import parse_gemini
+from ingest_api.sources.gemini import parse_gemini, parse_gemini_jsonl
+from tests.real_sessions import gemini_jsonl
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gemini"
 LEAD = "session-2025-12-01T21-45-5b959dae.json"
@@ -343,3 +344,75 @@ def test_user_denial_is_rejected_an_interrupt_cancelled() -> None:
         if e["event_type"] == "test_run"
     }
     assert runs == {"s1": ("skipped", "rejected"), "s2": ("skipped", "cancelled")}
+
+
+# ---------------------------------------------------------------- the JSONL form
+
+
+def test_jsonl_gives_the_events_of_the_legacy_document() -> None:
+    for name in (LEAD, FILE_OPS):
+        lines = gemini_jsonl(FIXTURES / name)
+        res = parse_gemini_jsonl(b"".join(lines), source=name + "l")
+        legacy = parse_fixture(name)
+        assert res.events == legacy.events  # same ids, types, tokens, statuses
+        assert res.sessions == legacy.sessions
+        assert token_sums(res) == token_sums(legacy)
+        assert res.lines == len(lines) == 19 and res.bad_lines == []
+        assert res.skipped == {
+            "message (superseded by a later copy)": 1,
+            "$set (metadata update)": 2,
+            "$rewindTo (rewound messages kept)": 1,
+        }
+
+
+def test_jsonl_last_record_of_a_message_wins_at_its_first_place() -> None:
+    lines = gemini_jsonl(FIXTURES / LEAD)
+    unfinished = orjson.loads(lines[4])
+    call_ids = {c["id"] for c in unfinished["toolCalls"]}
+    # cut before the whole copy: the message has no tokens yet, its calls are running
+    early = parse_gemini_jsonl(b"".join(lines[:6]), source="s.jsonl")
+    assert unfinished["id"] not in {e["event_id"] for e in early.events}  # no llm_call yet
+    running = [e for e in early.events if e["event_id"] in call_ids]
+    assert running and all(e["revision"] == 0 and "status" not in e for e in running)
+    # the whole copy wins (revision 1 beats 0 in every read) and keeps the first place
+    done = parse_gemini_jsonl(b"".join(lines), source="s.jsonl")
+    ids = [e["event_id"] for e in done.events]
+    assert ids.index(unfinished["id"]) < ids.index(orjson.loads(lines[5])["id"])
+    finished = [e for e in done.events if e["event_id"] in call_ids]
+    assert [(e["revision"], e["status"]) for e in finished] == [(1, "ok")] * len(call_ids)
+
+
+def test_jsonl_bad_and_unknown_lines_are_counted_never_fatal() -> None:
+    lines = gemini_jsonl(FIXTURES / LEAD)
+    broken = [*lines[:3], b'{"id": "x", "type": \n', b"\n", b'{"what": 1}\n', b"[1]\n", *lines[3:]]
+    res = parse_gemini_jsonl(b"".join(broken), source="s.jsonl")
+    assert [n for n, _ in res.bad_lines] == [4, 7]
+    assert res.bad_lines[0][1].startswith("not JSON")
+    assert res.skipped["blank line"] == 1 and res.skipped["record of unknown shape"] == 1
+    assert res.lines == len(broken)
+    assert res.events == parse_fixture(LEAD).events
+    # no metadata line: nothing to attach the messages to
+    headless = parse_gemini_jsonl(b"".join(lines[1:]), source="s.jsonl")
+    assert headless.events == [] and headless.bad_lines == [
+        (0, "no session metadata line (sessionId, projectHash)")
+    ]
+    assert parse_gemini_jsonl(b"", source="s.jsonl").bad_lines == []
+
+
+def test_jsonl_subagent_names_its_parent() -> None:
+    meta = {"sessionId": "sub-1", "projectHash": "h", "startTime": "2026-01-01T00:00:00Z"}
+    msg = {
+        "id": "m1",
+        "timestamp": "2026-01-01T00:00:04Z",
+        "type": "gemini",
+        "tokens": {"input": 10, "output": 2, "cached": 0, "total": 12},
+    }
+    data = b"".join(orjson.dumps(r) + b"\n" for r in ({**meta, "kind": "subagent"}, msg))
+    res = parse_gemini_jsonl(data, source="s.jsonl", parent_session_id="parent-1")
+    assert res.sessions["sub-1"]["parent_session_id"] == "parent-1"
+    assert {e.get("parent_session_id") for e in res.events} == {"parent-1"}
+    # a main session's folder is not its parent
+    main = b"".join(orjson.dumps(r) + b"\n" for r in (meta, msg))
+    res = parse_gemini_jsonl(main, source="s.jsonl", parent_session_id="chats-like")
+    assert "parent_session_id" not in res.sessions["sub-1"]
+    assert all("parent_session_id" not in e for e in res.events)
