@@ -30,7 +30,7 @@ from achilles_core.collector import fewer_collections
 from ingest_api.sources.base import ParseResult, with_session_starts
 from ingest_api.sources.claude_code import parse_claude_code
 from ingest_api.sources.codex import parse_codex
-from ingest_api.sources.gemini import parse_gemini
+from ingest_api.sources.gemini import parse_gemini, parse_gemini_jsonl
 
 if TYPE_CHECKING:
     from achilles_core.settings import Settings
@@ -67,9 +67,21 @@ def _jsonl_sniff(kinds: frozenset[str], key: str = "type") -> Callable[[bytes], 
 
 
 def _gemini_sniff(head: bytes) -> bool:
-    # A Gemini CLI chat is one JSON object that starts with its sessionId and messages.
+    """A Gemini CLI chat: a JSONL file whose first line is its metadata (sessionId,
+    projectHash; a Claude Code line has a sessionId, no projectHash), or one JSON
+    document that starts with them."""
     start = head.lstrip()[:4096]
-    return start.startswith(b"{") and b'"sessionId"' in start
+    if not start.startswith(b"{"):
+        return False
+    try:
+        first = orjson.loads(start.split(b"\n", 1)[0])
+    except orjson.JSONDecodeError:  # a pretty-printed (or long) legacy document
+        return b'"sessionId"' in start and b'"projectHash"' in start
+    return (
+        isinstance(first, dict)
+        and isinstance(first.get("sessionId"), str)
+        and (isinstance(first.get("projectHash"), str) or isinstance(first.get("messages"), list))
+    )
 
 
 def _parse_claude(path: Path, data: bytes, include_prompts: bool) -> ParseResult:
@@ -89,13 +101,16 @@ def _parse_codex(path: Path, data: bytes, include_prompts: bool) -> ParseResult:
 
 
 def _parse_gemini(path: Path, data: bytes, include_prompts: bool) -> ParseResult:
-    return parse_gemini(data, source=str(path), include_prompts=include_prompts)
+    # a subagent's chat is chats/<parent session id>/<session id>.jsonl (kind "subagent")
+    parent = path.parent.name if path.parent.name != "chats" else None
+    parse = parse_gemini_jsonl if path.suffix == ".jsonl" else parse_gemini
+    return parse(data, source=str(path), include_prompts=include_prompts, parent_session_id=parent)
 
 
 @dataclass(frozen=True)
 class AgentFormat:
     name: str
-    suffix: str  # the files to take when a folder is given
+    suffixes: tuple[str, ...]  # the files to take when a folder is given
     parse: Callable[[Path, bytes, bool], ParseResult]
     sniff: Callable[[bytes], bool]
     default_roots: Callable[[], list[Path]]
@@ -122,7 +137,7 @@ def _gemini_roots() -> list[Path]:
 AGENTS: dict[str, AgentFormat] = {
     "claude-code": AgentFormat(
         "claude-code",
-        ".jsonl",
+        (".jsonl",),
         _parse_claude,
         _jsonl_sniff(
             frozenset(
@@ -133,12 +148,15 @@ AGENTS: dict[str, AgentFormat] = {
     ),
     "codex": AgentFormat(
         "codex",
-        ".jsonl",
+        (".jsonl",),
         _parse_codex,
         _jsonl_sniff(frozenset({"session_meta", "response_item", "event_msg", "turn_context"})),
         _codex_roots,
     ),
-    "gemini": AgentFormat("gemini", ".json", _parse_gemini, _gemini_sniff, _gemini_roots),
+    # legacy session-*.json and current session-*.jsonl (a resumed legacy chat is both)
+    "gemini": AgentFormat(
+        "gemini", (".json", ".jsonl"), _parse_gemini, _gemini_sniff, _gemini_roots
+    ),
 }
 
 
@@ -276,9 +294,12 @@ def find_files(fmt: AgentFormat, paths: Iterable[Path]) -> Iterator[tuple[Path, 
         if path.is_file():
             yield path, True
         elif path.is_dir():
-            found = sorted(p for p in path.rglob(f"*{fmt.suffix}") if p.is_file())
+            found = sorted(
+                p for suffix in fmt.suffixes for p in path.rglob(f"*{suffix}") if p.is_file()
+            )
             if not found:
-                raise ImportFailed(f"{path}: no {fmt.name} logs (*{fmt.suffix}) in this folder")
+                names = ", ".join(f"*{suffix}" for suffix in fmt.suffixes)
+                raise ImportFailed(f"{path}: no {fmt.name} logs ({names}) in this folder")
             for p in found:
                 yield p, False
         else:
@@ -305,7 +326,8 @@ def read_file(
     data = path.read_bytes()
     if data.strip() and not fmt.sniff(data[:65536]):
         raise NotThisFormat(f"{path}: not a {fmt.name} log")
-    if fmt.suffix == ".jsonl":
+    # (a JSONL-only agent's file named by hand may have any suffix)
+    if path.suffix == ".jsonl" or fmt.suffixes == (".jsonl",):
         data = _without_partial_line(data, summary)
     result = fmt.parse(path, data, include_prompts)
     summary.lines += result.lines

@@ -15,7 +15,7 @@ from achilles.importer import AGENTS, Cursors, ImportFailed, LocalSink, run_impo
 from achilles_core.landing import LandingZone
 from achilles_core.settings import Settings
 from ingest_api.session_reads import SessionReader
-from tests.real_sessions import AGENT_FOLDERS, unpack
+from tests.real_sessions import AGENT_FOLDERS, gemini_jsonl, unpack
 
 BIG = "258c7280-ae70-4798-800f-63464d01a85d.jsonl"
 
@@ -72,6 +72,100 @@ def test_a_file_imported_half_written_then_whole_equals_one_whole_import(tmp_pat
 
     once = settings_at(tmp_path / "once")
     run_import("claude-code", [whole], LocalSink(once), Cursors.load(tmp_path / "once.cursors"))
+    assert final_events(twice) == final_events(once)
+
+
+GEMINI_LEAD = "session-2025-12-01T21-45-5b959dae.json"
+
+
+def llm_tokens(settings: Settings) -> dict[str, list[int]]:
+    """Per session: input, cache read, output, reasoning tokens of its llm_calls."""
+    keys = ("input_tokens", "cache_read_tokens", "output_tokens", "reasoning_tokens")
+    return {
+        sid: [sum(e[k] for e in events if e["event_type"] == "llm_call") for k in keys]
+        for sid, events in final_events(settings).items()
+    }
+
+
+def test_gemini_jsonl_chats_and_subagents_under_a_folder(tmp_path):
+    legacy = unpack("gemini", tmp_path / "legacy")
+    chats = tmp_path / ".gemini" / "tmp" / "abc" / "chats"
+    chats.mkdir(parents=True)
+    jsonl = chats / (GEMINI_LEAD + "l")
+    jsonl.write_bytes(b"".join(gemini_jsonl(legacy / GEMINI_LEAD)))
+    parent = orjson.loads(jsonl.read_bytes().splitlines()[0])["sessionId"]
+    sub = {
+        "sessionId": "sub-1",
+        "projectHash": "h",
+        "startTime": "2026-01-01T00:00:00Z",
+        "kind": "subagent",
+    }
+    call = {
+        "id": "m1",
+        "timestamp": "2026-01-01T00:00:04Z",
+        "type": "gemini",
+        "tokens": {"input": 10, "output": 2, "cached": 0, "total": 12},
+    }
+    (chats / parent).mkdir()
+    (chats / parent / "sub-1.jsonl").write_bytes(
+        b"".join(orjson.dumps(r) + b"\n" for r in (sub, call))
+    )
+    unpack("claude-code", chats / "other")  # another agent's JSONL is no Gemini chat
+
+    settings = settings_at(tmp_path)
+    summary = run_import("gemini", [chats], LocalSink(settings), Cursors(tmp_path / "c.json"))
+    assert summary.files_read == 2 and len(summary.files_other) == 6
+    assert summary.bad_lines == [] and summary.rejected == []
+    assert summary.lines == 19 + 2
+    assert summary.lines_with_events + sum(summary.skipped.values()) == summary.lines
+    events = final_events(settings)
+    assert set(events) == {parent, "sub-1"}
+    assert {e["parent_session_id"] for e in events["sub-1"]} == {parent}
+    assert all(e["parent_session_id"] is None for e in events[parent])
+
+    once = settings_at(tmp_path / "once")
+    run_import("gemini", [legacy / GEMINI_LEAD], LocalSink(once), Cursors(tmp_path / "d"))
+    assert final_events(once)[parent] == events[parent]
+
+
+def test_gemini_legacy_chat_and_its_migrated_jsonl_count_once(tmp_path):
+    # a resumed legacy chat is copied to <name>.jsonl; the .json stays beside it
+    chats = unpack("gemini", tmp_path / "chats")
+    (chats / (GEMINI_LEAD + "l")).write_bytes(b"".join(gemini_jsonl(chats / GEMINI_LEAD)))
+    both = settings_at(tmp_path / "both")
+    summary = run_import("gemini", [chats], LocalSink(both), Cursors(tmp_path / "c"), jobs=2)
+    assert summary.files_read == 3 and summary.duplicates > 0
+    one = settings_at(tmp_path / "one")
+    run_import("gemini", [chats / GEMINI_LEAD], LocalSink(one), Cursors(tmp_path / "d"))
+    sid = next(iter(final_events(one)))
+    assert llm_tokens(both)[sid] == llm_tokens(one)[sid]
+    assert final_events(both)[sid] == final_events(one)[sid]
+
+
+def test_a_gemini_jsonl_imported_half_written_then_whole_equals_one_whole_import(tmp_path):
+    lines = gemini_jsonl(unpack("gemini", tmp_path / "legacy") / GEMINI_LEAD)
+    whole = tmp_path / "whole" / (GEMINI_LEAD + "l")
+    whole.parent.mkdir()
+    whole.write_bytes(b"".join(lines))
+    growing = tmp_path / "growing" / whole.name
+    growing.parent.mkdir()
+    # cut inside the message's whole copy: its first copy (calls running) lands first
+    growing.write_bytes(b"".join(lines[:6]) + lines[6][: len(lines[6]) // 2])
+
+    twice = settings_at(tmp_path / "twice")
+    cursors = Cursors.load(tmp_path / "twice.cursors")
+    half = run_import("gemini", [growing], LocalSink(twice), cursors)
+    assert half.bad_lines == [] and half.skipped["partial last line"] == 1
+    assert sum(half.accepted_by_type.values()) > 0
+    for cut in (12, len(lines)):  # before the rewind, then the whole file
+        growing.write_bytes(b"".join(lines[:cut]))
+        grown = run_import("gemini", [growing], LocalSink(twice), cursors)
+        assert grown.files_read == 1 and grown.duplicates > 0
+    again = run_import("gemini", [growing], LocalSink(twice), cursors)
+    assert again.files_unchanged == 1
+
+    once = settings_at(tmp_path / "once")
+    run_import("gemini", [whole], LocalSink(once), Cursors.load(tmp_path / "once.cursors"))
     assert final_events(twice) == final_events(once)
 
 
@@ -160,8 +254,14 @@ def test_cli_exit_codes_and_messages(tmp_path):
     wrong = runner.invoke(app, ["import", "codex", str(claude), *data])
     assert wrong.exit_code == 1 and "not a codex log" in wrong.output
 
-    empty = runner.invoke(app, ["import", "gemini", str(logs), *data])
-    assert empty.exit_code == 2 and "no gemini logs" in empty.output
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("x")
+    empty = runner.invoke(app, ["import", "gemini", str(notes), *data])
+    assert empty.exit_code == 2 and "no gemini logs (*.json, *.jsonl)" in empty.output
+    # Gemini takes *.jsonl too: Codex rollouts are found, and left alone
+    others = runner.invoke(app, ["import", "gemini", str(logs), *data])
+    assert others.exit_code == 0 and "2 not this agent's" in others.output
 
     unknown = runner.invoke(app, ["import", "copilot", *data])
     assert unknown.exit_code == 2 and "claude-code, codex, gemini" in unknown.output
