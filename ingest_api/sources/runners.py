@@ -981,7 +981,8 @@ _VITEST_FILES = re.compile(r"^\s*Test Files\s+((?:\d+ [a-z]+(?: \| )?)+)\s*\(\d+
 _MOCHA = re.compile(r"^\s*(\d+) (passing|failing|pending)(?: \([\d.]+m?s\))?$")
 _PLAYWRIGHT = re.compile(r"^\s*(\d+) (passed|failed|flaky|skipped|did not run)(?: \([\d.]+m?s\))?$")
 _GO_OK = re.compile(r"^ok\s+\S+\s+(?:[\d.]+s|\(cached\))")
-_GO_FAIL = re.compile(r"^FAIL\s+\S+\s+(?:[\d.]+s|\[(build|setup) failed\])")
+# (the package is no "[": nextest's "FAIL [   0.005s] crate test" is no go package line)
+_GO_FAIL = re.compile(r"^FAIL\s+[^\s\[]\S*\s+(?:[\d.]+s|\[(build|setup) failed\])")
 _GO_NOFILES = re.compile(r"^\?\s+\S+\s+\[no test files\]")
 _CARGO = re.compile(r"^test result: (ok|FAILED)\. (\d+) passed; (\d+) failed; (\d+) ignored")
 _NEXTEST = re.compile(r"^\s*Summary \[[^\]]*\]\s+(\d+) tests? run: (.*)$")
@@ -1025,6 +1026,10 @@ def _test_counts(lines: list[str]) -> _Counts:
     c = _Counts()
     mocha: dict[str, int] = {}
     bun: dict[str, int] = {}
+    # nextest embeds each failing test's own libtest output ("test result: FAILED. 0 passed;
+    # 1 failed"): cargo's lines count only when no nextest summary speaks for the run
+    cargo: list[tuple[str, int, int, int]] = []
+    nextest = False
     for idx in _COUNT_LINES.lines(lines):
         line = lines[idx]
         s = line.strip()
@@ -1131,8 +1136,9 @@ def _test_counts(lines: list[str]) -> _Counts:
         elif _GO_NOFILES.match(s):
             _add(c, s)
         elif m := _CARGO.match(s):
-            _add(c, s, passed=int(m.group(2)), failed=int(m.group(3)), skipped=int(m.group(4)))
+            cargo.append((s, int(m.group(2)), int(m.group(3)), int(m.group(4))))
         elif m := _NEXTEST.match(line):
+            nextest = True
             w = _num_words(m.group(2))
             _add(
                 c,
@@ -1181,6 +1187,8 @@ def _test_counts(lines: list[str]) -> _Counts:
             else:
                 _add(c, s)
             c.ran_none = True
+    for s, passed, failed, skipped in cargo if not nextest else ():
+        _add(c, s, passed=passed, failed=failed, skipped=skipped)
     if mocha:
         c.passed += mocha.get("passing", 0)
         c.failed += mocha.get("failing", 0)
@@ -1572,7 +1580,21 @@ def _go_failures(lines: list[str]) -> list[Failure]:
 
 
 _CARGO_HEAD = re.compile(r"^---- (\S+) stdout ----$")
-_CARGO_PANIC = re.compile(r"^thread '([^']+)' panicked at (?:'(.*)', )?([^\s:]+):(\d+):\d+:?$")
+# (newer Rust names the thread's id too: "thread 'tests::x' (12345) panicked at src/lib.rs:14:9:")
+_CARGO_PANIC = re.compile(
+    r"^thread '([^']+)'(?: \(\d+\))? panicked at (?:'(.*)', )?([^\s:]+):(\d+):\d+:?$"
+)
+
+
+def _rust_panic(lines: list[str], start: int, test: str | None = None) -> Failure | None:
+    """The first panic from `start` on (of thread `test` when given), as a failure of it."""
+    for j in range(start, len(lines)):
+        pm = _CARGO_PANIC.match(lines[j].strip())
+        if pm and (test is None or pm.group(1) == test):
+            msg = pm.group(2) or next((y.strip() for y in lines[j + 1 : j + 5] if y.strip()), None)
+            etype = "assertion failed" if msg and msg.startswith("assertion") else "panic"
+            return Failure(pm.group(1), pm.group(3), etype, msg, int(pm.group(4)))
+    return None
 
 
 def _cargo_failures(lines: list[str]) -> list[Failure]:
@@ -1581,20 +1603,41 @@ def _cargo_failures(lines: list[str]) -> list[Failure]:
         m = _CARGO_HEAD.match(line.strip())
         if not m:
             continue
-        path, lineno, msg = None, None, None
-        for j, x in enumerate(lines[i + 1 : i + 30], start=i + 1):
-            pm = _CARGO_PANIC.match(x.strip())
-            if pm:
-                path, lineno = pm.group(3), int(pm.group(4))
-                msg = pm.group(2) or next(
-                    (y.strip() for y in lines[j + 1 : j + 5] if y.strip()), None
-                )
-                break
-        etype = "panic"
-        if msg and msg.startswith("assertion"):
-            etype = "assertion failed"
-        out.append(Failure(m.group(1), path, etype, msg, lineno))
+        p = _rust_panic(lines[: i + 30], i + 1)
+        out.append(
+            Failure(m.group(1), p.file_path, p.error_type, p.message, p.line)
+            if p
+            else Failure(m.group(1), None, "panic", None, None)
+        )
     return out
+
+
+# nextest's status lines: "FAIL [   0.005s] (2/3) crate::bin tests::name" (the counter is new)
+_NEXTEST_FAIL = re.compile(
+    r"^\s*(FAIL|TIMEOUT|SIGSEGV|SIGABRT|SIGKILL|ABORT|LEAK-FAIL) \[\s*([\d.]+s)\] "
+    r"(?:\(\s*\d+/\d+\) )?\S+ (\S+)$"
+)
+
+
+def _nextest_failures(lines: list[str]) -> list[Failure]:
+    """nextest names each failing test twice (as it ends, and in the closing list); its
+    panic is in the test's captured stderr, by thread name = test name."""
+    out: dict[str, Failure] = {}
+    for line in lines:
+        m = _NEXTEST_FAIL.match(line)
+        if not m or m.group(3) in out:
+            continue
+        name = m.group(3)
+        if m.group(1) == "TIMEOUT":
+            out[name] = Failure(name, None, "timeout", f"timed out after {m.group(2)}")
+            continue
+        p = _rust_panic(lines, 0, name)
+        out[name] = (
+            Failure(name, p.file_path, p.error_type, p.message, p.line)
+            if p
+            else Failure(name, None, m.group(1).lower() if m.group(1) != "FAIL" else None, None)
+        )
+    return list(out.values())
 
 
 _RSPEC_HEAD = re.compile(r"^\s+\d+\) (.+)$")
@@ -1691,6 +1734,7 @@ _FAILURE_PARSERS: tuple[tuple[Callable[[list[str]], list[Failure]], _LineGate], 
     (_exunit_failures, _LineGate(as_is=[_EXUNIT_HEAD])),
     (_jest_failures, _LineGate(as_is=[_VITEST_HEAD, _JEST_HEAD])),
     (_go_failures, _LineGate(as_is=[_GO_TEST_FAIL])),
+    (_nextest_failures, _LineGate(as_is=[_NEXTEST_FAIL])),
     (_cargo_failures, _LineGate(stripped=[_CARGO_HEAD])),
     (_rspec_failures, _LineGate(stripped=[_RSPEC_RERUN, re.compile(r"Failures:$")])),
     (_unittest_failures, _LineGate(as_is=[_UNITTEST_HEAD])),

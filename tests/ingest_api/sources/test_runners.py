@@ -534,6 +534,76 @@ def test_cargo_test() -> None:
     assert f.message == "assertion `left == right` failed"
 
 
+def test_cargo_test_panic_with_thread_id() -> None:
+    # Rust 1.89+ prints the thread's id after its name
+    text = CARGO_FAILED.replace(
+        "'tests::subtracts' panicked", "'tests::subtracts' (12345) panicked"
+    )
+    (f,) = read_outcome(classify_command("cargo test"), text, 101).failures
+    assert (f.test_id, f.file_path, f.line, f.error_type) == (
+        "tests::subtracts",
+        "src/lib.rs",
+        14,
+        "assertion failed",
+    )
+    assert f.message == "assertion `left == right` failed"
+
+
+NEXTEST_FAILED = """\
+    Finished `test` profile [unoptimized + debuginfo] target(s) in 0.05s
+────────────
+ Nextest run ID 1c2e3f4a with nextest profile: default
+    Starting 3 tests across 1 binary
+        PASS [   0.004s] (1/3) calc tests::adds
+        PASS [   0.004s] (2/3) calc tests::mul
+        FAIL [   0.005s] (3/3) calc tests::subtracts
+  stdout ───
+
+    running 1 test
+    test tests::subtracts ... FAILED
+
+    failures:
+
+    failures:
+        tests::subtracts
+
+    test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; finished in 0.00s
+
+  stderr ───
+
+    thread 'tests::subtracts' (4242) panicked at src/lib.rs:14:9:
+    assertion `left == right` failed
+      left: 1
+     right: 2
+    note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+────────────
+     Summary [   0.006s] 3 tests run: 2 passed, 1 failed, 0 skipped
+        FAIL [   0.005s] (3/3) calc tests::subtracts
+error: test run failed
+"""
+
+
+def test_cargo_nextest() -> None:
+    out = read_outcome(classify_command("cargo nextest run"), NEXTEST_FAILED, 100)
+    assert out.status == "failed"
+    # the libtest lines nextest embeds neither count again nor pass for go's "FAIL pkg" line
+    assert out.summary == "Summary [   0.006s] 3 tests run: 2 passed, 1 failed, 0 skipped"
+    (f,) = out.failures
+    assert (f.test_id, f.file_path, f.line, f.error_type) == (
+        "tests::subtracts",
+        "src/lib.rs",
+        14,
+        "assertion failed",
+    )
+    assert f.message == "assertion `left == right` failed"
+    tail = "     Summary [  60.010s] 2 tests run: 1 passed, 1 timed out, 0 skipped\n"
+    tail += "     TIMEOUT [  60.002s] (2/2) calc tests::slow\n"
+    out = read_outcome(classify_command("cargo nextest run | tail -2"), tail, 0)
+    assert out.status == "failed"
+    assert [(f.test_id, f.error_type) for f in out.failures] == [("tests::slow", "timeout")]
+
+
 RSPEC_FAILED = """\
 ..F
 
