@@ -1226,8 +1226,9 @@ _CHECK_SUMMARIES: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(r"^Finished .*target\(s\) in"), "passed"),
     (re.compile(r"^(\d+) issues?[:.]$"), None),  # golangci-lint
     (re.compile(r"^\d+ files? inspected, (no|\d+) offenses? detected"), "rubocop"),
-    (re.compile(r"^BUILD (?:SUCCESS|SUCCESSFUL)\b"), "passed"),
-    (re.compile(r"^BUILD FAIL(?:URE|ED)\b"), "failed"),
+    # (maven prints them as "[INFO] BUILD SUCCESS", "[ERROR] BUILD FAILURE")
+    (re.compile(r"^(?:\[(?:INFO|ERROR)\] )?BUILD (?:SUCCESS|SUCCESSFUL)\b"), "passed"),
+    (re.compile(r"^(?:\[(?:INFO|ERROR)\] )?BUILD FAIL(?:URE|ED)\b"), "failed"),
     (re.compile(r"^Build succeeded\.?$"), "passed"),
     (re.compile(r"^Build FAILED\.?$"), "failed"),
     (re.compile(r"^\s*\d+ Error\(s\)$"), None),  # dotnet build
@@ -1727,6 +1728,42 @@ def _dotnet_failures(lines: list[str]) -> list[Failure]:
     return out
 
 
+_GRADLE_FAIL = re.compile(r"^(\w[\w.$]*) > (.+) FAILED$")
+_SUREFIRE_FAIL = re.compile(
+    r"^\[ERROR\] (?:(\w+)\(([\w.$]+)\)|([\w.$]+))\s+(?:-- )?Time elapsed: .*<<< (?:FAILURE|ERROR)!$"
+)
+_JVM_FRAME = re.compile(r"^\s*at (?:\S+//)?[\w.$]+\((\w+)\.(java|kt|scala|groovy):(\d+)\)$")
+
+
+def _jvm_failures(lines: list[str]) -> list[Failure]:
+    out: list[Failure] = []
+    for i, line in enumerate(lines):
+        if gm := _GRADLE_FAIL.match(line):
+            test_id, cls_name = f"{gm.group(1)} > {gm.group(2)}", gm.group(1)
+        elif sm := _SUREFIRE_FAIL.match(line):
+            if sm.group(1):  # surefire 2: "testAdd(com.example.CalculatorTest)"
+                test_id, cls_name = f"{sm.group(2)}.{sm.group(1)}", sm.group(2)
+            else:
+                test_id, cls_name = sm.group(3), sm.group(3).rsplit(".", 1)[0]
+        else:
+            continue
+        body = [x for x in lines[i + 1 : i + 40] if x.strip()]
+        first = body[0].strip() if body and not body[0].strip().startswith("at ") else ""
+        etype, msg = _split_exc(first)
+        path: str | None = None
+        lineno: int | None = None
+        simple = cls_name.rsplit(".", 1)[-1].split("$")[0]
+        for x in body[1:]:
+            fm = _JVM_FRAME.match(x)
+            if fm and fm.group(1) == simple:  # the test class's own frame, not the library's
+                path, lineno = f"{fm.group(1)}.{fm.group(2)}", int(fm.group(3))
+                break
+            if not x.startswith((" ", "\t")):
+                break
+        out.append(Failure(test_id, path, etype, msg or None, lineno))
+    return out
+
+
 # Each failure parser, with the lines it needs to find anything (a failure's head, or
 # what its fallback reads): an output with none of them is not that runner's.
 _FAILURE_PARSERS: tuple[tuple[Callable[[list[str]], list[Failure]], _LineGate], ...] = (
@@ -1740,6 +1777,7 @@ _FAILURE_PARSERS: tuple[tuple[Callable[[list[str]], list[Failure]], _LineGate], 
     (_unittest_failures, _LineGate(as_is=[_UNITTEST_HEAD])),
     (_phpunit_failures, _LineGate(stripped=[_PHPUNIT_HEAD])),
     (_dotnet_failures, _LineGate(as_is=[_DOTNET_HEAD])),
+    (_jvm_failures, _LineGate(as_is=[_GRADLE_FAIL, _SUREFIRE_FAIL])),
 )
 _ELIXIR_DIAG_LINES = _LineGate(as_is=[_ELIXIR_DIAG], stripped=[_ELIXIR_COMPILE_ERR])
 
@@ -1765,8 +1803,8 @@ _F_PYRIGHT = re.compile(
     r"^\s*(?P<file>[^\s:][^:]*?\.pyi?):(?P<line>\d+):\d+ - (?P<sev>error|warning): (?P<msg>.+?)(?: \((?P<code>report\w+)\))?$"  # noqa: E501
 )
 _F_TSC = re.compile(
-    r"^(?P<file>[^\s(][^(:]*?\.\w+)(?:\((?P<line>\d+),\d+\):|:(?P<line2>\d+):\d+ -) (?P<sev>error|warning) (?P<code>TS\d+): (?P<msg>.+)$"  # noqa: E501
-)
+    r"^(?P<file>[^\s(][^(:]*?\.\w+)(?:\((?P<line>\d+),\d+\):|:(?P<line2>\d+):\d+ -) (?P<sev>error|warning) (?P<code>[A-Z]{2,}\d+): (?P<msg>.+?)(?: \[[^\]]+proj\])?$"  # noqa: E501
+)  # tsc, and msbuild's (dotnet's) `file(l,c): error CS1002: msg [x.csproj]`
 _F_ESLINT_ROW = re.compile(
     r"^\s+(?P<line>\d+):\d+\s+(?P<sev>error|warning)\s+(?P<msg>.+?)(?:\s{2,}(?P<code>[@\w/-]+))?$"
 )
@@ -1807,6 +1845,10 @@ _F_GO = re.compile(
 _F_GCC = re.compile(
     r"^(?P<file>[^\s:][^:]*?\.\w+):(?P<line>\d+)(?::\d+)?: (?P<sev>error|fatal error|warning): (?P<msg>.+)$"  # noqa: E501
 )
+_F_MAVEN = re.compile(
+    r"^\[(?P<sev>ERROR|WARNING)\] (?P<file>\S+\.(?:java|kt|scala|groovy)):\[(?P<line>\d+),\d+\] "
+    r"(?P<msg>.+)$"
+)  # maven's javac: "[ERROR] /p/src/X.java:[12,13] cannot find symbol"
 _F_WOULD_REFORMAT = re.compile(r"^(?:would reformat|Would reformat:) (?P<file>\S+)$")
 _F_PRETTIER = re.compile(r"^\[warn\] (?P<file>\S+\.\w+)$")
 _F_MIX_FORMAT = re.compile(r"^\s+\* (?P<file>\S+\.(?:exs?|heex|eex))$")
@@ -1829,7 +1871,7 @@ _FINDING_LINES = _LineGate(
         _F_TSC, _F_MYPY, _F_PYRIGHT, _F_RUBOCOP, _F_SHELLCHECK, _F_CODE_LINE,
         _F_CREDO_ONELINE, _F_CREDO_FLYCHECK, _F_CREDO, _F_DIALYZER, _F_GO, _F_GCC,
         _F_HEADER_ARROW, _F_WOULD_REFORMAT, _F_PRETTIER, _F_PATH_ALONE, _F_ESLINT_ROW,
-        _F_MIX_FORMAT,
+        _F_MIX_FORMAT, _F_MAVEN,
     ),
     anywhere=(_F_MIX_FORMAT_HEAD,),
 )  # fmt: skip
@@ -1880,6 +1922,9 @@ def _findings(lines: list[str], *, errors_only: bool = False) -> list[Failure]:
             out.append(_finding(m, m.group("code"), msg))
         elif m := _F_GO.match(s):
             out.append(_finding(m, m.group("code"), m.group("msg")))
+        elif m := _F_MAVEN.match(s):
+            if m.group("sev") == "ERROR" or not errors_only:
+                out.append(_finding(m, m.group("sev").lower(), m.group("msg")))
         elif m := _F_GCC.match(s):
             if m.group("sev") != "warning" or not errors_only:
                 out.append(_finding(m, m.group("sev"), m.group("msg")))
@@ -1930,7 +1975,8 @@ def _findings(lines: list[str], *, errors_only: bool = False) -> list[Failure]:
             mix_format = True
         elif mix_format and (m := _F_MIX_FORMAT.match(s)):
             out.append(Failure(None, m.group("file"), "mix format", "not formatted"))
-    return out
+    # (msbuild, and others, print each error again in their closing summary)
+    return list(dict.fromkeys(out))
 
 
 def _precommit_failures(lines: list[str]) -> list[Failure]:
@@ -1958,6 +2004,25 @@ def _precommit_failures(lines: list[str]) -> list[Failure]:
 
 # ---------------------------------------------------------------------------------
 
+_COMPILE_FAILED = re.compile(
+    r"^(?:error: could not compile|== Compilation error in file|\*\* \(CompileError\)|"
+    r"(?:\[ERROR\] )?COMPILATION ERROR|Build FAILED\.?$|> Task \S+:compile\w* FAILED$)"
+)
+_BUILD_RESULT = re.compile(r"^(?:\[(?:INFO|ERROR)\] )?BUILD (SUCCESS|FAIL)(?:FUL|URE|ED)?\b")
+
+
+def _build_verdict(lines: list[str], runner: str | None, counts: _Counts) -> str | None:
+    """The status a test run's build gives when no test summary did, else None."""
+    if any(_COMPILE_FAILED.match(x.strip()) for x in lines):
+        return "error"
+    if runner in ("gradle test", "maven test"):
+        for x in reversed(lines):
+            if m := _BUILD_RESULT.match(x.strip()):
+                counts.lines.append(x.strip())
+                return "passed" if m.group(1) == "SUCCESS" else "failed"
+    return None
+
+
 _BACKGROUND = re.compile(
     r"Command running in background with ID|Process running with session ID", re.I
 )
@@ -1984,8 +2049,12 @@ def read_outcome(cls: CommandClass, output: str, exit_code: int | None) -> Comma
         last = next((x for x in reversed(lines) if x.strip()), "")
         m = _ECHOED.search(last)
         code = int(m.group(1)) if m else None
-    summary = " | ".join(dict.fromkeys(counts.lines)) or None
     from_summary = counts.status()
+    if from_summary is None and cls.kind == "test":
+        # no test counts: the build around the tests speaks (a compile error before any
+        # test ran; gradle and maven print no counts when every test passed)
+        from_summary = _build_verdict(lines, cls.runner, counts)
+    summary = " | ".join(dict.fromkeys(counts.lines)) or None
     if summary is None and _BACKGROUND.search(output or "") and not failures:
         return CommandOutcome("unknown", None, [])
 

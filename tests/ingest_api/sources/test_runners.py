@@ -662,6 +662,138 @@ def test_dotnet_test() -> None:
     assert f.message == "Assert.Equal() Failure"
 
 
+def test_compile_error_through_tail_is_an_error() -> None:
+    """The exit code is tail's and no test summary was printed: the compiler's verdict is."""
+    cls = classify_command("mix test 2>&1 | tail -40")
+    text = real("mix_test_compile_error").removeprefix("Exit code 1\n")
+    out = read_outcome(cls, text, 0)
+    assert out.status == "error"
+    assert {f.error_type for f in out.failures} == {"CompileError"}
+    cargo = """\
+error[E0425]: cannot find value `x` in this scope
+  --> src/lib.rs:10:5
+
+error: could not compile `calc` (lib test) due to 1 previous error
+"""
+    out = read_outcome(classify_command("cargo test 2>&1 | tail -5"), cargo, 0)
+    assert out.status == "error"
+    assert [(f.file_path, f.line, f.error_type) for f in out.failures] == [
+        ("src/lib.rs", 10, "E0425")
+    ]
+    dotnet = """\
+/src/MyApp/Calculator.cs(12,5): error CS1002: ; expected [/src/MyApp/MyApp.csproj]
+
+Build FAILED.
+
+/src/MyApp/Calculator.cs(12,5): error CS1002: ; expected [/src/MyApp/MyApp.csproj]
+    0 Warning(s)
+    1 Error(s)
+"""
+    out = read_outcome(classify_command("dotnet test | tail -6"), dotnet, 0)
+    assert out.status == "error"
+    assert [(f.file_path, f.line, f.error_type, f.message) for f in out.failures] == [
+        ("/src/MyApp/Calculator.cs", 12, "CS1002", "; expected")
+    ]
+
+
+GRADLE_FAILED = """\
+> Task :app:compileJava UP-TO-DATE
+> Task :app:test FAILED
+
+CalculatorTest > testAdd() FAILED
+    org.opentest4j.AssertionFailedError: expected: <5> but was: <4>
+        at app//org.junit.jupiter.api.AssertionFailureBuilder.build(AssertionFailureBuilder.java:151)
+        at app//com.example.CalculatorTest.testAdd(CalculatorTest.java:12)
+
+3 tests completed, 1 failed
+
+FAILURE: Build failed with an exception.
+
+* What went wrong:
+Execution failed for task ':app:test'.
+> There were failing tests. See the report at: file:///p/app/build/reports/tests/test/index.html
+
+BUILD FAILED in 3s
+4 actionable tasks: 2 executed, 2 up-to-date
+"""
+
+
+def test_gradle_test() -> None:
+    out = read_outcome(classify_command("./gradlew test"), GRADLE_FAILED, 1)
+    assert (out.status, out.summary) == ("failed", "3 tests completed, 1 failed")
+    (f,) = out.failures
+    assert (f.test_id, f.file_path, f.line, f.error_type) == (
+        "CalculatorTest > testAdd()",
+        "CalculatorTest.java",
+        12,
+        "org.opentest4j.AssertionFailedError",
+    )
+    assert f.message == "org.opentest4j.AssertionFailedError: expected: <5> but was: <4>"
+    # gradle prints no test counts when every test passed: its build result speaks
+    passed = "> Task :app:test\n\nBUILD SUCCESSFUL in 4s\n4 actionable tasks: 1 executed\n"
+    out = read_outcome(classify_command("./gradlew test | tail -3"), passed, 0)
+    assert (out.status, out.summary) == ("passed", "BUILD SUCCESSFUL in 4s")
+    failed = "BUILD FAILED in 3s\n4 actionable tasks: 2 executed, 2 up-to-date\n"
+    assert read_outcome(classify_command("gradle test | tail -2"), failed, 0).status == "failed"
+    compile_error = """\
+> Task :app:compileTestJava FAILED
+/p/app/src/test/java/CalculatorTest.java:12: error: cannot find symbol
+
+BUILD FAILED in 1s
+"""
+    out = read_outcome(classify_command("./gradlew test | tail -4"), compile_error, 0)
+    assert out.status == "error"
+
+
+MAVEN_FAILED = """\
+[INFO] Running com.example.CalculatorTest
+[ERROR] Tests run: 4, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.05 s <<< FAILURE! -- in com.example.CalculatorTest
+[ERROR] com.example.CalculatorTest.testAdd -- Time elapsed: 0.01 s <<< FAILURE!
+org.opentest4j.AssertionFailedError: expected: <5> but was: <4>
+\tat org.junit.jupiter.api.AssertionFailureBuilder.build(AssertionFailureBuilder.java:151)
+\tat com.example.CalculatorTest.testAdd(CalculatorTest.java:12)
+
+[INFO] Results:
+[INFO]
+[ERROR] Failures:
+[ERROR]   CalculatorTest.testAdd:12 expected: <5> but was: <4>
+[INFO]
+[ERROR] Tests run: 4, Failures: 1, Errors: 0, Skipped: 0
+[INFO]
+[INFO] ------------------------------------------------------------------------
+[INFO] BUILD FAILURE
+[INFO] ------------------------------------------------------------------------
+"""
+
+
+def test_maven_test() -> None:
+    out = read_outcome(classify_command("mvn test"), MAVEN_FAILED, 1)
+    assert (out.status, out.summary) == (
+        "failed",
+        "[ERROR] Tests run: 4, Failures: 1, Errors: 0, Skipped: 0",
+    )
+    (f,) = out.failures
+    assert (f.test_id, f.file_path, f.line, f.error_type) == (
+        "com.example.CalculatorTest.testAdd",
+        "CalculatorTest.java",
+        12,
+        "org.opentest4j.AssertionFailedError",
+    )
+    compile_error = """\
+[ERROR] COMPILATION ERROR :
+[ERROR] /p/src/test/java/com/example/CalculatorTest.java:[12,13] cannot find symbol
+[INFO] BUILD FAILURE
+"""
+    out = read_outcome(classify_command("mvn test | tail -3"), compile_error, 0)
+    assert out.status == "error"
+    assert [(f.file_path, f.line) for f in out.failures] == [
+        ("/p/src/test/java/com/example/CalculatorTest.java", 12)
+    ]
+    # a check's "[INFO] BUILD SUCCESS" is its verdict too
+    ok = "[INFO] BUILD SUCCESS\n[INFO] Total time:  1.2 s\n"
+    assert read_outcome(classify_command("mvn compile | tail -2"), ok, 0).status == "passed"
+
+
 PHPUNIT_FAILED = """\
 PHPUnit 10.5.2 by Sebastian Bergmann and contributors.
 
