@@ -963,6 +963,8 @@ _PYTEST_SUMMARY = re.compile(
     r"\s+in\s+[\d.]+s(?:\s*\([^)]*\))?\s*=*$"
 )
 _PYTEST_NONE = re.compile(r"^=*\s*no tests ran in [\d.]+s\s*=*$")
+# pytest refused its arguments (exit 4): no test ran, and that is an error, not a skip
+_PYTEST_USAGE = re.compile(r"^ERROR: (?:file or directory not found|usage|not found):")
 _UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in [\d.]+s$")
 _UNITTEST_RESULT = re.compile(r"^(OK|FAILED|NO TESTS RAN)(?: \((.*)\))?$")
 _EXUNIT = re.compile(
@@ -1010,8 +1012,8 @@ _NO_TESTS = re.compile(
 # Every pattern `_test_counts` tries; a line none of them matches changes nothing there.
 _COUNT_LINES = _LineGate(
     stripped=(
-        _PYTEST_SUMMARY, _PYTEST_NONE, _UNITTEST_RAN, _EXUNIT, _RSPEC, _MINITEST, _GO_OK,
-        _GO_FAIL, _GO_NOFILES, _CARGO, _PHPUNIT_OK, _PHPUNIT_TESTS, _DOTNET, _DOTNET_NEW,
+        _PYTEST_SUMMARY, _PYTEST_NONE, _PYTEST_USAGE, _UNITTEST_RAN, _EXUNIT, _RSPEC, _MINITEST,
+        _GO_OK, _GO_FAIL, _GO_NOFILES, _CARGO, _PHPUNIT_OK, _PHPUNIT_TESTS, _DOTNET, _DOTNET_NEW,
         _MAVEN, _GRADLE_TESTS, _CTEST, _DENO, _BUN_RAN,
     ),
     as_is=(
@@ -1046,6 +1048,8 @@ def _test_counts(lines: list[str]) -> _Counts:
         elif _PYTEST_NONE.match(s):
             _add(c, s)
             c.ran_none = True
+        elif _PYTEST_USAGE.match(s):
+            _add(c, s, errors=1)
         elif m := _UNITTEST_RAN.match(s):
             nxt = next((x.strip() for x in lines[idx + 1 :] if x.strip()), "")
             r = _UNITTEST_RESULT.match(nxt)
@@ -1341,8 +1345,10 @@ def _pytest_failures(lines: list[str]) -> list[Failure]:
             continue
         seen.add(test_id)
         short_name = test_id.rsplit("::", 1)[-1]
+        # (a test in a class has the section "TestCart.test_total")
         kind, first, _, lineno = (
             details.get(short_name)
+            or details.get(test_id.split("::", 1)[-1].replace("::", "."))
             or details.get(test_id.replace("::", "."))
             or (None, None, None, None)
         )
@@ -1353,6 +1359,9 @@ def _pytest_failures(lines: list[str]) -> list[Failure]:
             etype = _split_exc(first)[0]
         if m.group(1) == "ERROR" and etype is None:
             etype = "error"
+        # the file is the node id's own (the pattern's path stops short at a space in a
+        # parameter id: "tests/a.py::test_p[hello world]")
+        path = test_id.split("::", 1)[0]
         out.append(Failure(test_id, path, etype, message or first, lineno))
     if out:
         return out
@@ -1376,20 +1385,22 @@ def _unittest_failures(lines: list[str]) -> list[Failure]:
         path: str | None = None
         lineno: int | None = None
         last: str | None = None
+        in_test = False  # the test method's own frame was seen: deeper frames are not the test
         for x in lines[i + 1 :]:
             if x.startswith(("FAIL:", "ERROR:", "=====", "Ran ")):
                 break
-            if fm := _PY_FILE.match(x):
+            if (fm := _PY_FILE.match(x)) and not in_test:
                 path, lineno = fm.group(1), int(fm.group(2))
+                in_test = x.rstrip().endswith(f", in {m.group(2)}")
             elif x.strip() and not x.startswith((" ", "-", "Traceback")):
                 last = x.strip()
                 break
         etype, msg = _split_exc(last or "")
+        # Python 3.11+ names the method in the parentheses too: "test_x (pkg.mod.Case.test_x)"
+        where = m.group(3)
         out.append(
             Failure(
-                f"{m.group(3)}.{m.group(2)}"
-                if "." not in m.group(3).rsplit(".", 1)[-1]
-                else m.group(3),
+                where if where.endswith(f".{m.group(2)}") else f"{where}.{m.group(2)}",
                 path,
                 etype,
                 msg or None,
@@ -1533,6 +1544,8 @@ def _jest_failures(lines: list[str]) -> list[Failure]:
                 msg = "; ".join([first, *detail]) if detail else first
             else:
                 etype, msg = _split_exc(first)
+        if any(f.test_id == title and f.file_path == current_file for f in out):
+            continue  # jest repeats each failure under "Summary of all failing tests"
         lineno = None
         path = current_file
         for s in body:
@@ -2066,8 +2079,8 @@ def read_outcome(cls: CommandClass, output: str, exit_code: int | None) -> Comma
                 status = "skipped"
             else:
                 status = "passed"
-        elif cls.runner == "pytest" and code == 5:
-            status = "skipped"  # pytest: no tests collected
+        elif cls.runner in ("pytest", "unittest") and code == 5:
+            status = "skipped"  # pytest: no tests collected; unittest (3.12+): NO TESTS RAN
         elif from_summary == "failed" or (
             failures and from_summary is not None and from_summary != "error"
         ):
@@ -2076,6 +2089,8 @@ def read_outcome(cls: CommandClass, output: str, exit_code: int | None) -> Comma
             # a test run that printed no summary never got to run its tests (compile error,
             # bad arguments); a check that printed findings failed
             status = "error" if cls.kind == "test" else ("failed" if failures else "error")
+        elif from_summary == "skipped":
+            status = "error"  # nothing ran, and the runner said it failed (bad path, no tests)
         else:
             status = "failed"  # the summary looked clean but the runner said otherwise
     elif from_summary is not None:

@@ -341,6 +341,38 @@ def test_pytest_no_tests() -> None:
     )
 
 
+def test_pytest_class_test_and_spaced_parameter() -> None:
+    text = """\
+=================================== FAILURES ===================================
+____________________________ TestCart.test_total ______________________________
+
+    def test_total(self):
+>       assert add(1, 2) == 4
+E       assert 3 == 4
+
+tests/test_x.py:10: AssertionError
+=========================== short test summary info ============================
+FAILED tests/test_x.py::TestCart::test_total - assert 3 == 4
+FAILED tests/test_x.py::test_p[hello world] - assert False
+========================= 2 failed, 10 passed in 1.23s =========================
+"""
+    a, b = read_outcome(classify_command("pytest"), text, 1).failures
+    assert (a.test_id, a.file_path, a.line) == (
+        "tests/test_x.py::TestCart::test_total",
+        "tests/test_x.py",
+        10,
+    )
+    assert (b.test_id, b.file_path) == ("tests/test_x.py::test_p[hello world]", "tests/test_x.py")
+
+
+def test_pytest_bad_path_is_an_error_not_a_failure_or_skip() -> None:
+    text = "ERROR: file or directory not found: tests/nope.py\n\n"
+    text += "============================ no tests ran in 0.01s =============================\n"
+    assert read_outcome(classify_command("pytest tests/nope.py"), text, 4).status == "error"
+    cls = classify_command("pytest tests/nope.py | tail -3")
+    assert read_outcome(cls, text, 0).status == "error"
+
+
 def test_pytest_collection_error() -> None:
     text = """\
 ==================================== ERRORS ====================================
@@ -388,6 +420,43 @@ def test_unittest() -> None:
     )
 
 
+def test_unittest_ids_files_and_no_tests() -> None:
+    text = """\
+======================================================================
+ERROR: test_div (tests.test_calc.CalcTest.test_div)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File "/p/tests/test_calc.py", line 12, in test_div
+    div(1, 0)
+  File "/p/calc.py", line 4, in div
+    return a / b
+           ~~^~~
+ZeroDivisionError: division by zero
+
+----------------------------------------------------------------------
+Ran 4 tests in 0.001s
+
+FAILED (errors=1)
+"""
+    (f,) = read_outcome(classify_command("python -m unittest"), text, 1).failures
+    # Python 3.11+ repeats the method in the parentheses; the test's file is its own frame's
+    assert (f.test_id, f.file_path, f.line, f.error_type) == (
+        "tests.test_calc.CalcTest.test_div",
+        "/p/tests/test_calc.py",
+        12,
+        "ZeroDivisionError",
+    )
+    old = UNITTEST_FAILED.replace(
+        "(tests.test_calc.CalcTest.test_add)", "(tests.test_calc.CalcTest)"
+    )
+    (f,) = read_outcome(classify_command("python -m unittest"), old, 1).failures
+    assert f.test_id == "tests.test_calc.CalcTest.test_add"
+    # Python 3.12+: no test found exits 5
+    none = "\n----------------------------------------------------------------------\n"
+    none += "Ran 0 tests in 0.000s\n\nNO TESTS RAN\n"
+    assert read_outcome(classify_command("python -m unittest"), none, 5).status == "skipped"
+
+
 JEST_FAILED = """\
  FAIL  src/cart.test.ts
   ● Cart › adds items
@@ -427,6 +496,16 @@ def test_jest() -> None:
         == "expect(received).toBe(expected) // Object.is equality; Expected: 3; Received: 2"
     )
     assert f.line == 12
+
+
+def test_jest_summary_of_all_failing_tests_is_no_second_failure() -> None:
+    head, _, tail = JEST_FAILED.partition("\nTest Suites:")
+    summary = head.replace(" PASS  src/price.test.ts\n", "")
+    text = f"{head}\nSummary of all failing tests\n{summary}\nTest Suites:{tail}"
+    out = read_outcome(classify_command("npx jest"), text, 1)
+    assert [(f.test_id, f.file_path) for f in out.failures] == [
+        ("Cart › adds items", "src/cart.test.ts")
+    ]
 
 
 def test_jest_no_tests_found_is_skipped() -> None:
