@@ -867,6 +867,34 @@ def _clean(output: str) -> list[str]:
     return [ln.rstrip() for ln in _ANSI.sub("", output).replace("\r\n", "\n").split("\n")]
 
 
+# Monorepo runners prefix each package's lines: turbo "web:test: ", `pnpm -r` "apps/web test: ",
+# `yarn workspaces foreach` "[web]: ". The task must be a test or check script's name, so a
+# "file:line: " or "Test Suites: " is no prefix.
+_WORKSPACE_PREFIX = re.compile(r"^(?:\[[\w@./-]+\]|[\w@./-]+(?P<sep>[: ])(?P<task>[\w:.-]+)): ")
+
+
+def _strip_workspace_prefixes(lines: list[str]) -> list[str]:
+    """The lines without the package prefix a monorepo runner put before them, so that
+    each package's summary (`web:test: Tests: 3 passed, 3 total`) reads as the runner's."""
+    found: dict[str, int] = {}
+    for m in filter(None, map(_WORKSPACE_PREFIX.match, lines)):
+        task = m.group("task")
+        if task is None or _script_kind(task):
+            found[m.group(0)] = found.get(m.group(0), 0) + 1
+    # ("pkg script: " is the loosest shape: trusted once a package printed two such lines)
+    prefixes = tuple(
+        p for p, n in found.items() if n >= 2 or _WORKSPACE_PREFIX.match(p)["sep"] != " "
+    )
+    if not prefixes:
+        return lines
+    out = []
+    for ln in lines:
+        # (a blank line of the package is its prefix alone, its space cut by rstrip)
+        p = next((x for x in prefixes if ln.startswith(x) or ln == x[:-1]), "")
+        out.append(ln[len(p) :])
+    return out
+
+
 class _LineGate:
     """The lines of an output that some patterns may match, found at C speed.
 
@@ -2044,7 +2072,7 @@ _ECHOED = re.compile(r"(-?\d+)\s*$")
 
 def read_outcome(cls: CommandClass, output: str, exit_code: int | None) -> CommandOutcome:
     """The outcome of a test run or check, from its exit code and what it printed."""
-    lines = _clean(output or "")
+    lines = _strip_workspace_prefixes(_clean(output or ""))
     if cls.kind == "check":
         counts = _check_counts(lines)
         if cls.runner == "pre-commit":

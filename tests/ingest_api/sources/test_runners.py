@@ -515,6 +515,46 @@ def test_jest_no_tests_found_is_skipped() -> None:
     assert read_outcome(cls, text, None).status == "skipped"
 
 
+def test_monorepo_prefixed_package_outputs() -> None:
+    """turbo and `pnpm -r` prefix each package's lines; one package without tests does not
+    make the whole run skipped, and another's failure is read through the prefix."""
+    pnpm = """\
+Scope: 2 of 3 workspace projects
+packages/a test$ jest --passWithNoTests
+packages/a test: No tests found, exiting with code 0
+packages/a test: Done
+packages/b test$ jest
+packages/b test: PASS src/b.test.ts
+packages/b test: Tests:       3 passed, 3 total
+packages/b test: Done
+"""
+    out = read_outcome(classify_command("pnpm -r test | tail -20"), pnpm, 0)
+    assert out.status == "passed"
+    assert out.summary == "No tests found, exiting with code 0 | Tests:       3 passed, 3 total"
+    turbo = """\
+@repo/ui:test: cache miss, executing 1a2b3c
+@repo/ui:test: No tests found, exiting with code 0
+web:test: cache miss, executing 4d5e6f
+web:test:  FAIL  src/a.test.ts
+web:test:   ● a › works
+web:test:
+web:test:     expect(received).toBe(expected) // Object.is equality
+web:test:
+web:test: Tests:       1 failed, 3 passed, 4 total
+
+ Tasks:    1 successful, 2 total
+Failed:    web#test
+"""
+    out = read_outcome(classify_command("npx turbo test 2>&1 | tail -15"), turbo, 0)
+    assert out.status == "failed"
+    (f,) = out.failures
+    assert (f.test_id, f.file_path, f.error_type) == (
+        "a › works",
+        "src/a.test.ts",
+        "expect(received).toBe(expected)",
+    )
+
+
 VITEST_FAILED = """\
  ❯ src/sum.test.ts (2 tests | 1 failed) 5ms
    × sum > adds 2ms
