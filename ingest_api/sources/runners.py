@@ -1153,8 +1153,7 @@ def _test_counts(lines: list[str]) -> _Counts:
                 _add(c, s, errors=w["failed"])
         elif m := _MOCHA.match(line):
             mocha[m.group(2)] = int(m.group(1))
-            if m.group(2) == "passing":
-                c.lines.append(s)
+            c.lines.append(s)
         elif m := _PLAYWRIGHT.match(line):
             key = {"passed": "passing", "failed": "failing", "flaky": "passing"}.get(
                 m.group(2), "pending"
@@ -1200,6 +1199,7 @@ def _test_counts(lines: list[str]) -> _Counts:
         elif m := _BUN_LINE.match(line):
             bun[m.group(2)] = int(m.group(1))
         elif _BUN_RAN.match(s) and bun:
+            c.lines.extend(f"{n} {k}" for k, n in bun.items())  # the Ran line has no failures
             _add(
                 c,
                 s,
@@ -1318,6 +1318,8 @@ def _check_counts(lines: list[str]) -> _Counts:
 
 _EXC_NAME = re.compile(
     r"^((?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Failure|Failed|Warning|Exit|Interrupt|Timeout))\b"  # noqa: E501
+    # a bare `Error: boom` (JS `throw new Error`), pytest's `Failed: Timeout`: with their colon
+    r"|^((?:Error|Exception|Failed)(?=:))"
 )
 
 
@@ -1326,7 +1328,7 @@ def _split_exc(text: str) -> tuple[str | None, str]:
     text = text.strip()
     m = _EXC_NAME.match(text)
     if m:
-        return m.group(1), text
+        return m.group(1) or m.group(2), text
     if text.startswith("assert "):
         return "AssertionError", text
     return None, text
@@ -1514,7 +1516,9 @@ def _elixir_diagnostics(lines: list[str], *, warnings: bool) -> list[Failure]:
 _JEST_FILE = re.compile(r"^\s*FAIL\s+(\S+\.\w+)")
 _JEST_HEAD = re.compile(r"^\s*● (.+)$")
 _JEST_AT = re.compile(r"\(?((?:[A-Za-z]:)?[^\s():]+\.\w+):(\d+):\d+\)?$")
-_VITEST_HEAD = re.compile(r"^\s*FAIL\s+(\S+\.\w+) > (.+)$")
+# (workspace projects label the line: " FAIL  |unit| src/a.test.ts > t"; a file that failed
+# to load is " FAIL  src/a.test.ts [ src/a.test.ts ]")
+_VITEST_HEAD = re.compile(r"^\s*FAIL\s+(?:\|[^|]+\|\s+)?(\S+\.\w+)(?: > (.+)| \[ \S+ \])$")
 
 
 def _jest_failures(lines: list[str]) -> list[Failure]:
@@ -1537,7 +1541,7 @@ def _jest_failures(lines: list[str]) -> list[Failure]:
             )
             out.append(
                 Failure(
-                    f"{vm.group(1)} > {vm.group(2)}",
+                    f"{vm.group(1)} > {vm.group(2)}" if vm.group(2) else vm.group(1),
                     vm.group(1),
                     v_etype,
                     v_msg,
@@ -1586,6 +1590,93 @@ def _jest_failures(lines: list[str]) -> list[Failure]:
                 path, lineno = path or am.group(1), int(am.group(2))
                 break
         out.append(Failure(title, path, etype, msg, lineno))
+    return out
+
+
+_MOCHA_HEAD = re.compile(r"^  (\d+)\) (.+)$")
+_JS_AT = re.compile(r"\(?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?$")
+
+
+def _mocha_failures(lines: list[str]) -> list[Failure]:
+    """After "N failing": "  1) Suite\\n       test title:\\n     Error: msg\\n  at (file:l:c)"."""
+    start = next((i for i, x in enumerate(lines) if _MOCHA.match(x) and "failing" in x), None)
+    if start is None:
+        return []
+    out: list[Failure] = []
+    i = start + 1
+    while i < len(lines):
+        m = _MOCHA_HEAD.match(lines[i])
+        i += 1
+        if not m:
+            continue
+        title = [m.group(2).strip()]
+        while not title[-1].endswith(":") and i < len(lines) and lines[i].startswith("    "):
+            title.append(lines[i].strip())  # the title path, one deeper line per suite
+            i += 1
+        body: list[str] = []
+        while i < len(lines) and not _MOCHA_HEAD.match(lines[i]):
+            body.append(lines[i].strip())
+            i += 1
+        first = next((x for x in body if x), "")
+        etype, msg = _split_exc(first)
+        at = next(
+            (
+                am
+                for x in body
+                if x.startswith("at ") and "node_modules" not in x and (am := _JS_AT.search(x))
+            ),
+            None,
+        )
+        out.append(
+            Failure(
+                " ".join(title).removesuffix(":"),
+                at.group(1) if at else None,
+                etype,
+                msg or None,
+                int(at.group(2)) if at else None,
+            )
+        )
+    return out
+
+
+_BUN_FAIL = re.compile(r"^(?:\(fail\)|✗) (.+?)(?: \[[\d.]+m?s\])?$")
+_BUN_FILE = re.compile(r"^(\S+\.[cm]?[jt]sx?):$")
+_BUN_ERROR = re.compile(r"^(?:error: (.+)|((?:\w+\.)*\w*Error): (.+))$")
+
+
+def _bun_failures(lines: list[str]) -> list[Failure]:
+    """bun prints a failing test's error before its "(fail) suite > test [1.00ms]" line."""
+    out: list[Failure] = []
+    current_file: str | None = None
+    block_start = 0
+    for i, line in enumerate(lines):
+        if fm := _BUN_FILE.match(line):
+            current_file, block_start = fm.group(1), i + 1
+            continue
+        if line.startswith(("(pass)", "(skip)", "(todo)", "✓")):
+            block_start = i + 1
+            continue
+        m = _BUN_FAIL.match(line)
+        if not m:
+            continue
+        etype: str | None = None
+        msg: str | None = None
+        lineno: int | None = None
+        for x in lines[block_start:i]:
+            if msg is None and (em := _BUN_ERROR.match(x.strip())):
+                if em.group(1):
+                    msg = em.group(1)
+                    etype = msg.split(" //")[0] if msg.startswith("expect(") else "Error"
+                else:
+                    etype, msg = em.group(2), x.strip()
+            am = _JS_AT.search(x.strip())
+            if am and lineno is None and current_file and am.group(1).endswith(current_file):
+                lineno = int(am.group(2))
+        nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if "timed out after" in nxt:
+            etype, msg = "timeout", nxt.lstrip("^ ")
+        out.append(Failure(m.group(1), current_file, etype, msg, lineno))
+        block_start = i + 1
     return out
 
 
@@ -1811,6 +1902,8 @@ _FAILURE_PARSERS: tuple[tuple[Callable[[list[str]], list[Failure]], _LineGate], 
     (_pytest_failures, _LineGate(stripped=[_PYTEST_SHORT], as_is=[_PYTEST_SECTION])),
     (_exunit_failures, _LineGate(as_is=[_EXUNIT_HEAD])),
     (_jest_failures, _LineGate(as_is=[_VITEST_HEAD, _JEST_HEAD])),
+    (_mocha_failures, _LineGate(as_is=[_MOCHA])),
+    (_bun_failures, _LineGate(as_is=[_BUN_FAIL])),
     (_go_failures, _LineGate(as_is=[_GO_TEST_FAIL])),
     (_nextest_failures, _LineGate(as_is=[_NEXTEST_FAIL])),
     (_cargo_failures, _LineGate(stripped=[_CARGO_HEAD])),

@@ -591,6 +591,129 @@ def test_vitest() -> None:
     assert f.message == "AssertionError: expected 3 to be 4 // Object.is equality"
 
 
+def test_vitest_project_label_and_a_file_that_failed_to_load() -> None:
+    text = """\
+ FAIL  |unit| src/sum.test.ts > sum > adds
+AssertionError: expected 3 to be 4 // Object.is equality
+ ❯ src/sum.test.ts:5:21
+
+ FAIL  src/a.test.ts [ src/a.test.ts ]
+Error: Cannot find module './foo' imported from /p/src/a.test.ts
+
+ Test Files  2 failed (2)
+      Tests  1 failed (1)
+"""
+    out = read_outcome(classify_command("npx vitest run"), text, 1)
+    assert out.status == "failed"
+    assert [(f.test_id, f.file_path, f.error_type) for f in out.failures] == [
+        ("src/sum.test.ts > sum > adds", "src/sum.test.ts", "AssertionError"),
+        ("src/a.test.ts", "src/a.test.ts", "Error"),
+    ]
+
+
+MOCHA_FAILED = """\
+
+  Cart
+    ✔ adds
+    1) removes
+  Array
+    #indexOf()
+      2) should return -1 when the value is not present
+
+
+  1 passing (8ms)
+  2 failing
+
+  1) Cart
+       removes:
+
+      AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:
+
+2 !== 3
+
+      + expected - actual
+
+      -2
+      +3
+
+      at Context.<anonymous> (test/cart.test.js:12:12)
+      at process.processImmediate (node:internal/timers:478:21)
+
+  2) Array
+       #indexOf()
+         should return -1 when the value is not present:
+     Error: boom
+      at Context.<anonymous> (file:///p/test/array.test.js:6:14)
+
+
+
+"""
+
+
+def test_mocha() -> None:
+    out = read_outcome(classify_command("npx mocha"), MOCHA_FAILED, 2)
+    assert out.status == "failed"
+    assert out.summary == "1 passing (8ms) | 2 failing"
+    a, b = out.failures
+    assert (a.test_id, a.file_path, a.line, a.error_type) == (
+        "Cart removes",
+        "test/cart.test.js",
+        12,
+        "AssertionError",
+    )
+    assert a.message == "AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:"
+    assert (b.test_id, b.file_path, b.line, b.error_type, b.message) == (
+        "Array #indexOf() should return -1 when the value is not present",
+        "/p/test/array.test.js",
+        6,
+        "Error",
+        "Error: boom",
+    )
+
+
+BUN_FAILED = """\
+bun test v1.1.38 (7ab0d8e1)
+
+src/sum.test.ts:
+(pass) sum > adds [0.12ms]
+3 | test("subtracts", () => {
+4 |   expect(sub(3, 1)).toBe(1);
+                        ^
+error: expect(received).toBe(expected)
+
+Expected: 1
+Received: 2
+
+      at <anonymous> (/p/src/sum.test.ts:4:21)
+(fail) sum > subtracts [0.30ms]
+(fail) sum > waits [5001.00ms]
+  ^ this test timed out after 5000ms.
+
+ 1 pass
+ 2 fail
+ 2 expect() calls
+Ran 3 tests across 1 file. [5.02s]
+"""
+
+
+def test_bun_test() -> None:
+    out = read_outcome(classify_command("bun test"), BUN_FAILED, 1)
+    assert out.status == "failed"
+    assert out.summary == "1 pass | 2 fail | Ran 3 tests across 1 file. [5.02s]"
+    a, b = out.failures
+    assert (a.test_id, a.file_path, a.line, a.error_type) == (
+        "sum > subtracts",
+        "src/sum.test.ts",
+        4,
+        "expect(received).toBe(expected)",
+    )
+    assert (b.test_id, b.error_type, b.message) == (
+        "sum > waits",
+        "timeout",
+        "this test timed out after 5000ms.",
+    )
+
+
 GO_FAILED = """\
 --- FAIL: TestAdd (0.00s)
     calc_test.go:12: Add(1, 2) = 4; want 3
