@@ -1681,8 +1681,29 @@ def _bun_failures(lines: list[str]) -> list[Failure]:
 
 
 _GO_TEST_FAIL = re.compile(r"^\s*--- FAIL: (\S+) \(")
-_GO_MSG = re.compile(r"^\s+([\w./-]+_test\.go):(\d+): (.*)$")
+# (testify leaves the message empty and prints it below: "sum_test.go:11: \n\tError: ...")
+_GO_MSG = re.compile(r"^\s+([\w./-]+_test\.go):(\d+):(?: (.*))?$")
 _GO_PANIC = re.compile(r"^panic: (.+?)(?: \[recovered\])?$")
+_GO_FRAME = re.compile(r"^\s+(\S+_test\.go):(\d+) \+0x")
+_GO_TIMEOUT = re.compile(r"^panic: (test timed out after \S+)$")
+_TESTIFY_ROW = re.compile(r"^\s+\t([\w ]*?):?\s*\t(.*)$")
+
+
+def _go_message(lines: list[str], j: int) -> tuple[str, int, str | None]:
+    """(file, line, message) of the `file_test.go:N: msg` at lines[j], testify's included."""
+    gm = _GO_MSG.match(lines[j])
+    assert gm is not None
+    msg = (gm.group(3) or "").strip()
+    if not msg:
+        parts: list[str] = []
+        for x in lines[j + 1 : j + 15]:
+            row = _TESTIFY_ROW.match(x)
+            if not row or (parts and row.group(1)):
+                break  # the Error rows end at the next label (Test:, Messages:)
+            if row.group(1) == "Error" or (parts and not row.group(1)):
+                parts.append(row.group(2).strip())
+        msg = " ".join(p for p in parts if p)
+    return gm.group(1), int(gm.group(2)), msg or None
 
 
 def _go_failures(lines: list[str]) -> list[Failure]:
@@ -1691,25 +1712,55 @@ def _go_failures(lines: list[str]) -> list[Failure]:
         m = _GO_TEST_FAIL.match(line)
         if not m:
             continue
+        name = m.group(1)
         path, lineno, msg, etype = None, None, None, None
-        for x in lines[i + 1 : i + 30]:
-            if gm := _GO_MSG.match(x):
-                path, lineno, msg = gm.group(1), int(gm.group(2)), gm.group(3).strip()
+        for j in range(i + 1, min(i + 30, len(lines))):
+            x = lines[j]
+            if _GO_MSG.match(x):
+                path, lineno, msg = _go_message(lines, j)
                 break
             if _GO_TEST_FAIL.match(x) or x.startswith(("FAIL", "ok ", "=== RUN")):
                 break
         if msg is None:
-            # the message may come before the --- FAIL line (t.Log output is printed first)
-            for x in reversed(lines[max(0, i - 20) : i]):
-                if gm := _GO_MSG.match(x):
-                    path, lineno, msg = gm.group(1), int(gm.group(2)), gm.group(3).strip()
+            # -v prints a test's messages under its "=== RUN   TestX", before the --- FAIL lines
+            run = next(
+                (k for k in range(i - 1, max(-1, i - 400), -1) if lines[k] == f"=== RUN   {name}"),
+                None,
+            )
+            for k in range(run + 1, i) if run is not None else ():
+                if lines[k].startswith(("=== ", "--- ")) or lines[k].lstrip().startswith("--- "):
                     break
-        for x in lines[i + 1 : i + 30]:
-            if pm := _GO_PANIC.match(x):
+                if _GO_MSG.match(lines[k]):
+                    path, lineno, msg = _go_message(lines, k)
+                    break
+        if msg is None and not any(x.startswith("=== RUN") for x in lines[max(0, i - 20) : i]):
+            # the message may come before the --- FAIL line (t.Log output is printed first)
+            for k in range(i - 1, max(-1, i - 21), -1):
+                if _GO_MSG.match(lines[k]):
+                    path, lineno, msg = _go_message(lines, k)
+                    break
+        for j in range(i + 1, min(i + 30, len(lines))):
+            if pm := _GO_PANIC.match(lines[j]):
                 etype, msg = "panic", pm.group(1)
+                # the test's own frame in the goroutine trace
+                frame = next(
+                    (fm for x in lines[j + 1 : j + 60] if (fm := _GO_FRAME.match(x))), None
+                )
+                if frame:
+                    path, lineno = frame.group(1), int(frame.group(2))
                 break
-        out.append(Failure(m.group(1), path, etype, msg, lineno))
-    return out
+        out.append(Failure(name, path, etype, msg, lineno))
+    # go test -timeout panics without a --- FAIL line, naming the tests still running
+    for i, line in enumerate(lines):
+        if tm := _GO_TIMEOUT.match(line):
+            for x in lines[i + 1 : i + 50]:
+                if rm := re.match(r"^\t\t(\S+) \(", x):
+                    out.append(Failure(rm.group(1), None, "timeout", tm.group(1)))
+                elif x.strip() and x.strip() != "running tests:":
+                    break
+    # a parent test fails because its subtest did: the subtest is the failure
+    ids = [f.test_id or "" for f in out]
+    return [f for f in out if not any(t.startswith(f"{f.test_id}/") for t in ids)]
 
 
 _CARGO_HEAD = re.compile(r"^---- (\S+) stdout ----$")
@@ -1904,7 +1955,7 @@ _FAILURE_PARSERS: tuple[tuple[Callable[[list[str]], list[Failure]], _LineGate], 
     (_jest_failures, _LineGate(as_is=[_VITEST_HEAD, _JEST_HEAD])),
     (_mocha_failures, _LineGate(as_is=[_MOCHA])),
     (_bun_failures, _LineGate(as_is=[_BUN_FAIL])),
-    (_go_failures, _LineGate(as_is=[_GO_TEST_FAIL])),
+    (_go_failures, _LineGate(as_is=[_GO_TEST_FAIL, _GO_TIMEOUT])),
     (_nextest_failures, _LineGate(as_is=[_NEXTEST_FAIL])),
     (_cargo_failures, _LineGate(stripped=[_CARGO_HEAD])),
     (_rspec_failures, _LineGate(stripped=[_RSPEC_RERUN, re.compile(r"Failures:$")])),

@@ -743,6 +743,66 @@ def test_go_test() -> None:
     assert read_outcome(classify_command("go test ./cmd"), nothing, None).status == "skipped"
 
 
+def test_go_test_verbose_subtests_testify_panic_and_timeout() -> None:
+    verbose = """\
+=== RUN   TestParse
+=== RUN   TestParse/empty
+    parse_test.go:20: got err <nil>, want error
+=== RUN   TestParse/ok
+--- FAIL: TestParse (0.00s)
+    --- FAIL: TestParse/empty (0.00s)
+    --- PASS: TestParse/ok (0.00s)
+=== RUN   TestSum
+    sum_test.go:11:
+        \tError Trace:\t/p/sum_test.go:11
+        \tError:      \tNot equal:
+        \t            \texpected: 4
+        \t            \tactual  : 3
+        \tTest:       \tTestSum
+--- FAIL: TestSum (0.00s)
+FAIL
+FAIL\texample.com/calc\t0.003s
+"""
+    out = read_outcome(classify_command("go test -v ./..."), verbose, 1)
+    # the parent fails only because its subtest did; testify's message is under its Error row
+    assert [(f.test_id, f.file_path, f.line, f.message) for f in out.failures] == [
+        ("TestParse/empty", "parse_test.go", 20, "got err <nil>, want error"),
+        ("TestSum", "sum_test.go", 11, "Not equal: expected: 4 actual  : 3"),
+    ]
+    panic = """\
+--- FAIL: TestIndex (0.00s)
+panic: runtime error: index out of range [5] with length 3 [recovered]
+\tpanic: runtime error: index out of range [5] with length 3
+
+goroutine 7 [running]:
+testing.tRunner.func1.2({0x5f3e20, 0xc000016180})
+\t/usr/local/go/src/testing/testing.go:1632 +0x230
+example.com/calc.TestIndex(0xc0000a6820)
+\t/home/u/calc/calc_test.go:15 +0x1d
+FAIL\texample.com/calc\t0.005s
+"""
+    (f,) = read_outcome(classify_command("go test ./..."), panic, 1).failures
+    assert (f.test_id, f.file_path, f.line, f.error_type) == (
+        "TestIndex",
+        "/home/u/calc/calc_test.go",
+        15,
+        "panic",
+    )
+    timeout = """\
+panic: test timed out after 10m0s
+\trunning tests:
+\t\tTestSlow (10m0s)
+
+goroutine 1 [running]:
+FAIL\texample.com/calc\t600.012s
+"""
+    out = read_outcome(classify_command("go test ./..."), timeout, 1)
+    assert out.status == "failed"
+    assert [(f.test_id, f.error_type, f.message) for f in out.failures] == [
+        ("TestSlow", "timeout", "test timed out after 10m0s")
+    ]
+
+
 CARGO_FAILED = """\
 running 2 tests
 test tests::adds ... ok
