@@ -1826,7 +1826,10 @@ def _nextest_failures(lines: list[str]) -> list[Failure]:
 
 _RSPEC_HEAD = re.compile(r"^\s+\d+\) (.+)$")
 _RSPEC_RERUN = re.compile(r"^rspec (\./\S+?):(\d+) # (.+)$")
-_RSPEC_CLASS = re.compile(r"^([A-Z][\w:]*(?:Error|Exception|Failure|NotMetError)):?$")
+# (any constant followed by a colon: ActiveRecord::RecordNotFound: is no Error by name)
+_RSPEC_CLASS = re.compile(
+    r"^([A-Z][\w:]*(?:Error|Exception|Failure|NotMetError)):?$|^([A-Z]\w*(?:::[A-Z]\w*)*):$"
+)
 
 
 def _rspec_failures(lines: list[str]) -> list[Failure]:
@@ -1854,7 +1857,7 @@ def _rspec_failures(lines: list[str]) -> list[Failure]:
             if s.startswith("Failure/Error:"):
                 rest = [t for t in body[k + 1 :] if t]
                 if rest and (cm := _RSPEC_CLASS.match(rest[0])):
-                    etype, msg = cm.group(1), rest[1] if len(rest) > 1 else None
+                    etype, msg = cm.group(1) or cm.group(2), rest[1] if len(rest) > 1 else None
                 else:
                     etype = "RSpec::Expectations::ExpectationNotMetError"
                     msg = rest[0] if rest else s
@@ -1874,9 +1877,15 @@ def _phpunit_failures(lines: list[str]) -> list[Failure]:
         m = _PHPUNIT_HEAD.match(line.strip())
         if not m:
             continue
-        body = [x.strip() for x in lines[i + 1 : i + 30]]
+        body: list[str] = []
+        for x in lines[i + 1 : i + 30]:
+            if _PHPUNIT_HEAD.match(x.strip()) or x.strip() in ("--", "FAILURES!", "ERRORS!"):
+                break  # the next failure's (or the summary's)
+            body.append(x.strip())
         msg = next((s for s in body if s), None)
-        loc = next((lm for s in body if (lm := _PHPUNIT_LOC.match(s))), None)
+        # the trace runs from where it threw to the test: the test file's line is the last
+        locs = [lm for s in body if (lm := _PHPUNIT_LOC.match(s))]
+        loc = locs[-1] if locs else None
         etype, msg2 = _split_exc(msg or "")
         if etype is None and msg and msg.startswith("Failed asserting"):
             etype = "PHPUnit\\Framework\\ExpectationFailedException"
@@ -1892,7 +1901,39 @@ def _phpunit_failures(lines: list[str]) -> list[Failure]:
     return out
 
 
+# Pest and `artisan test` (Collision): "  FAILED  Tests\\Unit\\CartTest > it adds   Exception"
+_PEST_HEAD = re.compile(r"^\s*(?:FAILED|ERROR)\s+(\S+ > .+?)(?:\s{2,}([\w\\]+))?$")
+_PEST_AT = re.compile(r"^\s*at (\S+\.php):(\d+)$")
+
+
+def _pest_failures(lines: list[str]) -> list[Failure]:
+    out: list[Failure] = []
+    for i, line in enumerate(lines):
+        m = _PEST_HEAD.match(line)
+        if not m:
+            continue
+        body = [x.strip() for x in lines[i + 1 : i + 30]]
+        msg = next((s for s in body if s), None)
+        at = next((am for s in body if (am := _PEST_AT.match(s))), None)
+        etype = m.group(2)
+        if etype is None and msg and msg.startswith("Failed asserting"):
+            etype = "PHPUnit\\Framework\\ExpectationFailedException"
+        out.append(
+            Failure(
+                m.group(1),
+                at.group(1) if at else None,
+                etype,
+                msg,
+                int(at.group(2)) if at else None,
+            )
+        )
+    return out
+
+
 _DOTNET_HEAD = re.compile(r"^\s+Failed ([\w.]+(?:\(.*\))?) \[")
+_DOTNET_AT = re.compile(r"^\s*at (\S+?)\(.*\) in (.+):line (\d+)$")
+# xunit "Assert.Equal() Failure: Values differ", mstest "Assert.AreEqual failed. Expected..."
+_DOTNET_ASSERT = re.compile(r"^(Assert\.\w+(?:\(\))? (?:Failure|failed))\b")
 
 
 def _dotnet_failures(lines: list[str]) -> list[Failure]:
@@ -1907,7 +1948,19 @@ def _dotnet_failures(lines: list[str]) -> list[Failure]:
                 msg = next((y.strip() for y in lines[i + 2 + k : i + 8 + k] if y.strip()), None)
                 break
         etype, msg = _split_exc(msg or "")
-        out.append(Failure(m.group(1), None, etype, msg or None))
+        if etype is None and (am := _DOTNET_ASSERT.match(msg)):
+            etype = am.group(1)
+        # the stack trace's frame of the test method itself names the test file
+        path: str | None = None
+        lineno: int | None = None
+        method = m.group(1).split("(", 1)[0]
+        for x in lines[i + 1 : i + 40]:
+            if _DOTNET_HEAD.match(x):
+                break
+            if (fm := _DOTNET_AT.match(x)) and fm.group(1) == method:
+                path, lineno = fm.group(2), int(fm.group(3))
+                break
+        out.append(Failure(m.group(1), path, etype, msg or None, lineno))
     return out
 
 
@@ -1962,6 +2015,7 @@ _FAILURE_PARSERS: tuple[tuple[Callable[[list[str]], list[Failure]], _LineGate], 
     (_unittest_failures, _LineGate(as_is=[_UNITTEST_HEAD])),
     (_phpunit_failures, _LineGate(stripped=[_PHPUNIT_HEAD])),
     (_dotnet_failures, _LineGate(as_is=[_DOTNET_HEAD])),
+    (_pest_failures, _LineGate(as_is=[_PEST_HEAD])),
     (_jvm_failures, _LineGate(as_is=[_GRADLE_FAIL, _SUREFIRE_FAIL])),
 )
 _ELIXIR_DIAG_LINES = _LineGate(as_is=[_ELIXIR_DIAG], stripped=[_ELIXIR_COMPILE_ERR])

@@ -1096,6 +1096,40 @@ def test_maven_test() -> None:
     assert read_outcome(classify_command("mvn compile | tail -2"), ok, 0).status == "passed"
 
 
+def test_rspec_exception_not_named_error() -> None:
+    text = """\
+Failures:
+
+  1) User finds
+     Failure/Error: User.find(0)
+
+     ActiveRecord::RecordNotFound:
+       Couldn't find User with 'id'=0
+     # ./spec/models/user_spec.rb:4:in `block (2 levels) in <top (required)>'
+
+Finished in 0.05 seconds (files took 1.2 seconds to load)
+1 example, 1 failure
+
+Failed examples:
+
+rspec ./spec/models/user_spec.rb:3 # User finds
+"""
+    (f,) = read_outcome(classify_command("bundle exec rspec"), text, 1).failures
+    assert (f.error_type, f.message) == (
+        "ActiveRecord::RecordNotFound",
+        "Couldn't find User with 'id'=0",
+    )
+
+
+def test_dotnet_test_file_and_assertion_kind() -> None:
+    (f,) = read_outcome(classify_command("dotnet test"), DOTNET_FAILED, 1).failures
+    assert (f.file_path, f.line, f.error_type) == (
+        "/src/MyApp.Tests/CalculatorTests.cs",
+        14,
+        "Assert.Equal() Failure",
+    )
+
+
 PHPUNIT_FAILED = """\
 PHPUnit 10.5.2 by Sebastian Bergmann and contributors.
 
@@ -1127,6 +1161,66 @@ def test_phpunit() -> None:
     )
     assert f.error_type == "PHPUnit\\Framework\\ExpectationFailedException"
     assert f.message == "Failed asserting that 4 is identical to 5."
+
+
+def test_phpunit_error_names_the_test_file_not_where_it_threw() -> None:
+    text = """\
+There was 1 error:
+
+1) Tests\\CalculatorTest::testDivide
+DivisionByZeroError: Division by zero
+
+/app/src/Calculator.php:20
+/app/tests/CalculatorTest.php:30
+
+--
+
+There was 1 failure:
+
+1) Tests\\CalculatorTest::testAdd
+Failed asserting that 3 is identical to 4.
+
+/app/tests/CalculatorTest.php:14
+
+ERRORS!
+Tests: 5, Assertions: 4, Errors: 1, Failures: 1.
+"""
+    a, b = read_outcome(classify_command("vendor/bin/phpunit"), text, 2).failures
+    assert (a.file_path, a.line, a.error_type) == (
+        "/app/tests/CalculatorTest.php",
+        30,
+        "DivisionByZeroError",
+    )
+    assert (b.file_path, b.line) == ("/app/tests/CalculatorTest.php", 14)
+
+
+def test_pest() -> None:
+    text = """\
+
+   FAIL  Tests\\Unit\\ExampleTest
+  ✓ that true is true
+  ⨯ that 1 is 2
+
+  ───────────────────────────────────────────────────────────────
+   FAILED  Tests\\Unit\\ExampleTest > that 1 is 2
+  Failed asserting that 1 is identical to 2.
+
+  at tests/Unit/ExampleTest.php:8
+      4▕ });
+
+  Tests:    1 failed, 1 passed (2 assertions)
+  Duration: 0.05s
+"""
+    out = read_outcome(classify_command("./vendor/bin/pest"), text, 1)
+    assert out.status == "failed"
+    (f,) = out.failures
+    assert (f.test_id, f.file_path, f.line, f.error_type, f.message) == (
+        "Tests\\Unit\\ExampleTest > that 1 is 2",
+        "tests/Unit/ExampleTest.php",
+        8,
+        "PHPUnit\\Framework\\ExpectationFailedException",
+        "Failed asserting that 1 is identical to 2.",
+    )
 
 
 # ---------------------------------------------------------------- checks
