@@ -368,6 +368,17 @@ def _unwrap(words: list[str]) -> list[str]:
                 words = rest[k + 1 :]
                 continue
             return words
+        if prog == "command" and second in ("-v", "-V"):
+            return []  # `command -v pytest` looks the program up, it does not run it
+        if prog == "coverage" and second == "run":
+            words = words[_skip_options(words, 2) :]  # coverage run [-m] pytest ...
+            continue
+        if prog == "php" and len(words) > 1:
+            j = _skip_options(words, 1)
+            if j < len(words) and not words[j].endswith((".php", ".phar")) or "artisan" in words:
+                words = words[j:]  # php artisan test, php vendor/bin/phpunit: the script runs
+                continue
+            return words
         if (prog, second) in cat.RUN_WRAPPERS:
             j = _skip_options(words, 2)
             if prog == "docker":
@@ -439,7 +450,14 @@ def _classify_simple(words: list[str]) -> tuple[str | None, str | None]:
     flags = set(words[1:])
     pos = _args(words)
     first = pos[0] if pos else ""
+    if flags & {"--version", "--help"} and len(words) <= 3:
+        return None, None  # `pytest --version`, `eslint --help`: nothing was run or checked
 
+    if prog == "composer":
+        # composer runs composer.json scripts by name: `composer test`, `composer run-script lint`
+        sub = pos[1] if first in ("run-script", "run") and len(pos) > 1 else first
+        kind = _script_kind(sub) if sub not in ("validate", "check-platform-reqs") else None
+        return (kind, f"composer {sub}") if kind else (None, None)
     if prog in cat.JS_PACKAGE_MANAGERS:
         j = _skip_options(words, 1)
         rest = words[j:]
@@ -487,7 +505,7 @@ def _classify_simple(words: list[str]) -> tuple[str | None, str | None]:
         job = named[0] if named else (rest[0].rsplit(":", 1)[-1] if rest else "")
         kind = _script_kind(job)
         return (kind, f"{prog} {job}") if kind else (None, None)
-    if prog == "manage.py" and first == "test":
+    if prog in ("manage.py", "django", "django-admin") and first == "test":
         return "test", "django test"
     if prog == "setup.py" and first == "test":
         return "test", "setup.py test"

@@ -1510,6 +1510,45 @@ def test_classify_through_shells_containers_and_project_scripts(
     assert (cls.kind, cls.runner) == (kind, runner)
 
 
+@pytest.mark.parametrize(
+    ("cmd", "kind", "runner"),
+    [
+        ("php artisan test --filter CartTest", "test", "artisan test"),
+        ("php vendor/bin/phpunit", "test", "phpunit"),
+        ("php -d memory_limit=-1 vendor/bin/phpunit", "test", "phpunit"),
+        ("composer test", "test", "composer test"),
+        ("composer run-script lint", "check", "composer lint"),
+        ("coverage run -m pytest tests/", "test", "pytest"),
+        ("uv run coverage run -m pytest", "test", "pytest"),
+        ("python -m django test", "test", "django test"),
+    ],
+)
+def test_classify_php_composer_coverage_django(cmd: str, kind: str, runner: str) -> None:
+    cls = classify_command(cmd)
+    assert (cls.kind, cls.runner) == (kind, runner)
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        "pip install pytest",
+        "uv add --dev pytest",
+        "npm install --save-dev jest",
+        "cat pytest.ini",
+        'grep -r "go test" .',
+        "echo npm test",
+        "command -v pytest",
+        "which jest",
+        "pytest --version",
+        "npx vitest --help",
+        "composer install",
+        "php artisan migrate",
+    ],
+)
+def test_commands_that_only_mention_a_runner_are_no_runs(cmd: str) -> None:
+    assert classify_command(cmd).kind is None
+
+
 def test_shell_builtin_test_is_no_test_run() -> None:
     assert classify_command("test -f x && echo yes").kind is None
     assert classify_command("[ -d build ] || mkdir build").writes
