@@ -2109,6 +2109,13 @@ _F_MAVEN = re.compile(
 _F_WOULD_REFORMAT = re.compile(r"^(?:would reformat|Would reformat:) (?P<file>\S+)$")
 _F_PRETTIER = re.compile(r"^\[warn\] (?P<file>\S+\.\w+)$")
 _F_MIX_FORMAT = re.compile(r"^\s+\* (?P<file>\S+\.(?:exs?|heex|eex))$")
+# shellcheck's default (tty) format: "In x.sh line 3:" ... "^--^ SC2086 (info): Double quote..."
+_F_SHELLCHECK_IN = re.compile(r"^In (?P<file>\S+) line (?P<line>\d+):$")
+_F_SHELLCHECK_CODE = re.compile(r"\^-*\^? (?P<code>SC\d+) \((?P<sev>\w+)\): (?P<msg>.+)$")
+# biome: "src/app.ts:1:8 lint/correctness/noUnusedImports  FIXABLE  ━━━" then "✖ message"
+_F_BIOME = re.compile(
+    r"^(?P<file>[^\s:]+\.\w+):(?P<line>\d+):\d+ (?P<code>(?:lint|format|assist|parse)\S*)\s.*━+$"
+)
 _F_PRECOMMIT_FAILED = re.compile(r"^(?P<name>.+?)\.{3,}\s*Failed$")
 
 
@@ -2128,7 +2135,7 @@ _FINDING_LINES = _LineGate(
         _F_TSC, _F_MYPY, _F_PYRIGHT, _F_RUBOCOP, _F_SHELLCHECK, _F_CODE_LINE,
         _F_CREDO_ONELINE, _F_CREDO_FLYCHECK, _F_CREDO, _F_DIALYZER, _F_GO, _F_GCC,
         _F_HEADER_ARROW, _F_WOULD_REFORMAT, _F_PRETTIER, _F_PATH_ALONE, _F_ESLINT_ROW,
-        _F_MIX_FORMAT, _F_MAVEN,
+        _F_MIX_FORMAT, _F_MAVEN, _F_SHELLCHECK_IN, _F_BIOME,
     ),
     anywhere=(_F_MIX_FORMAT_HEAD,),
 )  # fmt: skip
@@ -2179,6 +2186,17 @@ def _findings(lines: list[str], *, errors_only: bool = False) -> list[Failure]:
             out.append(_finding(m, m.group("code"), msg))
         elif m := _F_GO.match(s):
             out.append(_finding(m, m.group("code"), m.group("msg")))
+        elif m := _F_SHELLCHECK_IN.match(s):
+            for x in lines[i + 1 : i + 12]:
+                if _F_SHELLCHECK_IN.match(x):
+                    break
+                if (cm := _F_SHELLCHECK_CODE.search(x)) and (
+                    cm.group("sev") == "error" or not errors_only
+                ):
+                    out.append(_finding(m, cm.group("code"), cm.group("msg")))
+        elif m := _F_BIOME.match(s):
+            msg = next((x.strip()[1:].strip() for x in lines[i + 1 : i + 6] if x.strip()), None)
+            out.append(_finding(m, m.group("code"), msg))
         elif m := _F_MAVEN.match(s):
             if m.group("sev") == "ERROR" or not errors_only:
                 out.append(_finding(m, m.group("sev").lower(), m.group("msg")))

@@ -1444,6 +1444,38 @@ error: could not compile `demo` (bin "demo") due to 1 previous error
     )
 
 
+def test_shellcheck_tty_format_and_biome() -> None:
+    shellcheck = """\
+
+In scripts/deploy.sh line 3:
+echo $foo
+     ^--^ SC2086 (info): Double quote to prevent globbing and word splitting.
+
+For more information:
+  https://www.shellcheck.net/wiki/SC2086 -- Double quote to prevent globbing ...
+"""
+    out = read_outcome(classify_command("shellcheck scripts/deploy.sh"), shellcheck, 1)
+    assert out.status == "failed"  # findings, not a checker that could not run
+    assert [(f.file_path, f.line, f.error_type) for f in out.failures] == [
+        ("scripts/deploy.sh", 3, "SC2086")
+    ]
+    biome = """\
+src/app.ts:1:8 lint/correctness/noUnusedImports  FIXABLE  ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━
+
+  ✖ This import is unused.
+
+Checked 12 files in 5ms. No fixes applied.
+Found 1 error.
+"""
+    (f,) = read_outcome(classify_command("npx biome check ."), biome, 1).failures
+    assert (f.file_path, f.line, f.error_type, f.message) == (
+        "src/app.ts",
+        1,
+        "lint/correctness/noUnusedImports",
+        "This import is unused.",
+    )
+
+
 def test_statuses_are_the_contract_vocabulary() -> None:
     for cls, text, code in [
         (classify_command("pytest"), PYTEST_FAILED, 1),
