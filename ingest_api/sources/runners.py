@@ -1049,7 +1049,13 @@ _DENO = re.compile(r"^(ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) f
 _BUN_RAN = re.compile(r"^Ran (\d+) tests? across \d+ files?")
 _BUN_LINE = re.compile(r"^\s*(\d+) (pass|fail|skip|todo)$")
 _SWIFT = re.compile(r"Executed (\d+) tests?, with (\d+) failures?")
-_TOX = re.compile(r"^\s*([\w.-]+): (OK|FAIL|commands succeeded|commands failed)\b")
+# tox 4 "  py312: OK (2.10=setup[1.00]+cmd[1.10] seconds)", "  py311: FAIL code 1 (3.2 seconds)";
+# tox 3 "  py312: commands succeeded". (The timing is required: a test's own log line
+# "health: OK" is no environment's result, and would pass a run cut by head.)
+_TOX = re.compile(
+    r"^\s*(?:ERROR:\s+)?([\w.-]+): (?:(OK|FAIL)(?: code \d+)? \([\d.]+(?:=| seconds)"
+    r"|(commands succeeded|commands failed)\b)"
+)  # (tox 3 prints a failed environment as "ERROR:   py312: commands failed")
 _NO_TESTS = re.compile(
     r"No tests found, exiting with code (\d+)|No test files found, exiting with code (\d+)|"
     r"^There are no tests to run|^collected 0 items|No tests were found|No tests executed!|^\s*0 tests? run\b"  # noqa: E501
@@ -1228,7 +1234,7 @@ def _test_counts(lines: list[str]) -> _Counts:
         elif m := _SWIFT.search(s):
             _add(c, s, passed=int(m.group(1)) - int(m.group(2)), failed=int(m.group(2)))
         elif m := _TOX.match(line):
-            ok = m.group(2) in ("OK", "commands succeeded")
+            ok = (m.group(2) or m.group(3)) in ("OK", "commands succeeded")
             _add(c, s, passed=int(ok), failed=int(not ok))
         if m := _NO_TESTS.search(s):
             code = m.group(1) or m.group(2)

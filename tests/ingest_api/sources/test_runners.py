@@ -390,6 +390,19 @@ ERROR tests/test_cart.py
     assert out.failures[0].error_type == "ModuleNotFoundError"
 
 
+def test_tox_results_and_a_log_line_that_only_looks_like_one() -> None:
+    tox4 = "  py311: FAIL code 1 (2.10=setup[1.00]+cmd[1.10] seconds)\n"
+    tox4 += (
+        "  py312: OK (2.10=setup[1.00]+cmd[1.10] seconds)\n  evaluation failed :( (4.20 seconds)\n"
+    )
+    assert read_outcome(classify_command("tox | tail -3"), tox4, 0).status == "failed"
+    tox3 = "  py311: commands succeeded\nERROR:   py312: commands failed\n"
+    assert read_outcome(classify_command("tox | tail -2"), tox3, 0).status == "failed"
+    # a test's own log cut by head says nothing about the run
+    head = "tests/test_a.py::test_db PASSED\nhealth: OK\ndb: OK\ntests/test_a.py::test_api "
+    assert read_outcome(classify_command("pytest -v -s | head -4"), head, 0).status == "unknown"
+
+
 UNITTEST_FAILED = """\
 .F.
 ======================================================================
