@@ -37,6 +37,7 @@ TEST_PROGRAMS: dict[str, str] = {
     "prove": "prove",
     "testem": "testem",
     "wdio": "webdriverio",
+    "gotestsum": "gotestsum",
 }
 
 # program -> runner name; the program checks (lint, type check, build) whatever its arguments

@@ -1056,6 +1056,9 @@ _TOX = re.compile(
     r"^\s*(?:ERROR:\s+)?([\w.-]+): (?:(OK|FAIL)(?: code \d+)? \([\d.]+(?:=| seconds)"
     r"|(commands succeeded|commands failed)\b)"
 )  # (tox 3 prints a failed environment as "ERROR:   py312: commands failed")
+_NOX = re.compile(r"^nox > Session (\S+) (was successful|failed|aborted|skipped)\b")
+# gotestsum's closing line: "DONE 12 tests, 2 skipped, 1 failure, 1 error in 1.234s"
+_GOTESTSUM = re.compile(r"^DONE (\d+) tests?((?:, \d+ \w+)*) in [\d.]+s$")
 _NO_TESTS = re.compile(
     r"No tests found, exiting with code (\d+)|No test files found, exiting with code (\d+)|"
     r"^There are no tests to run|^collected 0 items|No tests were found|No tests executed!|^\s*0 tests? run\b"  # noqa: E501
@@ -1066,7 +1069,7 @@ _COUNT_LINES = _LineGate(
     stripped=(
         _PYTEST_SUMMARY, _PYTEST_NONE, _PYTEST_USAGE, _UNITTEST_RAN, _EXUNIT, _RSPEC, _MINITEST,
         _GO_OK, _GO_FAIL, _GO_NOFILES, _CARGO, _PHPUNIT_OK, _PHPUNIT_TESTS, _DOTNET, _DOTNET_NEW,
-        _MAVEN, _GRADLE_TESTS, _CTEST, _DENO, _BUN_RAN,
+        _MAVEN, _GRADLE_TESTS, _CTEST, _DENO, _BUN_RAN, _NOX, _GOTESTSUM,
     ),
     as_is=(
         _JEST, _JEST_SUITES, _VITEST, _VITEST_FILES, _MOCHA, _PLAYWRIGHT, _NEXTEST,
@@ -1233,6 +1236,19 @@ def _test_counts(lines: list[str]) -> _Counts:
             )
         elif m := _SWIFT.search(s):
             _add(c, s, passed=int(m.group(1)) - int(m.group(2)), failed=int(m.group(2)))
+        elif m := _NOX.match(s):
+            res = m.group(2)
+            _add(c, s, passed=int(res == "was successful"), failed=int(res == "failed"))
+            c.errors += int(res == "aborted")
+            c.skipped += int(res == "skipped")
+        elif m := _GOTESTSUM.match(s):
+            w = _num_words(m.group(2))
+            fl, er = (
+                w.get("failure", 0) + w.get("failures", 0),
+                w.get("error", 0) + w.get("errors", 0),
+            )
+            sk = w.get("skipped", 0)
+            _add(c, s, passed=int(m.group(1)) - fl - er - sk, failed=fl, errors=er, skipped=sk)
         elif m := _TOX.match(line):
             ok = (m.group(2) or m.group(3)) in ("OK", "commands succeeded")
             _add(c, s, passed=int(ok), failed=int(not ok))
@@ -1704,7 +1720,8 @@ def _bun_failures(lines: list[str]) -> list[Failure]:
     return out
 
 
-_GO_TEST_FAIL = re.compile(r"^\s*--- FAIL: (\S+) \(")
+# (gotestsum repeats each as "=== FAIL: example.com/pkg TestX (0.00s)" in its closing list)
+_GO_TEST_FAIL = re.compile(r"^\s*(?:--- FAIL: |=== FAIL: \S+ )(\S+) \(")
 # (testify leaves the message empty and prints it below: "sum_test.go:11: \n\tError: ...")
 _GO_MSG = re.compile(r"^\s+([\w./-]+_test\.go):(\d+):(?: (.*))?$")
 _GO_PANIC = re.compile(r"^panic: (.+?)(?: \[recovered\])?$")
@@ -1784,7 +1801,8 @@ def _go_failures(lines: list[str]) -> list[Failure]:
                     break
     # a parent test fails because its subtest did: the subtest is the failure
     ids = [f.test_id or "" for f in out]
-    return [f for f in out if not any(t.startswith(f"{f.test_id}/") for t in ids)]
+    out = [f for f in out if not any(t.startswith(f"{f.test_id}/") for t in ids)]
+    return list(dict.fromkeys(out))  # (gotestsum -f standard-verbose names each one twice)
 
 
 _CARGO_HEAD = re.compile(r"^---- (\S+) stdout ----$")

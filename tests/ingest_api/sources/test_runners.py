@@ -403,6 +403,28 @@ def test_tox_results_and_a_log_line_that_only_looks_like_one() -> None:
     assert read_outcome(classify_command("pytest -v -s | head -4"), head, 0).status == "unknown"
 
 
+def test_nox_and_gotestsum_summaries() -> None:
+    nox = "nox > Command pytest failed with exit code 1\nnox > Session tests-3.12 failed.\n"
+    assert read_outcome(classify_command("nox -s tests | tail -2"), nox, 0).status == "failed"
+    ok = "nox > Session tests-3.12 was successful in 9 seconds.\n"
+    assert read_outcome(classify_command("nox | tail -1"), ok, 0).status == "passed"
+    text = """\
+✓  example.com/util (2ms)
+✖  example.com/calc (3ms)
+
+=== Failed
+=== FAIL: example.com/calc TestAdd (0.00s)
+    calc_test.go:12: Add(1, 2) = 4; want 3
+
+DONE 12 tests, 1 failure in 1.234s
+"""
+    out = read_outcome(classify_command("gotestsum -- ./... | tail -8"), text, 0)
+    assert (out.status, out.summary) == ("failed", "DONE 12 tests, 1 failure in 1.234s")
+    assert [(f.test_id, f.file_path, f.line) for f in out.failures] == [
+        ("TestAdd", "calc_test.go", 12)
+    ]
+
+
 UNITTEST_FAILED = """\
 .F.
 ======================================================================
