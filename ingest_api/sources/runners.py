@@ -1026,6 +1026,8 @@ _JEST = re.compile(r"^\s*Tests:\s+((?:\d+ [a-z]+,?\s*)+)(?:\(|$)")
 _JEST_SUITES = re.compile(r"^\s*Test Suites:\s+((?:\d+ [a-z]+,?\s*)+)$")
 _VITEST = re.compile(r"^\s*Tests\s+((?:\d+ [a-z]+(?: \| )?)+)\s*\(\d+\)")
 _VITEST_FILES = re.compile(r"^\s*Test Files\s+((?:\d+ [a-z]+(?: \| )?)+)\s*\(\d+\)")
+# vitest's unhandled errors fail a run whose tests all passed: "      Errors  1 error"
+_VITEST_ERRORS = re.compile(r"^\s*Errors\s+(\d+) errors?\b")
 _MOCHA = re.compile(r"^\s*(\d+) (passing|failing|pending)(?: \([\d.]+m?s\))?$")
 _PLAYWRIGHT = re.compile(r"^\s*(\d+) (passed|failed|flaky|skipped|did not run)(?: \([\d.]+m?s\))?$")
 _GO_OK = re.compile(r"^ok\s+\S+\s+(?:[\d.]+s|\(cached\))")
@@ -1072,7 +1074,7 @@ _COUNT_LINES = _LineGate(
         _MAVEN, _GRADLE_TESTS, _CTEST, _DENO, _BUN_RAN, _NOX, _GOTESTSUM,
     ),
     as_is=(
-        _JEST, _JEST_SUITES, _VITEST, _VITEST_FILES, _MOCHA, _PLAYWRIGHT, _NEXTEST,
+        _JEST, _JEST_SUITES, _VITEST, _VITEST_FILES, _VITEST_ERRORS, _MOCHA, _PLAYWRIGHT, _NEXTEST,
         _BUN_LINE, _TOX,
     ),
     anywhere=(_SWIFT, _NO_TESTS),
@@ -1178,6 +1180,8 @@ def _test_counts(lines: list[str]) -> _Counts:
             w = _num_words(m.group(1))
             if w.get("failed"):
                 _add(c, s, errors=w["failed"])
+        elif m := _VITEST_ERRORS.match(line):
+            _add(c, s, errors=int(m.group(1)))
         elif m := _MOCHA.match(line):
             mocha[m.group(2)] = int(m.group(1))
             c.lines.append(s)

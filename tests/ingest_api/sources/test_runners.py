@@ -646,6 +646,25 @@ Error: Cannot find module './foo' imported from /p/src/a.test.ts
     ]
 
 
+def test_vitest_unhandled_errors_fail_a_run_whose_tests_passed() -> None:
+    text = """\
+⎯⎯⎯⎯⎯⎯ Unhandled Errors ⎯⎯⎯⎯⎯⎯
+
+Vitest caught 1 unhandled error during the test run.
+
+⎯⎯⎯⎯⎯⎯ Unhandled Rejection ⎯⎯⎯⎯⎯⎯
+Error: connection refused
+
+ Test Files  2 passed (2)
+      Tests  8 passed (8)
+     Errors  1 error
+   Start at  10:00:00
+"""
+    out = read_outcome(classify_command("npx vitest run | tail -12"), text, 0)
+    assert out.status == "error"
+    assert "Errors  1 error" in (out.summary or "")
+
+
 MOCHA_FAILED = """\
 
   Cart
