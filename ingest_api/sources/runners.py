@@ -895,14 +895,15 @@ def _strip_workspace_prefixes(lines: list[str]) -> list[str]:
     """The lines without the package prefix a monorepo runner put before them, so that
     each package's summary (`web:test: Tests: 3 passed, 3 total`) reads as the runner's."""
     found: dict[str, int] = {}
+    loose: set[str] = set()
     for m in filter(None, map(_WORKSPACE_PREFIX.match, lines)):
         task = m.group("task")
         if task is None or _script_kind(task):
             found[m.group(0)] = found.get(m.group(0), 0) + 1
+            if m.group("sep") == " ":
+                loose.add(m.group(0))
     # ("pkg script: " is the loosest shape: trusted once a package printed two such lines)
-    prefixes = tuple(
-        p for p, n in found.items() if n >= 2 or _WORKSPACE_PREFIX.match(p)["sep"] != " "
-    )
+    prefixes = tuple(p for p, n in found.items() if n >= 2 or p not in loose)
     if not prefixes:
         return lines
     out = []
