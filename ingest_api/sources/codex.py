@@ -10,7 +10,9 @@ What needs care:
 - `exec_command_end` / `patch_apply_end` events repeat a call's outcome in structured
   form (exit code, duration, changed files) when the CLI wrote them;
 - `token_count` events carry running totals that may repeat unchanged: usage per
-  response is the growth of the totals, as ccusage counts it.
+  response is the growth of the totals, as ccusage counts it;
+- a fork (`forked_from_id`) first writes its source's rollout again: that replay is the
+  source's history, not the fork's (see `_replayed`).
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ _INJECTED_PREFIXES = (
     "<user_instructions>",
     "# AGENTS.md instructions for",
 )
+# Codex writes a fork's replayed history in one go: a pause this long ends it
+_REPLAY_PAUSE = timedelta(seconds=1)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _SKIP_EVENT_MSGS = {
     "agent_message",
@@ -167,6 +171,10 @@ class _State:
     prev_totals: dict[str, int] | None = None
     web_calls: list[tuple[datetime, int, dict[str, Any]]] = field(default_factory=list)
     web_ends: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
+    # a fork's replay of its source: while on, records are the source's (see `_replayed`)
+    replaying: bool = False
+    forked_at: datetime | None = None
+    replay_last: datetime | None = None
 
 
 def parse_codex(
@@ -197,6 +205,9 @@ def parse_codex(
         if not isinstance(payload, dict):
             res.bad_lines.append((n, f"{kind}: no payload object"))
             continue
+        if st.replaying and _replayed(st, ts, kind, payload):
+            res.skipped["replayed from the source session (forked_from_id)"] += 1
+            continue
         try:
             _record(st, n, ts, kind, payload)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape we never saw
@@ -222,6 +233,11 @@ def _record(st: _State, n: int, ts: datetime, kind: Any, p: dict[str, Any]) -> N
                 if isinstance(p.get(key), str):
                     st.facts[key] = p[key]
             st.order.append(("start", parse_time(p.get("timestamp")) or ts))
+            if isinstance(p.get("forked_from_id"), str) and p["forked_from_id"]:
+                # a fork: what follows is its source's rollout written again
+                st.replaying = True
+                st.forked_at = parse_time(p.get("timestamp")) or ts
+                st.replay_last = ts
         else:
             res.skipped["session_meta (repeated)"] += 1
         return
@@ -242,6 +258,35 @@ def _record(st: _State, n: int, ts: datetime, kind: Any, p: dict[str, Any]) -> N
         _event_msg(st, n, ts, ptype, p)
         return
     res.skipped[f"{kind}"] += 1  # compacted, and record types this parser does not know
+
+
+def _replayed(st: _State, ts: datetime, kind: Any, p: dict[str, Any]) -> bool:
+    """Whether a record of a fork's file is still the replay of its source's history.
+
+    Codex writes the source's rollout lines (its session_meta first, a fork of a fork
+    the whole chain) right after the fork's session_meta, in one go, each stamped with
+    the time of writing. The fork's own turns start later: after a pause, with a
+    `task_started` that started after the fork was made, or after its session_meta
+    again. Replayed token totals are the base the fork's own totals grow from; the
+    rest is the source's, counted from the source's own file (as ccusage 20 does).
+    """
+    if st.forked_at is None or st.replay_last is None:
+        return False
+    started = (
+        p.get("started_at") if kind == "event_msg" and p.get("type") == "task_started" else None
+    )
+    if (
+        (kind == "session_meta" and p.get("id") == st.session_id)
+        or (ts - st.replay_last > _REPLAY_PAUSE and ts >= st.forked_at)
+        or (isinstance(started, int | float) and started > st.forked_at.timestamp())
+    ):
+        st.replaying = False
+        return False
+    st.replay_last = max(st.replay_last, ts)
+    info = p.get("info") if kind == "event_msg" and p.get("type") == "token_count" else None
+    if isinstance(info, dict) and (total := _usage(info.get("total_token_usage"))) is not None:
+        st.prev_totals = total
+    return True
 
 
 def _args(p: dict[str, Any]) -> dict[str, Any]:

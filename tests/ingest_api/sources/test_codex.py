@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -591,3 +592,305 @@ def test_injected_context_user_messages_are_not_prompts() -> None:
     prompts = [e for e in res.events if e["event_type"] == "human_action"]
     assert [p["attributes"]["prompt_chars"] for p in prompts] == [12]
     assert res.skipped["user_message (injected context, not a prompt)"] == 3
+
+
+# ---------------------------------------------------------------- forks
+
+# A fork (`codex fork`, a Codex Desktop fork, a forked subagent) gets a new rollout: its own
+# session_meta (with `forked_from_id`), then the source's rollout lines written again, each
+# stamped with the time of writing (the fork's creation), the source's own session_meta
+# first; then the fork's own turns, whose `total_token_usage` continues from the source's.
+FORK = "019e163c-5b2c-7a11-9f3e-5d2c1e0f4a10"
+FORK_CREATED = datetime(2026, 5, 11, 9, 0, 0, 100000, tzinfo=UTC)
+
+
+def _stamp(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _line(t: datetime, kind: str, payload: dict[str, Any]) -> bytes:
+    return orjson.dumps({"timestamp": _stamp(t), "type": kind, "payload": payload})
+
+
+def tdd_lines() -> list[bytes]:
+    with gzip.open(FIXTURES / TDD, "rb") as fh:
+        return fh.read().splitlines()
+
+
+def fork_of(
+    source: list[bytes],
+    fork_id: str = FORK,
+    created: datetime = FORK_CREATED,
+    own_after: timedelta | None = timedelta(seconds=70),
+) -> list[bytes]:
+    """A fork of `source` as Codex writes it, with one own turn `own_after` its creation
+    (a prompt, a test command and two responses), or none."""
+    recs = [orjson.loads(x) for x in source]
+    meta = next(r["payload"] for r in recs if r["type"] == "session_meta")
+    parent = meta["id"]
+    out = [
+        _line(
+            created,
+            "session_meta",
+            {**meta, "id": fork_id, "timestamp": _stamp(created), "forked_from_id": parent},
+        )
+    ]
+    totals = dict.fromkeys(
+        (
+            "input_tokens",
+            "cached_input_tokens",
+            "output_tokens",
+            "reasoning_output_tokens",
+            "total_tokens",
+        ),
+        0,
+    )
+    for i, r in enumerate(recs):  # the replay: written in one go, ~0.1 ms a line
+        out.append(_line(created + timedelta(microseconds=100 * i), r["type"], r["payload"]))
+        info = r["payload"].get("info") if r["payload"].get("type") == "token_count" else None
+        if info:
+            totals = info["total_token_usage"]
+    context = [
+        r for r in recs if r["type"] == "response_item" and r["payload"].get("role") == "developer"
+    ][:1]
+    for r in context:  # the fork's own initial context, written at its creation
+        out.append(_line(created + timedelta(milliseconds=45), r["type"], r["payload"]))
+    if own_after is None:
+        return out
+    t0 = created + own_after
+    turn = "019e163c-9e50-7000-8000-0000000000f1"
+    ctx = next(
+        (r["payload"] for r in reversed(recs) if r["type"] == "turn_context"), {"model": "gpt-5.5"}
+    )
+
+    def grow(inp: int, cached: int, out_: int, reasoning: int) -> dict[str, Any]:
+        nonlocal totals
+        last = {
+            "input_tokens": inp,
+            "cached_input_tokens": cached,
+            "output_tokens": out_,
+            "reasoning_output_tokens": reasoning,
+            "total_tokens": inp + out_,
+        }
+        totals = {k: totals[k] + last[k] for k in last}
+        return {
+            "type": "token_count",
+            "info": {
+                "total_token_usage": totals,
+                "last_token_usage": last,
+                "model_context_window": 258400,
+            },
+            "rate_limits": None,
+        }
+
+    repeat = {
+        "type": "token_count",
+        "info": {
+            "total_token_usage": totals,
+            "last_token_usage": totals,
+            "model_context_window": 258400,
+        },
+        "rate_limits": None,
+    }
+    own = [
+        (
+            "event_msg",
+            {
+                "type": "task_started",
+                "turn_id": turn,
+                "started_at": int(t0.timestamp()),
+                "model_context_window": 258400,
+            },
+        ),
+        ("turn_context", {**ctx, "turn_id": turn}),
+        (
+            "response_item",
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "now run the unit tests"}],
+            },
+        ),
+        (
+            "event_msg",
+            {
+                "type": "user_message",
+                "message": "now run the unit tests",
+                "images": [],
+                "local_images": [],
+                "text_elements": [],
+            },
+        ),
+        ("event_msg", repeat),  # the totals it inherited, shown again: nothing new
+        (
+            "response_item",
+            {
+                "type": "function_call",
+                "name": "exec_command",
+                "arguments": '{"cmd":"npm test"}',
+                "call_id": f"call_own_{fork_id[-4:]}",
+            },
+        ),
+        ("event_msg", grow(132410, 131200, 212, 64)),
+        (
+            "response_item",
+            {
+                "type": "function_call_output",
+                "call_id": f"call_own_{fork_id[-4:]}",
+                "output": "Chunk ID: 1a2b3c\nWall time: 4.2 seconds\nProcess exited with code 0\nOriginal token count: 12\nOutput:\nTests: 41 passed, 41 total\n",
+            },
+        ),
+        ("event_msg", grow(133020, 132352, 388, 0)),
+        (
+            "event_msg",
+            {"type": "task_complete", "turn_id": turn, "last_agent_message": "All 41 tests pass."},
+        ),
+    ]
+    out.extend(_line(t0 + timedelta(seconds=k), kind, p) for k, (kind, p) in enumerate(own))
+    return out
+
+
+def token_totals(res: ParseResult) -> dict[str, dict[str, int]]:
+    """Per session: input, output, cache read, cache write, reasoning (as ccusage names them)."""
+    out: dict[str, dict[str, int]] = {}
+    for e in res.events:
+        if e["event_type"] == "llm_call":
+            t = out.setdefault(
+                e["session_id"],
+                dict.fromkeys(("input", "output", "cache_read", "cache_write", "reasoning"), 0),
+            )
+            for key in t:
+                t[key] += e[f"{key}_tokens"]
+    return out
+
+
+# `CODEX_HOME=<dir> TZ=UTC ccusage@20.0.24 codex session --json --offline`, <dir>/sessions
+# holding the TDD rollout and `fork_of(tdd_lines())` (and, in a second run, the fork alone),
+# written one compact JSON object a line: inputTokens, outputTokens, cacheReadTokens,
+# cacheCreationTokens, reasoningOutputTokens per session. The fork's figures are the growth
+# of its own two responses (132410+133020 input of which 131200+132352 cached, 212+388 out).
+CCUSAGE_TDD = {
+    "input": 1126300,
+    "output": 9118,
+    "cache_read": 4929536,
+    "cache_write": 0,
+    "reasoning": 1759,
+}
+CCUSAGE_FORK = {
+    "input": 1878,
+    "output": 600,
+    "cache_read": 263552,
+    "cache_write": 0,
+    "reasoning": 64,
+}
+
+
+def test_fork_alone_holds_only_its_own_turn() -> None:
+    res = parse_codex(fork_of(tdd_lines()), source=f"rollout-2026-05-11T12-00-00-{FORK}.jsonl")
+    assert res.bad_lines == []
+    assert {e["session_id"] for e in res.events} == {FORK}
+    assert token_totals(res) == {FORK: CCUSAGE_FORK}
+    # the source's 48 calls, 2 prompts, 4 runs and 2 errors are not the fork's
+    assert by_type(res) == {
+        "session_start": 1,
+        "human_action": 1,
+        "agent_action": 1,
+        "test_run": 1,
+        "llm_call": 2,
+    }
+    assert [
+        e["attributes"]["command"] for e in res.events if e["event_type"] == "agent_action"
+    ] == ["npm test"]
+    assert res.skipped["replayed from the source session (forked_from_id)"] == 386 + 1
+    facts = res.sessions[FORK]
+    assert facts["project"] == "/Users/Sample_User/repos/codemie-ai/codemie-code"
+    assert facts["models"] == ["gpt-5.5"]
+    start = next(e for e in res.events if e["event_type"] == "session_start")
+    assert start["timestamp"] == "2026-05-11T09:00:00.100000Z"
+    # a fork with no turn of its own yet has nothing but its start (ccusage: no session)
+    empty = parse_codex(fork_of(tdd_lines(), own_after=None), source="f.jsonl")
+    assert by_type(empty) == {"session_start": 1}
+
+
+def test_fork_and_its_source_totals_equal_ccusage() -> None:
+    source = parse_fixture(TDD)
+    fork = parse_codex(fork_of(tdd_lines()), source=f"rollout-2026-05-11T12-00-00-{FORK}.jsonl")
+    totals = token_totals(source) | token_totals(fork)
+    assert totals == {"019e1625-789d-76c0-80ab-3724b5ddb799": CCUSAGE_TDD, FORK: CCUSAGE_FORK}
+
+
+def test_half_written_fork_then_whole_gives_the_same_events() -> None:
+    whole_lines = fork_of(tdd_lines())
+    whole = parse_codex(whole_lines, source="f.jsonl").events
+    by_id = {e["event_id"]: e for e in whole}
+    for cut in (2, 50, 200, 387, 388, 390, 393, 396, len(whole_lines)):
+        text = b"\n".join(whole_lines[:cut])
+        for data in (text, text[:-20]):  # ends at a line's end, or inside one
+            events = parse_codex(data.split(b"\n"), source="f.jsonl").events
+            # nothing of the source leaks in; what the fork did so far is as in the whole file
+            assert all(e["event_id"] in by_id for e in events), cut
+            done = [
+                e
+                for e in events
+                if e["event_type"] in ("session_start", "human_action", "llm_call")
+            ]
+            assert done == [by_id[e["event_id"]] for e in done]
+            if cut <= 388:  # still inside the replay
+                assert by_type(parse_codex(data.split(b"\n"), source="f.jsonl")) == {
+                    "session_start": 1
+                }
+
+
+def test_fork_of_a_fork() -> None:
+    # its file replays the first fork's file, which replays the TDD rollout; ccusage 20.0.24
+    # on the three files gives this fork the same figures as the first (the same own turn)
+    second_id = "019e1658-0000-7000-8000-00000000ff02"
+    second = fork_of(fork_of(tdd_lines()), second_id, FORK_CREATED + timedelta(minutes=30))
+    res = parse_codex(second, source="f2.jsonl")
+    assert token_totals(res) == {second_id: CCUSAGE_FORK}
+    assert by_type(res) == {
+        "session_start": 1,
+        "human_action": 1,
+        "agent_action": 1,
+        "test_run": 1,
+        "llm_call": 2,
+    }
+
+
+def test_fork_with_nothing_replayed_keeps_every_line_after_its_session_meta() -> None:
+    meta, _replayed_meta, *own = fork_of([tdd_lines()[0]])
+    res = parse_codex([meta, *own], source="f.jsonl")
+    assert token_totals(res) == {FORK: CCUSAGE_FORK}  # its totals grow from zero
+    assert by_type(res) == {
+        "session_start": 1,
+        "human_action": 1,
+        "agent_action": 1,
+        "test_run": 1,
+        "llm_call": 2,
+    }
+
+
+def test_fork_turn_begun_with_the_replay_and_its_session_meta_again() -> None:
+    # `codex fork <id> "prompt"` starts the fork's turn as soon as the replay is written:
+    # its task_started (started after the fork's creation) ends the replay, not a pause.
+    # (ccusage 20.0.24 gives the fork these figures beside its source; alone, it takes
+    # this turn, written within a second of the replay, for part of it and reports none)
+    lines = fork_of(tdd_lines(), own_after=timedelta(milliseconds=1500))
+    sped = []
+    for n, raw in enumerate(lines):
+        rec = orjson.loads(raw)
+        if n >= 388:  # the own turn: one line a millisecond
+            rec["timestamp"] = _stamp(FORK_CREATED + timedelta(milliseconds=60 + n - 388))
+        sped.append(orjson.dumps(rec))
+    again = orjson.loads(sped[0])
+    sped.insert(390, orjson.dumps({**again, "timestamp": orjson.loads(sped[390])["timestamp"]}))
+    res = parse_codex(sped, source="f.jsonl")
+    assert token_totals(res) == {FORK: CCUSAGE_FORK}
+    assert by_type(res) == {
+        "session_start": 1,
+        "human_action": 1,
+        "agent_action": 1,
+        "test_run": 1,
+        "llm_call": 2,
+    }
+    assert res.skipped["session_meta (repeated)"] == 1
