@@ -9,15 +9,23 @@ default) and posts them, gzip, from `clients` threads to `achilles serve`
 (`workers` uvicorn processes); the clock stops when every export returned
 SUCCESS. Landed = rows in the landing zone afterwards; lost = sent - landed.
 
+The same exporters then send the same batches to a receiver that reads each request
+and answers 200 without looking at it: `client_ceiling_spans_per_s` is what the
+sending side alone does on this machine, a bound on any receiver measured this way.
+
     .venv/bin/python -m benchmarks.otlp_spans --spans 200000
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import multiprocessing
+import socket
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -72,11 +80,86 @@ def landed_rows(data_dir: Path) -> int:
     )
 
 
-def measure(spans: int = 200_000, workers: int = 2, clients: int = 4) -> dict[str, Any]:
-    from opentelemetry.exporter.otlp.proto.http import Compression
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+async def _discard(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Read each HTTP request whole and answer 200, doing nothing with it."""
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+
+def _serve_discard(sock: socket.socket) -> None:
+    async def serve() -> None:
+        server = await asyncio.start_server(_discard, sock=sock)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def send_all(
+    make_exporter: Callable[[], Any], batches: list[list[Any]], clients: int
+) -> tuple[float, int]:
+    """(seconds, spans whose export failed) for `clients` exporter threads sending every batch."""
     from opentelemetry.sdk.trace.export import SpanExportResult
 
+    exporters = [make_exporter() for _ in range(clients)]
+    chunks = [batches[i::clients] for i in range(clients)]
+
+    def run(k: int) -> int:
+        failed = 0
+        for batch in chunks[k]:
+            if exporters[k].export(batch) != SpanExportResult.SUCCESS:
+                failed += len(batch)
+        return failed
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        failed = sum(pool.map(run, range(clients)))
+    elapsed = time.perf_counter() - t0
+    for e in exporters:
+        e.shutdown()
+    return elapsed, failed
+
+
+def _exporter(url: str, headers: dict[str, str] | None = None) -> Any:
+    from opentelemetry.exporter.otlp.proto.http import Compression
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=url, headers=headers, compression=Compression.Gzip, timeout=60)
+
+
+def client_ceiling(batches: list[list[Any]], clients: int) -> float:
+    """Spans per second of the exporters alone, against a receiver that does nothing."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces"
+    receiver = multiprocessing.get_context("fork").Process(
+        target=_serve_discard, args=(sock,), daemon=True
+    )
+    receiver.start()
+    sock.close()
+    try:
+        elapsed, failed = send_all(lambda: _exporter(url), batches, clients)
+    finally:
+        receiver.terminate()
+        receiver.join()
+    if failed:
+        raise RuntimeError(f"{failed} spans failed against a receiver that does nothing")
+    return sum(len(b) for b in batches) / elapsed
+
+
+def measure(spans: int = 200_000, workers: int = 2, clients: int = 4) -> dict[str, Any]:
     from achilles.server import ServerProcess
 
     batches = make_spans(spans, conversations=max(64, spans // 2000))
@@ -84,38 +167,22 @@ def measure(spans: int = 200_000, workers: int = 2, clients: int = 4) -> dict[st
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         with ServerProcess(data_dir, workers=workers) as server:
-            exporters = [
-                OTLPSpanExporter(
-                    endpoint=f"{server.url}/v1/traces",
-                    headers={"Authorization": "Bearer dev-key"},
-                    compression=Compression.Gzip,
-                    timeout=60,
-                )
-                for _ in range(clients)
-            ]
-            chunks = [batches[i::clients] for i in range(clients)]
-
-            def run(k: int) -> int:
-                failed = 0
-                for batch in chunks[k]:
-                    if exporters[k].export(batch) != SpanExportResult.SUCCESS:
-                        failed += len(batch)
-                return failed
-
-            t0 = time.perf_counter()
-            with ThreadPoolExecutor(clients) as pool:
-                failed = sum(pool.map(run, range(clients)))
-            elapsed = time.perf_counter() - t0
-            for e in exporters:
-                e.shutdown()
+            auth = {"Authorization": "Bearer dev-key"}
+            elapsed, failed = send_all(
+                lambda: _exporter(f"{server.url}/v1/traces", auth), batches, clients
+            )
         landed = landed_rows(data_dir)
+    ceiling = client_ceiling(batches, clients)
+    rate = landed / elapsed
     return {
         "spans_sent": sent,
         "spans_landed": landed,
         "spans_lost": sent - landed,
         "export_failures": failed,
         "seconds": round(elapsed, 3),
-        "spans_per_s": round(landed / elapsed),
+        "spans_per_s": round(rate),
+        "client_ceiling_spans_per_s": round(ceiling),
+        "share_of_client_ceiling": round(rate / ceiling, 3),
         "workers": workers,
         "clients": clients,
         "batch": BATCH,
