@@ -492,6 +492,23 @@ def _record(
                 call.child_session = child_session_id(parent, agent)
             return _record(state, inner, None, None)
         return f"progress:{sub or 'unknown'}"
+    if rtype == "attachment":
+        # newer Claude Code: context it attached to a turn (hook output, memory files, tool
+        # listings), and prompts queued while the agent was busy, which never become a user
+        # line: a person's typed prompt, or a background task's notification
+        att = rec.get("attachment")
+        kind = att.get("type") if isinstance(att, dict) else None
+        if not isinstance(att, dict) or kind != "queued_command":
+            return f"attachment:{kind or 'unknown'}"
+        prompt = att.get("prompt")
+        origin = att.get("origin")
+        who = origin.get("kind") if isinstance(origin, dict) else None
+        if not isinstance(prompt, str) or (
+            att.get("commandMode") == "prompt" and who not in (None, "human")
+        ):
+            return "attachment:queued_command (not a person's prompt)"
+        rec = {**rec, "type": "user", "message": {"role": "user", "content": prompt}}
+        rtype = "user"
     if rtype in ("file-history-snapshot", "queue-operation", "summary", "pr-link"):
         return str(rtype)
     if rtype == "system":

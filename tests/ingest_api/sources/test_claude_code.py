@@ -524,3 +524,33 @@ def test_a_forks_copied_history_belongs_to_the_session_it_came_from() -> None:
     # a record that names its own session as the source is not a copy
     same = [forked_copy(line).replace(FORK.encode(), SID.encode()) for line in EDIT_FAIL]
     assert {e["session_id"] for e in parse_claude_code(same, source="x.jsonl").events} == {SID}
+
+
+def queued(ts: str, prompt: str, mode: str, origin: str | None) -> bytes:
+    """A prompt queued while the agent was busy, as newer Claude Code records it."""
+    att: dict[str, Any] = {"type": "queued_command", "prompt": prompt, "commandMode": mode}
+    if origin is not None:
+        att["origin"] = {"kind": origin}
+    return rec("attachment", ts, attachment=att)
+
+
+def test_queued_prompts_and_notifications_are_read_from_attachments() -> None:
+    typed = queued("2026-01-01T10:00:30.000Z", "and check the logs", "prompt", "human")
+    older = queued("2026-01-01T10:00:31.000Z", "also the docs", "prompt", None)
+    other_agent = queued("2026-01-01T10:00:32.000Z", "[from agent b] done", "prompt", "coordinator")
+    note = orjson.loads(BG_NOTIFIED)["message"]["content"]
+    notified = queued("2026-01-01T10:01:00.000Z", note, "task-notification", "task-notification")
+    listing = rec("attachment", "2026-01-01T10:00:02.000Z", attachment={"type": "skill_listing"})
+    result = parse_claude_code(
+        [*BG_START, listing, typed, older, other_agent, notified], source="x.jsonl"
+    )
+    prompts = [e for e in result.events if e["event_type"] == "human_action"]
+    # a person's queued prompts are prompts (lengths only); another agent's message is not
+    assert [p["attributes"]["length"] for p in prompts] == [18, 13]
+    assert result.skipped["attachment:skill_listing"] == 1
+    assert result.skipped["attachment:queued_command (not a person's prompt)"] == 1
+    # the notification ends the background run, as the same text in a user line does
+    run, _ = bg_run([*BG_START, notified])
+    as_user_line, _ = bg_run([*BG_START, BG_NOTIFIED])
+    assert run == as_user_line
+    assert run["status"] == "error" and run["attributes"]["ended_at"] == "2026-01-01T10:01:00Z"
