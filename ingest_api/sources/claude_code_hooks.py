@@ -19,6 +19,7 @@ from typing import Any
 from ingest_api.sources.base import ParseResult, iso
 from ingest_api.sources.claude_code import (
     AGENT,
+    action_kind,
     child_session_id,
     tool_call_events,
     tool_outcome,
@@ -116,7 +117,12 @@ def parse_hook(
             outcome = tool_outcome(error, True, error if isinstance(error, str) else None)
             if payload.get("is_interrupt") is True:
                 outcome.status = "rejected"
+        child: str | None = None
         if outcome is not None:
+            if outcome.agent_id and action_kind(tool_name) == "delegate":
+                # why: the importer links a Task/Agent call to its subagent's session from
+                # the result's agentId; the hook's copy is the same revision, so it must too
+                child = child_session_id(parent or sid, outcome.agent_id)
             duration = payload.get("duration_ms")
             if isinstance(duration, int | float) and not isinstance(duration, bool):
                 outcome.duration_ms = int(duration)
@@ -132,6 +138,7 @@ def parse_hook(
                 outcome,
                 ended_at=ended,
                 parent_session_id=parent,
+                child_session=child,
             )
         )
     elif name == "UserPromptSubmit" and isinstance(payload.get("prompt"), str):

@@ -109,3 +109,56 @@ def test_prompt_text_is_kept_only_when_configured(tmp_path):
         (prompt,) = [e for e in events if e["action_kind"] == "prompt"]
         assert prompt["message"] == expected and prompt["attributes"]["length"] == 11
     assert datetime.fromisoformat(prompt["timestamp"]) <= datetime.now(UTC)
+
+
+def test_a_task_calls_post_links_its_subagent_as_the_transcript_does():
+    """PostToolUse for Task/Agent: `tool_response.agentId` names the subagent, as the
+    transcript's toolUseResult does; both copies of the call (same id, same revision)
+    must link the child session."""
+    from ingest_api.sources.claude_code import parse_claude_code
+    from ingest_api.sources.claude_code_hooks import parse_hook
+
+    call = {"description": "find", "prompt": "look", "subagent_type": "Explore"}
+    result = {"status": "completed", "agentId": "a1b2c3", "totalDurationMs": 5000}
+    hook = {
+        "session_id": "live-3",
+        "transcript_path": "/t.jsonl",
+        "cwd": "/w",
+        "permission_mode": "default",
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Task",
+        "tool_input": call,
+        "tool_response": {**result, "content": [{"type": "text", "text": "done"}]},
+        "tool_use_id": "toolu_T",
+    }
+    (live,) = parse_hook(hook, received_at=datetime(2026, 1, 1, tzinfo=UTC)).events
+    common = {"sessionId": "live-3", "cwd": "/w", "timestamp": "2026-01-01T00:00:00Z"}
+    lines = [
+        {
+            **common,
+            "type": "assistant",
+            "uuid": "u1",
+            "message": {
+                "id": "msg_1",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5",
+                "content": [{"type": "tool_use", "id": "toolu_T", "name": "Task", "input": call}],
+                "usage": {"input_tokens": 1, "output_tokens": 1},
+            },
+        },
+        {
+            **common,
+            "type": "user",
+            "uuid": "u2",
+            "message": {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_T", "content": "done"}],
+            },
+            "toolUseResult": result,
+        },
+    ]
+    imported = parse_claude_code((json.dumps(x).encode() for x in lines), source="t.jsonl")
+    (action,) = [e for e in imported.events if e.get("event_id") == "toolu_T"]
+    assert action["attributes"]["child_session_id"] == "live-3.a1b2c3"
+    assert live["event_id"] == "toolu_T" and live["revision"] == action["revision"]
+    assert live["attributes"] == action["attributes"]
