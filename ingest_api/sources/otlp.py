@@ -14,8 +14,10 @@ Traces: OTel GenAI semantic-convention spans (`gen_ai.operation.name`):
   on its resource, else `otel-<trace id>`. Other spans are counted, not stored.
 Metrics: one row per data point, landed apart from the events (`parse_metrics`).
 Logs: Claude Code's (`event.name` api_request, tool_result, tool_decision,
-  user_prompt, api_error; session in `session.id`) and Codex's (`codex.*`) events,
-  mapped as the transcript importers map the same facts.
+  user_prompt, api_error; session in `session.id`) and Codex's (`codex.*`; session in
+  `conversation.id`) events, mapped as the transcript importers map the same facts.
+  Codex's api_request is an HTTP attempt without tokens: only a failed one is kept (an
+  error); its usage is the sse_event response.completed.
 """
 
 from __future__ import annotations
@@ -42,7 +44,13 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from achilles_core.contract import SESSION_ID_PATTERN, json_value_problem
 from ingest_api.sources.base import ParseResult, iso
-from ingest_api.sources.claude_code import ToolOutcome, action_kind, tool_call_events
+from ingest_api.sources.claude_code import (
+    ToolOutcome,
+    action_kind,
+    tool_call_events,
+    tool_outcome,
+)
+from ingest_api.sources.codex import _ABORTED, _REJECTED
 
 _SESSION_RE = re.compile(SESSION_ID_PATTERN)
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
@@ -70,6 +78,9 @@ _KEEP = (
     "error.type",
 )
 _KEEP_SET = frozenset(_KEEP)
+# what Claude Code ("<REDACTED>") and Codex ("[REDACTED]") send as `prompt` unless told
+# to log prompts: not the person's text
+_REDACTED = frozenset({"<REDACTED>", "[REDACTED]"})
 
 
 class OtlpDecodeError(ValueError):
@@ -346,7 +357,28 @@ def _log_event(
 ) -> list[dict[str, Any]]:
     """One Claude Code or Codex telemetry event as contract events (maybe none)."""
     base: dict[str, Any] = {"session_id": session_id, "timestamp": iso(ts), "actor": agent}
-    if name in ("api_request", "sse_event", "codex.sse_event", "codex.api_request"):
+    if name == "codex.api_request":
+        # why: Codex's api_request is one HTTP attempt (status, error.message, attempt) with
+        # no token counts; its usage comes in the sse_event response.completed. Mapped as an
+        # llm_call it added an empty second call per response. Only a failed attempt counts.
+        status_code = _int(a.get("http.response.status_code"))
+        message = a.get("error.message")
+        if not message and (status_code is None or status_code < 400):
+            return []
+        return [
+            {
+                **base,
+                "event_type": "error",
+                "source_type": "agent",
+                "severity": "error",
+                "error_type": "api_error",
+                "model": a.get("model"),
+                "message": str(message or f"HTTP {status_code}")[:65536],
+                "duration_ms": _int(a.get("duration_ms")),
+                "attributes": {"status_code": status_code, "attempt": _int(a.get("attempt"))},
+            }
+        ]
+    if name in ("api_request", "sse_event", "codex.sse_event"):
         output = _int(_first(a, "output_tokens", "output_token_count"))
         inp = _int(_first(a, "input_tokens", "input_token_count"))
         if name.endswith("sse_event") and output is None and inp is None:
@@ -373,11 +405,22 @@ def _log_event(
         return [event]
     if name in ("tool_result", "codex.tool_result"):
         tool = str(_first(a, "tool_name", "tool") or "unknown")[:256]
-        call_id = _first(a, "tool_use_id", "call_id", "tool_call_id")
+        # why: Claude Code names the tool call's id `use_id` (on a failed call's event);
+        # without it the action could not take the transcript's tool_use id
+        call_id = _first(a, "tool_use_id", "use_id", "call_id", "tool_call_id")
         success = _bool(a.get("success"))
         status = "ok" if success is not False else "error"
         if a.get("decision") == "reject":
             status = "rejected"
+        text = str(a.get("error") or a.get("output") or "").strip()
+        if status == "error" and agent == "codex":
+            # why: Codex answers a refused call "rejected by user" and an interrupted one
+            # "aborted" with success=false; the rollout importer calls them rejected and
+            # cancelled, and so must this copy of the same call (and its tool_decision)
+            if _REJECTED.match(text):
+                status = "rejected"
+            elif _ABORTED.match(text):
+                status = "cancelled"
         params = _json_obj(_first(a, "tool_parameters", "arguments"))
         tool_input: dict[str, Any] = {}
         command = _first(params, "full_command", "bash_command", "command")
@@ -387,9 +430,12 @@ def _log_event(
             if isinstance(params.get(key), str):
                 tool_input[key] = params[key]
         duration = _int(a.get("duration_ms"))
-        outcome = ToolOutcome(
-            status=status, output=str(a.get("error") or a.get("output") or ""), duration_ms=duration
-        )
+        outcome = ToolOutcome(status=status, output=text, duration_ms=duration)
+        if status == "error" and agent == "claude-code":
+            # why: read the error as the transcript importer and the hooks read it
+            # ("Exit code N" gives the exit code and error type, refusals are rejected)
+            outcome = tool_outcome(text, True, text)
+            outcome.duration_ms = duration
         if isinstance(call_id, str) and call_id:
             return tool_call_events(session_id, call_id[:128], ts, tool, tool_input, outcome)
         # No call id (older versions): the action alone, id derived from its content.
@@ -400,7 +446,7 @@ def _log_event(
                 "source_type": "agent",
                 "tool_name": tool,
                 "action_kind": action_kind(tool),
-                "status": status,
+                "status": outcome.status,
                 "duration_ms": duration,
                 "attributes": {"error": a["error"]} if a.get("error") else None,
             }
@@ -426,16 +472,20 @@ def _log_event(
         return [event]
     if name in ("user_prompt", "codex.user_prompt"):
         prompt = a.get("prompt")
+        if not isinstance(prompt, str) or prompt in _REDACTED:
+            prompt = None  # why: the placeholder was stored as the prompt's text
+        length = _int(a.get("prompt_length"))
+        if length is None and prompt is not None:
+            length = len(prompt)
         return [
             {
                 **base,
                 "event_type": "human_action",
                 "source_type": "human",
                 "action_kind": "prompt",
-                "message": prompt if isinstance(prompt, str) else None,
-                "attributes": {"prompt_length": _int(a.get("prompt_length"))}
-                if a.get("prompt_length") is not None
-                else None,
+                "message": prompt,
+                # `length`, as the transcript importers and the hook receiver name it
+                "attributes": {"length": length} if length is not None else None,
             }
         ]
     if name in ("api_error", "codex.api_error"):

@@ -371,3 +371,137 @@ def test_saturated_answers_503_with_retry_after(client, monkeypatch: pytest.Monk
         "/v1/traces", content=OPENLLMETRY.read_bytes(), headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 503 and r.headers["retry-after"] == "1"
+
+
+# Records in the shape the clients send them: Claude Code's `logOTelEvent` gives every
+# attribute as a string (with event.sequence and prompt.id); Codex's tracing events
+# give `conversation.id`, `http.response.status_code`, `error.message`, ...
+def _parsed(records: list[dict[str, Any]], service: str = "claude-code") -> list[dict[str, Any]]:
+    req = ExportLogsServiceRequest()
+    req.ParseFromString(logs_request(records, service=service))
+    result = parse_logs(req, received_at=AT)
+    assert result.rejected == []
+    for e in result.parse.events:
+        validate_event(e)
+    return result.parse.events
+
+
+def test_claude_code_failed_tool_result_takes_the_tool_use_id_from_use_id() -> None:
+    # Claude Code's failed tool_result carries the call's id as `use_id`
+    # (services/tools/toolExecution.ts); its successful one carries none.
+    events = _parsed(
+        [
+            {
+                "event.name": "tool_result",
+                "event.sequence": 7,
+                "prompt.id": "p-1",
+                "session.id": "cc-2",
+                "tool_name": "Bash",
+                "use_id": "toolu_01Abc",
+                "success": "false",
+                "duration_ms": "40",
+                "error": "Exit code 1\nls: /nope: No such file or directory",
+                "tool_parameters": json.dumps({"bash_command": "ls", "full_command": "ls /nope"}),
+            }
+        ]
+    )
+    action, error = events
+    assert action["event_id"] == "toolu_01Abc" and action["status"] == "error"
+    assert error["parent_id"] == "toolu_01Abc" and error["error_type"] == "exit_code_1"
+
+
+def test_a_redacted_prompt_is_not_stored_as_text() -> None:
+    records = [
+        {
+            "event.name": "user_prompt",
+            "session.id": "cc-3",
+            "prompt_length": "12",
+            "prompt": "<REDACTED>",
+        },
+        {
+            "event.name": "codex.user_prompt",
+            "conversation.id": "cx-3",
+            "prompt_length": 5,
+            "prompt": "[REDACTED]",
+        },
+    ]
+    claude, codex = _parsed(records)
+    for prompt, length in ((claude, 12), (codex, 5)):
+        assert "message" not in prompt
+        # the importers' and the hook receiver's name for it
+        assert prompt["attributes"] == {"length": length}
+
+
+def test_codex_api_request_is_an_http_attempt_not_an_llm_call() -> None:
+    common = {"conversation.id": "cx-4", "model": "gpt-5-codex", "slug": "gpt-5-codex"}
+    records = [
+        {
+            **common,
+            "event.name": "codex.api_request",
+            "duration_ms": "900",
+            "http.response.status_code": 200,
+            "attempt": 1,
+        },
+        {
+            **common,
+            "event.name": "codex.api_request",
+            "duration_ms": "30",
+            "http.response.status_code": 429,
+            "error.message": "http 429 Too Many Requests",
+            "attempt": 2,
+        },
+        {
+            **common,
+            "event.name": "codex.sse_event",
+            "event.kind": "response.completed",
+            "input_token_count": 1000,
+            "output_token_count": 50,
+            "cached_token_count": 800,
+            "reasoning_token_count": 20,
+            "tool_token_count": 0,
+        },
+    ]
+    events = _parsed(records, service="codex_cli_rs")
+    assert [e["event_type"] for e in events] == ["error", "llm_call"]
+    error, llm = events
+    assert (
+        error["message"] == "http 429 Too Many Requests"
+        and error["attributes"]["status_code"] == 429
+    )
+    assert (llm["input_tokens"], llm["cache_read_tokens"], llm["output_tokens"]) == (200, 800, 50)
+
+
+def test_codex_refused_call_is_rejected_in_its_result_as_in_its_decision() -> None:
+    common = {"conversation.id": "cx-5", "tool_name": "shell"}
+    records = [
+        {
+            **common,
+            "event.name": "codex.tool_decision",
+            "call_id": "call_9",
+            "decision": "denied",
+            "source": "user",
+        },
+        {
+            **common,
+            "event.name": "codex.tool_result",
+            "call_id": "call_9",
+            "arguments": '{"command":["bash","-lc","rm -rf build"]}',
+            "duration_ms": "3",
+            "success": "false",
+            "output": "exec command rejected by user",
+        },
+        {
+            **common,
+            "event.name": "codex.tool_result",
+            "call_id": "call_10",
+            "arguments": '{"command":["bash","-lc","sleep 60"]}',
+            "duration_ms": "3",
+            "success": "false",
+            "output": "aborted",
+        },
+    ]
+    decision, result, aborted = _parsed(records, service="codex_cli_rs")
+    assert decision["event_id"] == result["event_id"] == "call_9"
+    assert decision["status"] == result["status"] == "rejected"
+    assert aborted["status"] == "cancelled"
+    # refusals are not errors: no error event for either
