@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from achilles.importer import AGENTS, ImportSummary, LocalSink, read_file
+from achilles.importer import AGENTS, ImportSummary, LocalSink, find_files, read_file
 from achilles_core.contract import (
     Limits,
     compute_event_hash,
@@ -39,7 +39,7 @@ def real_events(tmp_path: Path) -> list[dict[str, Any]]:
     for agent, folder in sorted(AGENT_FOLDERS.items()):
         fmt = AGENTS[agent]
         logs = unpack(folder, tmp_path / agent)
-        for path in sorted(logs.rglob(f"*{fmt.suffix}")):
+        for path, _ in find_files(fmt, [logs]):
             events.extend(read_file(fmt, path, ImportSummary(), include_prompts=True))
     return events
 
