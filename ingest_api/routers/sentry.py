@@ -11,7 +11,9 @@ project does not keep.
 
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,13 +23,14 @@ from starlette.concurrency import run_in_threadpool
 
 from achilles_core.projects import Caller
 from ingest_api.deps import Service, SettingsDep
-from ingest_api.encoding import read_body, read_json_object
+from ingest_api.encoding import read_body
 from ingest_api.service import REJECTED
 from ingest_api.sources.base import load_json
 from ingest_api.sources.sentry import EnvelopeError, parse_envelope, parse_sentry_event
 
 router = APIRouter(prefix="/api", tags=["sentry"])
 
+ENVELOPE_TYPE = "application/x-sentry-envelope"
 _KEY_RE = re.compile(r"sentry_key\s*=\s*([^,\s]+)")
 _PROJECT = Path(pattern=r"^[A-Za-z0-9_.\-]{1,64}$", description="The DSN's project id.")
 
@@ -73,6 +76,31 @@ def _envelope_dsn_key(body: bytes) -> str | None:
     dsn = header.get("dsn") if isinstance(header, dict) else None
     match = re.match(r"^[a-z]+://([^@:/]+)", dsn) if isinstance(dsn, str) else None
     return match.group(1) if match else None
+
+
+def _legacy_event(body: bytes, limit: int) -> dict[str, Any]:
+    """A store body: JSON, or base64 of (zlib-compressed) JSON.
+
+    Why: raven clients send base64 + zlib without a Content-Encoding, and Relay's
+    store endpoint decodes it whenever the body does not start with `{`.
+    """
+    if not body.lstrip().startswith(b"{"):
+        try:
+            body = base64.b64decode(body, validate=False)
+            if not body.startswith(b"{"):
+                decoder = zlib.decompressobj()
+                body = decoder.decompress(body, limit + 1)
+                if len(body) > limit or not decoder.eof:
+                    raise ValueError("truncated or too large")
+        except (ValueError, zlib.error):
+            raise EnvelopeError("body is not JSON, nor base64 of zlib-compressed JSON") from None
+    try:
+        payload = load_json(body)
+    except ValueError as exc:
+        raise EnvelopeError(f"body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise EnvelopeError("body must be a JSON object")
+    return payload
 
 
 async def _store(
@@ -122,8 +150,16 @@ async def store(
     request: Request, service: Service, settings: SettingsDep, project: str = _PROJECT
 ) -> SentryOut:
     caller = _check_key(request, _given_key(request))
-    payload = await read_json_object(request, settings.max_body_bytes)
-    event_id, rejected = await _store(service, [payload], project, caller)
+    body = await read_body(request, settings.max_body_bytes)
+    try:
+        if request.headers.get("content-type", "").startswith(ENVELOPE_TYPE):
+            # Why: SDKs may post envelopes to the store URL; Relay reads them by type.
+            payloads, _skipped = parse_envelope(body)
+        else:
+            payloads = [_legacy_event(body, settings.max_body_bytes)]
+    except EnvelopeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    event_id, rejected = await _store(service, payloads, project, caller)
     if rejected:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"event refused: {rejected[0]}")
     return SentryOut(id=event_id)

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from achilles_core.contract import EVENT_ID_MAX, SESSION_ID_PATTERN
+from achilles_core.contract import EVENT_ID_MAX, PATH_MAX, SESSION_ID_PATTERN
 from ingest_api.sources.base import ParseResult, iso, load_json
 
 SESSION_TAG = "achilles.session_id"
@@ -30,7 +30,11 @@ MAX_FRAMES = 30
 # Below the contract's default 16 KiB attributes limit, with room to spare.
 ATTRIBUTES_BUDGET = 12 * 1024
 _FRAME_KEYS = ("filename", "abs_path", "module", "function", "lineno", "colno", "in_app")
+# Why: a longer message (a huge exception value) was refused whole by the contract;
+# Sentry itself trims messages and exception values to 8192 characters.
+MESSAGE_MAX = 8192
 _SESSION_RE = re.compile(SESSION_ID_PATTERN)
+_HEX_ID = re.compile(r"[0-9a-fA-F]{16,32}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 _LEVELS = {
     "fatal": "fatal",
@@ -118,9 +122,9 @@ def _timestamp(value: Any, fallback: datetime) -> datetime:
         text = re.sub(r"(\.\d{6})\d+", r"\1", text)
         try:
             ts = datetime.fromisoformat(text)
-        except ValueError:
+            return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+        except (ValueError, OverflowError):  # why: year 9999 with a negative offset overflows
             return fallback
-        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     return fallback
 
 
@@ -146,10 +150,28 @@ def _exceptions(event: dict[str, Any]) -> list[dict[str, Any]]:
     return [v for v in values if isinstance(v, dict)]
 
 
+def _threads(event: dict[str, Any], exc: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The threads that may hold the stack: the exception's own (`thread_id`), the
+    crashed one, the current one, in that order."""
+    raw = event.get("threads")
+    values = raw.get("values") if isinstance(raw, dict) else raw
+    if not isinstance(values, list):
+        return []
+    threads = [t for t in values if isinstance(t, dict)]
+    thread_id = exc.get("thread_id") if exc else None
+    return [
+        *(t for t in threads if thread_id is not None and t.get("id") == thread_id),
+        *(t for t in threads if t.get("crashed") is True),
+        *(t for t in threads if t.get("current") is True),
+    ]
+
+
 def _frames(exc: dict[str, Any] | None, event: dict[str, Any]) -> list[dict[str, Any]]:
     """Frames oldest call first, as Sentry orders them; the event's own stacktrace
-    (Elixir SDK, threads) stands in when the exception has none."""
-    for holder in (exc or {}, event):
+    (Elixir SDK) stands in when the exception has none, then the threads' (why:
+    `capture_message` and logging events with attach_stacktrace, and Java/Cocoa
+    crashes, carry their stack in `threads.values[].stacktrace` only)."""
+    for holder in (exc or {}, event, *_threads(event, exc)):
         trace = holder.get("stacktrace")
         if isinstance(trace, dict) and isinstance(trace.get("frames"), list):
             return [f for f in trace["frames"] if isinstance(f, dict)]
@@ -170,6 +192,11 @@ def _message(event: dict[str, Any], exc: dict[str, Any] | None) -> str | None:
     return None
 
 
+def _hex_id(value: Any) -> str | None:
+    """A trace or span id as Sentry sends it (hex); anything else is dropped, not refused."""
+    return value if isinstance(value, str) and _HEX_ID.fullmatch(value) else None
+
+
 def _slug(value: str) -> str:
     return _UNSAFE.sub("-", value).strip("-.")[:40] or "default"
 
@@ -184,12 +211,27 @@ def session_for(event: dict[str, Any], project: str) -> str:
     return f"sentry-{_slug(project)}-{_slug(env_text)}"
 
 
+def _frame_file(frame: dict[str, Any]) -> str | None:
+    for key in ("abs_path", "filename"):
+        if isinstance(frame.get(key), str) and frame[key]:
+            return str(frame[key])
+    return None
+
+
 def _top_frame(frames: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The innermost in-app frame (the last one), else the innermost frame."""
-    for frame in reversed(frames):
-        if frame.get("in_app") is True:
-            return frame
-    return frames[-1] if frames else None
+    """The innermost in-app frame (the last one), else the innermost one not marked
+    out of the app, else the innermost frame; frames with a file first.
+
+    Why: SDKs leave `in_app` unset where they cannot tell (Java marks only its
+    excluded packages false, Elixir's innermost frame is a module without a file),
+    and an unset frame is likelier the app's than a library frame marked false.
+    """
+    with_file = [f for f in frames if _frame_file(f)] or frames
+    for keep in (lambda f: f.get("in_app") is True, lambda f: f.get("in_app") is not False):
+        for frame in reversed(with_file):
+            if keep(frame):
+                return frame
+    return with_file[-1] if with_file else None
 
 
 def _fit(attributes: dict[str, Any], limit: int = ATTRIBUTES_BUDGET) -> None:
@@ -261,12 +303,8 @@ def parse_sentry_event(
     }
     if top is not None:
         attributes["top_frame"] = {k: top[k] for k in _FRAME_KEYS if top.get(k) is not None}
-    file_path = None
-    if top is not None:
-        for key in ("abs_path", "filename"):
-            if isinstance(top.get(key), str) and top[key]:
-                file_path = top[key][:4096]
-                break
+    top_file = _frame_file(top) if top is not None else None
+    file_path = top_file[:PATH_MAX] if top_file else None
     _fit(attributes)
     out: dict[str, Any] = {
         "session_id": session_id,
@@ -276,11 +314,11 @@ def parse_sentry_event(
         "timestamp": iso(_timestamp(event.get("timestamp"), received_at)),
         "actor": f"sentry:{_slug(project)}",
         "error_type": error_type,
-        "message": message,
+        "message": message[:MESSAGE_MAX] if message else None,
         "severity": _LEVELS.get(level.lower()) if isinstance(level, str) else "error",
         "file_path": file_path,
-        "trace_id": trace.get("trace_id") if isinstance(trace.get("trace_id"), str) else None,
-        "span_id": trace.get("span_id") if isinstance(trace.get("span_id"), str) else None,
+        "trace_id": _hex_id(trace.get("trace_id")),
+        "span_id": _hex_id(trace.get("span_id")),
         "attributes": {k: v for k, v in attributes.items() if v is not None},
     }
     result.events.append({k: v for k, v in out.items() if v is not None})

@@ -189,3 +189,120 @@ def test_real_sentry_sdk_reports_to_achilles_serve(tmp_path: Path) -> None:
     assert a["event_id"] == f"sentry-{joined}" and a["error_type"] == "ZeroDivisionError"
     assert a["file_path"] == __file__ and a["source_type"] == "external"
     assert b["event_id"] == f"sentry-{unjoined}" and b["error_type"] == "KeyError"
+
+
+# -- audit against real clients -------------------------------------------------
+def _sdk_events(**init: Any) -> list[dict[str, Any]]:
+    """What the real sentry-sdk sends, captured by a transport: the envelopes' events."""
+    import logging
+
+    import sentry_sdk
+    from sentry_sdk.transport import Transport
+
+    bodies: list[bytes] = []
+
+    class Capture(Transport):
+        def capture_envelope(self, envelope: Any) -> None:
+            bodies.append(envelope.serialize())
+
+    sentry_sdk.init(dsn="http://dev-key@127.0.0.1:1/1", transport=Capture, **init)
+    try:
+        sentry_sdk.capture_message("disk almost full", level="warning")
+        logging.getLogger("audit").error("job %s failed", "nightly")
+        sentry_sdk.flush()
+    finally:
+        sentry_sdk.get_client().close()
+    return [event for body in bodies for event in parse_envelope(body)[0]]
+
+
+def test_message_events_take_their_stack_from_threads() -> None:
+    # attach_stacktrace puts the stack of capture_message and logging events in threads.
+    events = _sdk_events(attach_stacktrace=True)
+    assert len(events) == 2 and all("threads" in e for e in events)
+    for raw in events:
+        [event] = parse_sentry_event(raw, project="1", received_at=AT).events
+        assert event["file_path"] == __file__ and event["attributes"]["stack"]
+    assert {
+        e["message"]
+        for e in map(lambda r: parse_sentry_event(r, project="1", received_at=AT).events[0], events)
+    } == {"disk almost full", "job nightly failed"}
+
+
+def test_top_frame_prefers_a_file_and_frames_not_marked_out_of_the_app() -> None:
+    # Elixir: the innermost frame is a module without a file; all frames in_app false.
+    [elixir] = parse_sentry_event(
+        load("incoming__elixir_error.json"), project="1", received_at=AT
+    ).events
+    assert elixir["file_path"] == "lib/glitchtip_error_factory_web/controllers/home_controller.ex"
+    # Java: only library frames are marked in_app false; the app's are left unset.
+    java = {
+        "event_id": "a" * 32,
+        "platform": "java",
+        "exception": {
+            "values": [
+                {
+                    "type": "NumberFormatException",
+                    "module": "java.lang",
+                    "value": 'For input string: "x"',
+                    "stacktrace": {
+                        "frames": [
+                            {"filename": "Main.java", "module": "com.acme.Main", "lineno": 9},
+                            {"filename": "Parser.java", "module": "com.acme.Parser", "lineno": 40},
+                            {
+                                "filename": "Integer.java",
+                                "module": "java.lang.Integer",
+                                "in_app": False,
+                            },
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+    [event] = parse_sentry_event(java, project="1", received_at=AT).events
+    assert event["file_path"] == "Parser.java"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"timestamp": "9999-12-31T23:59:59-05:00"},
+        {"message": "x" * 70_000},
+        {"contexts": {"trace": {"trace_id": "not hex", "span_id": "x" * 300}}},
+    ],
+)
+def test_odd_values_are_kept_or_dropped_never_a_5xx_or_a_refusal(client, extra) -> None:
+    raw = {"event_id": "b" * 32, "message": "m", **extra}
+    r = client.post("/api/4/store/", json=raw, headers={**KEY, "Authorization": ""})
+    assert r.status_code == 200, r.text
+    [event] = client.get("/v1/sessions/sentry-4-default/events").json()["events"]
+    assert event["timestamp"].startswith("20") and len(event["message"]) <= 8192
+    assert "trace_id" not in event or event["trace_id"] is None
+
+
+def test_store_takes_envelopes_and_raven_base64_zlib(client) -> None:
+    import base64
+    import zlib
+
+    raw = load("incoming__go_file_not_found.json")
+    headers = {**KEY, "Authorization": "", "Content-Type": "application/x-sentry-envelope"}
+    r = client.post("/api/6/store/", content=envelope(raw), headers=headers)
+    assert r.status_code == 200 and r.json() == {"id": raw["event_id"]}, r.text
+    js = load("incoming__js_error_with_context.json")
+    body = base64.b64encode(zlib.compress(json.dumps(js).encode()))
+    headers = {**KEY, "Authorization": "", "Content-Type": "application/octet-stream"}
+    r = client.post("/api/6/store/", content=body, headers=headers)
+    assert r.status_code == 200 and r.json() == {"id": js["event_id"]}, r.text
+
+
+def test_raw_deflate_body(client) -> None:
+    import zlib
+
+    raw = load("incoming__go_file_not_found.json")
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    body = packer.compress(envelope(raw)) + packer.flush()
+    headers = {**KEY, "Authorization": "", "Content-Encoding": "deflate"}
+    r = client.post("/api/1/envelope/", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    zbody = zlib.compress(envelope(raw))
+    assert client.post("/api/1/envelope/", content=zbody, headers=headers).status_code == 200
