@@ -41,7 +41,27 @@ SEVERITIES = {
     "info": "info",
     "informational": "info",
     "none": "info",
+    # Why: PagerDuty/Opsgenie-style priorities and Zabbix's ladder were left unranked.
+    "p1": "critical",
+    "sev1": "critical",
+    "disaster": "critical",
+    "emergency": "fatal",
+    "p2": "error",
+    "sev2": "error",
+    "p3": "warning",
+    "sev3": "warning",
+    "average": "warning",
+    "p4": "info",
+    "sev4": "info",
+    "p5": "info",
+    "notice": "info",
+    "debug": "debug",
 }
+# Why: a long description (log lines, a query) or many labels pushed the event past
+# the contract's 16 KiB attributes limit and the whole alert was refused.
+ATTRIBUTES_BUDGET = 12 * 1024
+VALUE_MAX = 1024
+MESSAGE_MAX = 8192
 
 
 class AlertmanagerError(ValueError):
@@ -54,9 +74,9 @@ def _time(value: Any) -> datetime | None:
     text = re.sub(r"(\.\d{6})\d+", r"\1", value.replace("Z", "+00:00"))
     try:
         ts = datetime.fromisoformat(text)
-    except ValueError:
+        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    except (ValueError, OverflowError):  # why: year 9999 with a negative offset overflows
         return None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _str_map(value: Any) -> dict[str, str]:
@@ -69,6 +89,25 @@ def fingerprint(labels: dict[str, str]) -> str:
     """Alertmanager's own fingerprint when sent; else a stable hash of the label set."""
     canonical = orjson.dumps(labels, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+def _fit(attributes: dict[str, Any]) -> None:
+    """Shrink attributes below the contract's size limit: long annotation values
+    first, then long label values (alertname and severity stay whole)."""
+    for key in ("annotations", "labels"):
+        if len(orjson.dumps(attributes)) <= ATTRIBUTES_BUDGET:
+            return
+        values = attributes.get(key) or {}
+        for name, value in values.items():
+            if len(value) > VALUE_MAX and name not in ("alertname", "severity"):
+                values[name] = value[:VALUE_MAX] + "…"
+                attributes["truncated"] = True
+    if len(orjson.dumps(attributes)) > ATTRIBUTES_BUDGET:
+        attributes["annotations"] = None
+        attributes["labels"] = {
+            k: v[:VALUE_MAX] for k, v in list(attributes["labels"].items())[:64]
+        }
+        attributes["truncated"] = True
 
 
 def _slug(value: str) -> str:
@@ -119,7 +158,16 @@ def parse_webhook(payload: Any, *, received_at: datetime) -> ParseResult:
             "group_key": payload.get("groupKey"),
             "generator_url": alert.get("generatorURL"),
             "external_url": payload.get("externalURL"),
+            # Alerts Alertmanager left out of this notification (webhook max_alerts).
+            "truncated_alerts": payload.get("truncatedAlerts") or None,
         }
+        _fit(attributes)
+        message = (
+            annotations.get("summary")
+            or annotations.get("description")
+            or labels.get("summary")
+            or name
+        )
         event: dict[str, Any] = {
             "session_id": session_id,
             "event_id": f"am-{fp}-{starts:%Y%m%dT%H%M%S%f}-{state}",
@@ -130,10 +178,7 @@ def parse_webhook(payload: Any, *, received_at: datetime) -> ParseResult:
             "status": state,
             "severity": SEVERITIES.get(severity_label.lower()),
             "error_type": name[:256] if name else None,
-            "message": annotations.get("summary")
-            or annotations.get("description")
-            or labels.get("summary")
-            or name,
+            "message": message[:MESSAGE_MAX] if message else None,
             "attributes": {k: v for k, v in attributes.items() if v is not None},
         }
         result.events.append({k: v for k, v in event.items() if v is not None})

@@ -212,3 +212,33 @@ def _alert_incidents(incidents: list[dict]) -> tuple[dict, dict, dict]:
     by_start = sorted(incidents, key=lambda i: i["opened_at"])
     memory, ping, refire = by_start
     return ping, memory, refire
+
+
+# -- audit against real notifications --------------------------------------------
+def test_a_long_description_or_many_labels_still_land(client) -> None:
+    raw = payload(MEMORY)
+    alert = raw["alerts"][0]
+    alert["annotations"]["description"] = "log line\n" * 3000
+    alert["labels"].update({f"label_{i}": "v" * 100 for i in range(200)})
+    raw["truncatedAlerts"] = 2
+    [event] = parse_webhook(raw, received_at=AT).events
+    validate_event(event)
+    assert event["attributes"]["labels"]["alertname"] == "high_memory_load"
+    assert event["attributes"]["truncated_alerts"] == 2
+    assert client.post("/v1/alertmanager", json=raw).json()["accepted"] == 1
+
+
+@pytest.mark.parametrize(
+    "label, severity",
+    [("P1", "critical"), ("sev2", "error"), ("disaster", "critical"), ("p4", "info")],
+)
+def test_priority_style_severities(label: str, severity: str) -> None:
+    raw = payload(MEMORY)
+    raw["alerts"][0]["labels"]["severity"] = label
+    assert parse_webhook(raw, received_at=AT).events[0]["severity"] == severity
+
+
+def test_an_out_of_range_time_is_not_a_5xx(client) -> None:
+    raw = payload(MEMORY)
+    raw["alerts"][0]["startsAt"] = "9999-12-31T23:59:59-05:00"
+    assert client.post("/v1/alertmanager", json=raw).status_code == 200
