@@ -365,19 +365,7 @@ def _log_event(
         message = a.get("error.message")
         if not message and (status_code is None or status_code < 400):
             return []
-        return [
-            {
-                **base,
-                "event_type": "error",
-                "source_type": "agent",
-                "severity": "error",
-                "error_type": "api_error",
-                "model": a.get("model"),
-                "message": str(message or f"HTTP {status_code}")[:65536],
-                "duration_ms": _int(a.get("duration_ms")),
-                "attributes": {"status_code": status_code, "attempt": _int(a.get("attempt"))},
-            }
-        ]
+        return [_api_error(base, a, message or f"HTTP {status_code}", status_code)]
     if name in ("api_request", "sse_event", "codex.sse_event"):
         output = _int(_first(a, "output_tokens", "output_token_count"))
         inp = _int(_first(a, "input_tokens", "input_token_count"))
@@ -489,20 +477,25 @@ def _log_event(
             }
         ]
     if name in ("api_error", "codex.api_error"):
-        return [
-            {
-                **base,
-                "event_type": "error",
-                "source_type": "agent",
-                "severity": "error",
-                "error_type": "api_error",
-                "model": a.get("model"),
-                "message": str(a.get("error") or "")[:65536] or None,
-                "duration_ms": _int(a.get("duration_ms")),
-                "attributes": {"status_code": a.get("status_code"), "attempt": a.get("attempt")},
-            }
-        ]
+        return [_api_error(base, a, a.get("error"), a.get("status_code"))]
     return []
+
+
+def _api_error(
+    base: dict[str, Any], a: dict[str, Any], message: Any, status_code: Any
+) -> dict[str, Any]:
+    """A failed model API call (Claude Code's api_error, Codex's failed api_request)."""
+    return {
+        **base,
+        "event_type": "error",
+        "source_type": "agent",
+        "severity": "error",
+        "error_type": "api_error",
+        "model": a.get("model"),
+        "message": str(message or "")[:65536] or None,
+        "duration_ms": _int(a.get("duration_ms")),
+        "attributes": {"status_code": status_code, "attempt": a.get("attempt")},
+    }
 
 
 def parse_logs(request: ExportLogsServiceRequest, *, received_at: datetime) -> OtlpResult:
