@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
-import socket
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -97,9 +97,12 @@ async def _discard(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
         writer.close()
 
 
-def _serve_discard(sock: socket.socket) -> None:
+def serve_discard() -> None:
+    """The receiver that does nothing: binds a free port, prints it, serves until killed."""
+
     async def serve() -> None:
-        server = await asyncio.start_server(_discard, sock=sock)
+        server = await asyncio.start_server(_discard, "127.0.0.1", 0)
+        print(server.sockets[0].getsockname()[1], flush=True)
         async with server:
             await server.serve_forever()
 
@@ -139,21 +142,23 @@ def _exporter(url: str, headers: dict[str, str] | None = None) -> Any:
 
 
 def client_ceiling(batches: list[list[Any]], clients: int) -> float:
-    """Spans per second of the exporters alone, against a receiver that does nothing."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces"
-    receiver = multiprocessing.get_context("fork").Process(
-        target=_serve_discard, args=(sock,), daemon=True
+    """Spans per second of the exporters alone, against a receiver that does nothing.
+
+    The receiver is a process of its own, started fresh: a fork of this (threaded)
+    process could inherit a lock some thread held and never answer."""
+    root = str(Path(__file__).resolve().parent.parent)
+    code = (
+        f"import sys; sys.path.insert(0, {root!r}); "
+        "from benchmarks.otlp_spans import serve_discard; serve_discard()"
     )
-    receiver.start()
-    sock.close()
+    receiver = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
+        assert receiver.stdout is not None
+        url = f"http://127.0.0.1:{int(receiver.stdout.readline())}/v1/traces"
         elapsed, failed = send_all(lambda: _exporter(url), batches, clients)
     finally:
         receiver.terminate()
-        receiver.join()
+        receiver.wait()
     if failed:
         raise RuntimeError(f"{failed} spans failed against a receiver that does nothing")
     return sum(len(b) for b in batches) / elapsed
