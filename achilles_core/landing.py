@@ -125,7 +125,17 @@ def _content_row(ev: Event | dict[str, Any]) -> dict[str, Any]:
 
 
 def to_table(events: Sequence[LandedEvent], received_at: datetime, batch_id: str) -> pa.Table:
-    """Build one Arrow table, column by column (cheaper than row dicts)."""
+    """One session's batch as one Arrow table."""
+    return to_tables([(events, batch_id)], received_at)[0]
+
+
+def to_tables(
+    groups: Sequence[tuple[Sequence[LandedEvent], str]], received_at: datetime
+) -> list[pa.Table]:
+    """One Arrow table per (events, batch_id) group, all built as one and then sliced:
+    building a column costs about the same for ten rows as for a thousand, and a
+    batch of an import holds tens of small sessions."""
+    events = [item for group, _ in groups for item in group]
     rows = [_content_row(item.event) for item in events]
     n = len(events)
     arrays: dict[str, pa.Array] = {}
@@ -140,13 +150,23 @@ def to_table(events: Sequence[LandedEvent], received_at: datetime, batch_id: str
     arrays["event_id"] = pa.array([e.event_id for e in events], pa.string())
     arrays["event_id_source"] = pa.array([e.event_id_source for e in events], pa.string())
     arrays["event_hash"] = pa.array([e.event_hash for e in events], pa.string())
-    arrays["batch_index"] = pa.array(range(n), pa.int32())
+    arrays["batch_index"] = pa.array(
+        [i for group, _ in groups for i in range(len(group))], pa.int32()
+    )
     arrays["timestamp"] = pa.array([e.micros for e in events], pa.int64()).cast(
         SCHEMA.field("timestamp").type
     )
     arrays["received_at"] = pa.array([received_at] * n, SCHEMA.field("received_at").type)
-    arrays["batch_id"] = pa.array([batch_id] * n, pa.string())
-    return pa.table([arrays[name] for name in COLUMNS], schema=SCHEMA)
+    arrays["batch_id"] = pa.array(
+        [batch_id for group, batch_id in groups for _ in group], pa.string()
+    )
+    whole = pa.table([arrays[name] for name in COLUMNS], schema=SCHEMA)
+    tables = []
+    start = 0
+    for group, _ in groups:
+        tables.append(whole.slice(start, len(group)))
+        start += len(group)
+    return tables
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

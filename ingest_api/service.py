@@ -29,7 +29,7 @@ from achilles_core.contract import (
     to_micros,
     validate_event,
 )
-from achilles_core.landing import LEFTOVER_TEMP_AGE_S, LandedEvent, LandingZone, to_table
+from achilles_core.landing import LEFTOVER_TEMP_AGE_S, LandedEvent, LandingZone, to_tables
 from achilles_core.projects import DEFAULT_PROJECT
 from achilles_core.settings import Settings
 from ingest_api.dedupe import SessionDedupeState
@@ -203,17 +203,19 @@ class IngestService:
             lock.acquire()
         try:
             received_at = datetime.now(UTC)
-            batch: list[tuple[str, Any]] = []
+            groups: list[tuple[list[LandedEvent], str]] = []
+            sessions: list[str] = []
             states = []
             for key in keys:
                 state = self._state(key)
                 accepted = self._accept(state, key[1], by_session[key[1]], results)
                 if accepted:
-                    batch_id = uuid.uuid4().hex
-                    batch.append((key[1], to_table(accepted, received_at, batch_id)))
+                    groups.append((accepted, uuid.uuid4().hex))
+                    sessions.append(key[1])
                     states.append(state)
-            if not batch:
+            if not groups:
                 return
+            batch = list(zip(sessions, to_tables(groups, received_at), strict=True))
             try:
                 paths = self.zone(project_id).write_tables(batch, received_at)
             except BaseException:

@@ -33,6 +33,38 @@ def test_files_follow_the_schema_and_sort_by_arrival(settings):
     assert received == sorted(received)
 
 
+def test_a_batch_of_many_sessions_lands_each_its_own_rows(settings):
+    # the batch's rows are built as one table and cut per session: each file must hold
+    # its session's rows only, numbered from 0, under one batch id of its own
+    service = IngestService(settings)
+    raw = [
+        {
+            "session_id": sid,
+            "event_type": "agent_action",
+            "source_type": "agent",
+            "timestamp": f"2026-11-21T10:00:{i:02d}Z",
+            "message": f"{sid} step {i}",
+            "attributes": {"i": i},
+        }
+        for i in range(6)
+        for sid in ("a", "b", "c")[: 1 + i % 3]
+    ]
+    assert all(r.status == "accepted" for r in service.ingest(raw))
+    batch_ids = set()
+    for sid in ("a", "b", "c"):
+        (file,) = service.landing.session_files(sid)
+        rows = pq.read_table(file).to_pylist()
+        expected = [r for r in raw if r["session_id"] == sid]
+        assert [r["message"] for r in rows] == [r["message"] for r in expected]
+        assert [r["attributes"] for r in rows] == [
+            f'{{"i":{e["attributes"]["i"]}}}' for e in expected
+        ]
+        assert [r["batch_index"] for r in rows] == list(range(len(expected)))
+        assert len({r["batch_id"] for r in rows}) == 1
+        batch_ids.add(rows[0]["batch_id"])
+    assert len(batch_ids) == 3
+
+
 def test_temp_files_are_never_read(settings):
     service = IngestService(settings)
     _batch(service, "s", 2)
