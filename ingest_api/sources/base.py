@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +63,28 @@ def load_json(data: bytes | str) -> Any:
         return _replace_surrogates(json.loads(data))
     except json.JSONDecodeError as exc:
         raise ValueError(str(exc)) from None
+
+
+def jsonl_records(lines: Iterable[bytes], res: ParseResult) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number from 1, record) of each JSON object line of a JSONL log.
+
+    Every line is counted in `res`; a blank line is skipped, and a line that is not
+    JSON, or not an object, is a bad line (its number and why), never an abort.
+    """
+    for number, raw in enumerate(lines, start=1):
+        res.lines += 1
+        if not raw.strip():
+            res.skipped["blank line"] += 1
+            continue
+        try:
+            rec = load_json(raw)
+        except ValueError as exc:
+            res.bad_lines.append((number, f"not JSON: {exc}"[:200]))
+            continue
+        if not isinstance(rec, dict):
+            res.bad_lines.append((number, "not a JSON object"))
+            continue
+        yield number, rec
 
 
 def iso(ts: datetime) -> str:

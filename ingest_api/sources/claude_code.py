@@ -33,7 +33,7 @@ from ingest_api.sources.base import (
     content_text,
     count,
     iso,
-    load_json,
+    jsonl_records,
     parse_time,
 )
 from ingest_api.sources.runners import (
@@ -426,19 +426,7 @@ def parse_claude_code(
     state = _State(include_prompts)
     file_agent = re.search(r"agent-([A-Za-z0-9_-]+)\.jsonl$", source)
     res = state.result
-    for number, raw in enumerate(lines, start=1):
-        res.lines += 1
-        if not raw.strip():
-            res.skipped["blank"] += 1
-            continue
-        try:
-            rec = load_json(raw)
-        except ValueError as exc:
-            res.bad_lines.append((number, f"not JSON: {exc}"))
-            continue
-        if not isinstance(rec, dict):
-            res.bad_lines.append((number, "not a JSON object"))
-            continue
+    for number, rec in jsonl_records(lines, res):
         try:
             reason = _record(
                 state, rec, parent_session_id, file_agent.group(1) if file_agent else None

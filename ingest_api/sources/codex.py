@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingest_api.sources.base import ParseResult, clip, count, iso, load_json, parse_time
+from ingest_api.sources.base import (
+    ParseResult,
+    clip,
+    count,
+    iso,
+    jsonl_records,
+    load_json,
+    parse_time,
+)
 from ingest_api.sources.runners import (
     CommandClass,
     classify_command,
@@ -183,19 +191,7 @@ def parse_codex(
     """Events of one Codex rollout file. Never raises on bad input: bad lines are counted."""
     st = _State(source=source, include_prompts=include_prompts)
     res = st.result
-    for n, raw in enumerate(lines, start=1):
-        res.lines += 1
-        if not raw.strip():
-            res.skipped["blank line"] += 1
-            continue
-        try:
-            rec = load_json(raw)
-        except ValueError:
-            res.bad_lines.append((n, "not JSON"))
-            continue
-        if not isinstance(rec, dict):
-            res.bad_lines.append((n, "not a JSON object"))
-            continue
+    for n, rec in jsonl_records(lines, res):
         ts = parse_time(rec.get("timestamp"))
         payload = rec.get("payload")
         kind = rec.get("type")

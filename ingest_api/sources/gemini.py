@@ -27,6 +27,7 @@ from ingest_api.sources.base import (
     content_text,
     count,
     iso,
+    jsonl_records,
     load_json,
     parse_time,
 )
@@ -157,19 +158,7 @@ def parse_gemini_jsonl(
     res = ParseResult()
     meta: dict[str, Any] = {}
     messages: dict[str, tuple[int, dict[str, Any]]] = {}  # id -> (line, last record)
-    for number, raw in enumerate(data.splitlines(), start=1):
-        res.lines += 1
-        if not raw.strip():
-            res.skipped["blank line"] += 1
-            continue
-        try:
-            rec = load_json(raw)
-        except ValueError as exc:
-            res.bad_lines.append((number, f"not JSON: {exc}"[:200]))
-            continue
-        if not isinstance(rec, dict):
-            res.bad_lines.append((number, "not a JSON object"))
-            continue
+    for number, rec in jsonl_records(data.splitlines(), res):
         # (checked in the CLI's order: a rewind, a message, an update, the metadata)
         if isinstance(rec.get("$rewindTo"), str):
             res.skipped["$rewindTo (rewound messages kept)"] += 1

@@ -339,7 +339,9 @@ def test_bad_lines_are_counted_and_never_raise() -> None:
     result = parse_claude_code(lines, source="x.jsonl")
     assert [n for n, _ in result.bad_lines] == [1, 2, 4, 5]
     assert [e["event_type"] for e in result.events] == ["human_action"]
-    assert result.skipped == Counter({"blank": 1, "assistant:synthetic": 1, "unknown:mystery": 1})
+    assert result.skipped == Counter(
+        {"blank line": 1, "assistant:synthetic": 1, "unknown:mystery": 1}
+    )
     assert result.lines == 8
 
 

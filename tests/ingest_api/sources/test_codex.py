@@ -376,8 +376,8 @@ def test_bad_lines_are_counted_never_raised() -> None:
         rec("2026-01-01T00:00:06Z", "response_item", {"type": "function_call", "name": "x"}),
     ]
     res = parse_codex(lines, source="x.jsonl")
-    assert res.bad_lines == [
-        (2, "not JSON"),
+    assert res.bad_lines[0][0] == 2 and res.bad_lines[0][1].startswith("not JSON: ")
+    assert res.bad_lines[1:] == [
         (3, "not a JSON object"),
         (4, "no timestamp"),
         (7, "function_call without call_id"),
@@ -393,7 +393,7 @@ def test_last_line_without_newline_and_cut_file() -> None:
     # half-written last line: reported, the rest kept
     cut = whole[:-10]
     res = parse_codex(cut.split(b"\n"), source="x.jsonl")
-    assert res.bad_lines == [(3, "not JSON")]
+    assert [(n, why.split(":")[0]) for n, why in res.bad_lines] == [(3, "not JSON")]
     assert by_type(res) == {"session_start": 1}
 
 
