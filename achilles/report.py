@@ -18,7 +18,7 @@ LABELS = {
     "agent_activity_score": "agent events",
     "sessions_affected": "sessions",
     "normalized_message": "message",
-    "action_file_path": "file edited",
+    "cause": "file (or tool) acted on",
     "sessions_count": "sessions",
     "total_actions": "actions",
     "induced_error_count": "induced errors",
@@ -56,6 +56,29 @@ def _fmt(value: Any) -> str:
         return f"{value:.2f}"
     text = str(value)
     return text if len(text) <= 70 else text[:67] + "..."
+
+
+def attributed_causes_sql(scope: str, pid_sql: str, top: int) -> str:
+    """One line per cause (an agent's actions on one file, or with one tool, in a
+    session), counting each failure once: by its best attribution of any method
+    (highest confidence; a change_set or self attribution before a mere time window;
+    then the closest action)."""
+    return (
+        "with best as (select c.project_id, c.session_id, c.agent, c.lag_s, c.confidence, "
+        "coalesce(c.action_file_path, a.tool_name, c.action_event_id) as cause, "
+        "row_number() over (partition by c.project_id, c.session_id, c.error_event_id "
+        "order by c.confidence desc, case c.method when 'time_window' then 1 else 0 end, "
+        "c.lag_s, c.action_event_id) as pick "
+        "from event_correlations as c left join events as a on a.project_id = c.project_id "
+        "and a.session_id = c.session_id and a.event_id = c.action_event_id "
+        "and a.event_type in ('agent_action', 'human_action') "
+        f"where {scope.replace('project_id', 'c.project_id')}) "
+        f"select {pid_sql}session_id, agent, cause, count(*) as errors, "
+        "min(lag_s) as lag_s, max(confidence) as confidence from best where pick = 1 "
+        f"group by {pid_sql}session_id, agent, cause "
+        f"order by confidence desc, errors desc, lag_s, {pid_sql}session_id, agent, cause "
+        f"limit {top}"
+    )
 
 
 def report_console() -> Console:
@@ -120,19 +143,12 @@ def print_report(
             [*pid, "error_type", "occurrences", "sessions_affected", "normalized_message"],
         )
     )
-    # One line per cause (an agent's edits of a file in a session), not one per error.
-    correlations, _ = q(
-        f"select {pid_sql}session_id, agent, action_file_path, count(*) as errors, "
-        "min(lag_s) as lag_s, max(confidence) as confidence from event_correlations "
-        f"where attribution_rank = 1 and {scope} "
-        f"group by {pid_sql}session_id, agent, action_file_path "
-        f"order by confidence desc, errors desc, lag_s, {pid_sql}session_id, agent limit {top}"
-    )
+    correlations, _ = q(attributed_causes_sql(scope, pid_sql, top))
     console.print(
         _table(
             "Errors attributed to agent actions",
             correlations,
-            [*pid, "session_id", "agent", "action_file_path", "errors", "lag_s", "confidence"],
+            [*pid, "session_id", "agent", "cause", "errors", "lag_s", "confidence"],
         )
     )
     perf, _ = q(

@@ -136,3 +136,35 @@ def test_every_agent_has_its_sessions_with_facts(wh):
         "select count(*) from sessions where agent = 'codex' and project is null"
     ).fetchone()[0]
     assert missing == 0
+
+
+def test_the_report_counts_each_attributed_failure_once_under_its_best_cause(
+    real_warehouse, wh
+):
+    """A failed tool call's own error is attributed to the call ('self') and, being
+    seconds after the previous action, also by the time window: the report counts it
+    once, under the call, not under whatever ran just before it."""
+    from achilles.report import attributed_causes_sql
+    from ingest_api.warehouse import WarehouseReader
+
+    (outcomes, by_two_methods), *_ = wh.execute(
+        "select count(*), count(*) filter (where methods > 1) from ("
+        "select project_id, session_id, error_event_id, count(distinct method) as methods "
+        "from event_correlations group by all)"
+    ).fetchall()
+    assert by_two_methods > 0
+    reader = WarehouseReader(real_warehouse.settings.published_db)
+    try:
+        rows, _ = reader.query(attributed_causes_sql("true", "", 100_000), [])
+    finally:
+        reader.close()
+    assert sum(r["errors"] for r in rows) == outcomes
+    # every failed tool call with an error of its own is shown as its own cause
+    own = wh.execute(
+        "select e.session_id, coalesce(a.file_path, a.tool_name) from events as e "
+        "join events as a on a.session_id = e.session_id and a.event_id = e.parent_id "
+        "where e.event_type = 'error' and a.event_type = 'agent_action'"
+    ).fetchall()
+    assert own
+    shown = {(r["session_id"], r["cause"]) for r in rows}
+    assert set(own) <= shown
