@@ -108,4 +108,3 @@ def test_report_of_one_project_shows_its_rows_only(built):
     assert "No project 'nope'" in missing.output and OTHER_PROJECT in missing.output
     bad = CliRunner().invoke(app, ["report", "--project", "no/pe", "--data-dir", data_dir])
     assert bad.exit_code == 2 and "--project" in bad.output
-

@@ -138,9 +138,7 @@ def test_every_agent_has_its_sessions_with_facts(wh):
     assert missing == 0
 
 
-def test_the_report_counts_each_attributed_failure_once_under_its_best_cause(
-    real_warehouse, wh
-):
+def test_the_report_counts_each_attributed_failure_once_under_its_best_cause(real_warehouse, wh):
     """A failed tool call's own error is attributed to the call ('self') and, being
     seconds after the previous action, also by the time window: the report counts it
     once, under the call, not under whatever ran just before it."""
