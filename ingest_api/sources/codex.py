@@ -597,6 +597,44 @@ def _token_count(st: _State, n: int, ts: datetime, p: dict[str, Any]) -> None:
     st.order.append(("event", event))
 
 
+def reported_call_events(
+    session_id: str,
+    call_id: str,
+    ended_at: datetime,
+    tool: str,
+    arguments: Any,
+    output: str,
+    success: bool | None,
+    duration_ms: int | None,
+) -> list[dict[str, Any]]:
+    """The events of one tool call Codex reported over OpenTelemetry (`codex.tool_result`:
+    its arguments, the output it answered the model with, success, duration), mapped as
+    the same call in a rollout is (its kind, its test or check run, its error; the same
+    ids), so a session captured both ways is one set of events."""
+    started = ended_at - timedelta(milliseconds=duration_ms) if duration_ms else ended_at
+    st = _State(source="otlp", include_prompts=False)
+    call = _Call(call_id, tool, started, {})
+    if isinstance(arguments, str) and not arguments.lstrip().startswith("{"):
+        call.raw_input = arguments  # a custom tool's raw input (apply_patch's patch)
+    else:
+        call.args = _args({"arguments": arguments})
+    _output(st, call, ended_at, output)
+    if call.name in _COMMAND_TOOLS and call.exit_code is None and call.not_run is None:
+        # the output was cut before its exit header (Codex reports a preview): the
+        # call's success says how it ended
+        if success:
+            call.exit_code, call.no_exit, call.ended_at = 0, False, ended_at
+    elif call.success is None and success is not None and call.not_run is None:
+        call.success = success
+        if not success and call.failed_text is None:
+            call.failed_text = output
+    call.duration_ms = duration_ms if duration_ms is not None else call.duration_ms
+    events = _call_events(st, call)
+    for event in events:
+        event["session_id"] = session_id
+    return events
+
+
 # -- building events ----------------------------------------------------------------------
 
 

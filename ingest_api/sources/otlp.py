@@ -50,7 +50,7 @@ from ingest_api.sources.claude_code import (
     tool_call_events,
     tool_outcome,
 )
-from ingest_api.sources.codex import _ABORTED, _REJECTED
+from ingest_api.sources.codex import _ABORTED, _REJECTED, reported_call_events
 
 _SESSION_RE = re.compile(SESSION_ID_PATTERN)
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
@@ -409,6 +409,20 @@ def _log_event(
                 status = "rejected"
             elif _ABORTED.match(text):
                 status = "cancelled"
+        duration = _int(a.get("duration_ms"))
+        if agent == "codex" and isinstance(call_id, str) and call_id:
+            # why: Codex's tool names and output (exec header, exit code, argv lists) are
+            # read as its rollout importer reads them: the same kinds, runs and errors
+            return reported_call_events(
+                session_id,
+                call_id[:128],
+                ts,
+                tool,
+                _first(a, "arguments"),
+                str(a.get("output") or a.get("error") or ""),
+                success,
+                duration,
+            )
         params = _json_obj(_first(a, "tool_parameters", "arguments"))
         tool_input: dict[str, Any] = {}
         command = _first(params, "full_command", "bash_command", "command")
@@ -417,7 +431,6 @@ def _log_event(
         for key in ("file_path", "path", "notebook_path"):
             if isinstance(params.get(key), str):
                 tool_input[key] = params[key]
-        duration = _int(a.get("duration_ms"))
         outcome = ToolOutcome(status=status, output=text, duration_ms=duration)
         if status == "error" and agent == "claude-code":
             # why: read the error as the transcript importer and the hooks read it

@@ -505,3 +505,66 @@ def test_codex_refused_call_is_rejected_in_its_result_as_in_its_decision() -> No
     assert decision["status"] == result["status"] == "rejected"
     assert aborted["status"] == "cancelled"
     # refusals are not errors: no error event for either
+
+
+def test_codex_tool_result_is_read_as_the_rollout_reads_the_same_call() -> None:
+    """A test run Codex reports over OTLP (exec header, argv list) is a test run with its
+    failures, under the same ids, kinds and outcomes as the same call in a rollout."""
+    from ingest_api.sources.codex import parse_codex
+    from tests.ingest_api.sources.test_codex import CTX, META, call, output
+
+    out = (
+        "Chunk ID: 9f3a\nWall time: 1.4 seconds\nProcess exited with code 1\n"
+        "Original token count: 60\nOutput:\n"
+        "FAILED tests/test_cart.py::test_total - AssertionError: assert 3 == 4\n"
+        "========================= 1 failed, 5 passed in 0.31s =========================\n"
+    )
+    args = {"command": ["bash", "-lc", "python -m pytest -q tests/test_cart.py"], "workdir": "/p"}
+    common = {"conversation.id": "s-1", "tool_name": "shell", "call_id": "call_7"}
+    reported = _parsed(
+        [
+            {
+                **common,
+                "event.name": "codex.tool_result",
+                "arguments": json.dumps(args),
+                "duration_ms": "1400",
+                "success": "false",
+                "output": out,
+            },
+            {
+                **common,
+                "event.name": "codex.tool_result",
+                "call_id": "call_8",
+                "arguments": json.dumps({"cmd": "ls src"}),
+                "duration_ms": "5",
+                "success": "true",
+                "output": "main.py\n",  # a preview without its exit header
+            },
+        ],
+        service="codex_cli_rs",
+    )
+    rollout = parse_codex(
+        [
+            META,
+            CTX,
+            call("2026-01-01T00:00:01Z", "call_7", "shell", args),
+            output("2026-01-01T00:00:02.4Z", "call_7", out),
+        ],
+        source="x.jsonl",
+    ).events
+
+    def shape(events):
+        keep = ("event_id", "event_type", "status", "action_kind", "error_type", "file_path")
+        return sorted(
+            tuple(e.get(k) for k in keep)
+            for e in events
+            if e["event_type"] != "session_start" and e.get("event_id") != "call_8"
+        )
+
+    assert shape(reported) == shape(rollout)
+    run = next(e for e in reported if e["event_type"] == "test_run")
+    assert (run["status"], run["parent_id"]) == ("failed", "call_7")
+    (failure,) = [e for e in reported if e.get("parent_id") == "call_7:run"]
+    assert failure["file_path"] == "tests/test_cart.py"
+    listing = next(e for e in reported if e["event_id"] == "call_8")
+    assert (listing["status"], listing["action_kind"]) == ("ok", "read")
