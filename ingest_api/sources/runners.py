@@ -40,6 +40,8 @@ class CommandClass:
     # what the run covers: the paths it names (`pytest tests/a.py` -> ("tests/a.py",)), plus
     # "?<word>" for each filter that narrows it (`-k name`, a bare test name); () = everything
     targets: tuple[str, ...] = ()
+    # the output goes through `| head`: its line limit (-N: a limit of N bytes), else None
+    head_lines: int | None = None
 
 
 @dataclass(frozen=True)
@@ -727,6 +729,10 @@ def classify_command(cmd: str) -> CommandClass:
             break
     if simples[k].op_after == "&":
         speaks = False
+    head_lines = next(
+        (n for n in (_head_limit(s.words) for s in simples[chosen + 1 : k + 1]) if n is not None),
+        None,
+    )
     try:
         targets = run_targets(_unwrap(simples[chosen].words))
     except Exception:  # the scope is a refinement: never lose the run over it
@@ -738,7 +744,29 @@ def classify_command(cmd: str) -> CommandClass:
         exit_code_speaks=speaks,
         echoes_exit=echoes,
         targets=targets,
+        head_lines=head_lines,
     )
+
+
+def _head_limit(words: list[str]) -> int | None:
+    """The line limit of a `head` in a pipe (10 by default; -N for a limit of N bytes),
+    or None when the command is no head."""
+    if not words or _base(words[0]) != "head":
+        return None
+    limit = 10
+    rest = iter(words[1:])
+    for w in rest:
+        m = re.fullmatch(r"-(?:n|-lines=?)?(\d+)", w)
+        if m:
+            limit = int(m.group(1))
+        elif w in ("-n", "--lines"):
+            value = next(rest, "")
+            limit = int(value) if value.isdigit() else limit
+        elif w.startswith(("-c", "--bytes")):
+            m = re.fullmatch(r"(?:-c|--bytes=?)(\d+)", w)
+            value = m.group(1) if m else next(rest, "")
+            return -int(value) if value.isdigit() and int(value) > 0 else -1
+    return limit
 
 
 # flags that narrow a run to some tests whatever paths it names
@@ -2396,6 +2424,13 @@ def read_outcome(cls: CommandClass, output: str, exit_code: int | None) -> Comma
         status = "unknown"  # cut by head, truncated, or never read back
     if cls.kind == "test" and status == "error" and not failures and counts.failed:
         status = "failed"
+    if status == "passed" and cls.head_lines is not None:
+        limit = cls.head_lines
+        shown = len((output or "").splitlines()) if limit > 0 else len((output or "").encode())
+        if shown >= abs(limit):
+            # `| head` cut the output: what it shows passed (one package, the first
+            # tests), what it cut may not have; a failure it shows is a failure
+            status = "failed" if failures else "unknown"
     return CommandOutcome(
         status, summary, failures if status in ("failed", "error") or failures else []
     )

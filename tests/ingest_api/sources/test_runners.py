@@ -328,6 +328,38 @@ def test_pytest_cut_by_head_is_unknown() -> None:
     assert read_outcome(cls, text, 0).status == "unknown"
 
 
+@pytest.mark.parametrize(
+    "command, output, status",
+    [
+        # a workspace's first crate passed; head cut the others
+        (
+            "cargo test 2>&1 | head -5",
+            "   Compiling a v0.1.0\n     Running unittests src/lib.rs\nrunning 2 tests\n"
+            "test tests::a ... ok\ntest result: ok. 2 passed; 0 failed; 0 ignored\n",
+            "unknown",
+        ),
+        (
+            "go test ./... | head -n 3",
+            "ok  \ta/b\t0.1s\nok  \ta/c\t0.2s\nok  \ta/d\t0.3s\n",
+            "unknown",
+        ),
+        # a failure the cut output shows is a failure
+        (
+            "go test ./... 2>&1 | head -n 3",
+            "ok  \ta/b\t0.1s\n--- FAIL: TestX (0.00s)\n    x_test.go:5: boom\n",
+            "failed",
+        ),
+        ("npm test 2>&1 | head -c 20", "Tests: 3 passed, 3 total\n", "unknown"),
+        # fewer lines (bytes) than head's limit: nothing was cut
+        ("pytest -q | head -50", "..\n2 passed in 0.01s\n", "passed"),
+        ("npm test 2>&1 | head -c 2000", "Tests: 3 passed, 3 total\n", "passed"),
+        ("cargo test | head", "test result: ok. 2 passed; 0 failed; 0 ignored\n", "passed"),
+    ],
+)
+def test_a_run_cut_by_head_has_not_passed(command: str, output: str, status: str) -> None:
+    assert read_outcome(classify_command(command), output, None).status == status
+
+
 def test_truncated_output_without_summary_is_unknown() -> None:
     cls = classify_command("pytest")
     text = "collected 400 items\n\n... [1200 lines truncated] ...\ntests/test_z.py ....\n"
