@@ -2361,6 +2361,11 @@ _BACKGROUND = re.compile(
 _ECHOED = re.compile(r"(-?\d+)\s*$")
 
 
+# Exit codes a runner gives only when tests ran and some failed (pytest's 1; ExUnit's
+# `exit_status`, 2 by default); other non-zero codes also mean it could not run them.
+_TESTS_FAILED_EXIT: dict[str, tuple[int, ...]] = {"pytest": (1,), "mix test": (2,)}
+
+
 def read_outcome(cls: CommandClass, output: str, exit_code: int | None) -> CommandOutcome:
     """The outcome of a test run or check, from its exit code and what it printed."""
     lines = _strip_workspace_prefixes(_clean(output or ""))
@@ -2403,6 +2408,10 @@ def read_outcome(cls: CommandClass, output: str, exit_code: int | None) -> Comma
         elif from_summary == "failed" or (
             failures and from_summary is not None and from_summary != "error"
         ):
+            status = "failed"
+        elif not (output or "").strip() and code in _TESTS_FAILED_EXIT.get(cls.runner or "", ()):
+            # no output at all (a background run known from its notification alone): the
+            # exit code these runners keep for failed tests says what happened
             status = "failed"
         elif from_summary == "error" or from_summary is None:
             # a test run that printed no summary never got to run its tests (compile error,

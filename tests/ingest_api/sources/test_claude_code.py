@@ -555,4 +555,5 @@ def test_queued_prompts_and_notifications_are_read_from_attachments() -> None:
     run, _ = bg_run([*BG_START, notified])
     as_user_line, _ = bg_run([*BG_START, BG_NOTIFIED])
     assert run == as_user_line
-    assert run["status"] == "error" and run["attributes"]["ended_at"] == "2026-01-01T10:01:00Z"
+    # (pytest's exit code 1, with no output read: its tests ran and some failed)
+    assert run["status"] == "failed" and run["attributes"]["ended_at"] == "2026-01-01T10:01:00Z"

@@ -1759,3 +1759,19 @@ def test_a_line_gate_keeps_every_line_one_of_its_patterns_matches(name: str) -> 
     assert matched <= set(kept)
     assert len(kept) < len(lines) / 2  # and it does leave most lines out
     assert all(gate.any([lines[i]]) for i in matched)
+
+
+@pytest.mark.parametrize(
+    "command, code, status",
+    [
+        ("pytest -q", 1, "failed"),  # pytest: tests ran, some failed
+        ("pytest -q", 2, "error"),  # interrupted
+        ("pytest -q", 4, "error"),  # usage error
+        ("mix test", 2, "failed"),  # ExUnit's exit_status for failed tests
+        ("mix test", 1, "error"),  # e.g. a compile error
+        ("cargo test", 101, "error"),  # failures and build errors share 101: no reading
+    ],
+)
+def test_a_run_known_by_its_exit_code_alone(command: str, code: int, status: str) -> None:
+    # a background run whose output was never read: only its notification's exit code
+    assert read_outcome(classify_command(command), "", code).status == status
