@@ -26,6 +26,7 @@ from typing import Any
 from ingest_api.sources.base import (
     ParseResult,
     clip,
+    content_text,
     count,
     iso,
     jsonl_records,
@@ -127,7 +128,6 @@ _SKIP_EVENT_MSGS = {
     "exec_command_output_delta",
     "patch_apply_begin",
     "web_search_begin",
-    "mcp_tool_call_begin",
     "turn_diff",
     "entered_review_mode",
     "exited_review_mode",
@@ -427,12 +427,55 @@ def _event_msg(st: _State, n: int, ts: datetime, ptype: Any, p: dict[str, Any]) 
     if ptype == "web_search_end":
         st.web_ends.append((ts, p))
         return
-    if ptype == "mcp_tool_call_end":
-        res.skipped["mcp_tool_call_end (merged into its call)"] += 1
+    if ptype in ("mcp_tool_call_begin", "mcp_tool_call_end"):
+        _mcp_call(st, ts, ptype, p)
         return
     res.skipped[
         f"event_msg {ptype}" if ptype in _SKIP_EVENT_MSGS else f"event_msg {ptype} (unknown)"
     ] += 1
+
+
+_MCP_REFUSED = "user cancelled MCP tool call"  # the approval was refused (or not given)
+
+
+def _mcp_call(st: _State, ts: datetime, ptype: str, p: dict[str, Any]) -> None:
+    """An MCP tool call's begin or end. The end says how it went ({"Ok": result with
+    isError} or {"Err": message}); newer Codex may record the call by these alone,
+    without a function_call naming it."""
+    res = st.result
+    call_id = p.get("call_id")
+    if not isinstance(call_id, str) or not call_id:
+        res.skipped[f"{ptype} (no call id)"] += 1
+        return
+    call = st.calls.get(call_id)
+    if call is None:
+        inv = p["invocation"] if isinstance(p.get("invocation"), dict) else {}
+        server, tool = inv.get("server"), inv.get("tool")
+        name = (
+            f"mcp__{server}__{tool}" if isinstance(server, str) and isinstance(tool, str) else "mcp"
+        )
+        args = inv["arguments"] if isinstance(inv.get("arguments"), dict) else {}
+        call = st.calls[call_id] = _Call(call_id, name, ts, args)
+        st.order.append(("call", call_id))
+    if ptype == "mcp_tool_call_begin":
+        res.skipped["mcp_tool_call_begin (its call)"] += 1
+        return
+    res.skipped["mcp_tool_call_end (merged into its call)"] += 1
+    result = p.get("result")
+    call.ended_at = max(call.ended_at or ts, ts)
+    if isinstance(result, dict) and "Err" in result:
+        message = str(result["Err"])
+        if _MCP_REFUSED in message:
+            call.not_run = "rejected"
+        else:
+            call.success, call.failed_text = False, message
+    elif isinstance(result, dict) and isinstance(result.get("Ok"), dict):
+        ok = result["Ok"]
+        if ok.get("isError") is True or ok.get("is_error") is True:
+            call.success = False
+            call.failed_text = content_text(ok.get("content"), "\n") or "MCP tool error"
+        elif call.success is None:
+            call.success = True
 
 
 # -- outputs and polls -----------------------------------------------------------------
@@ -487,6 +530,8 @@ def _output(st: _State, call: _Call, ts: datetime, out: Any) -> None:
             call.not_run = "cancelled"
         elif call.name in _COMMAND_TOOLS:
             call.no_exit = True  # "apply_patch verification failed", bad arguments, …
+    if call.name not in _COMMAND_TOOLS and _MCP_REFUSED in body[:300]:
+        call.not_run = "rejected"  # an MCP call whose approval was refused never ran
     if call.name in _COMMAND_TOOLS:
         call.output.append(body)
         if "running" in facts and "exit_code" not in facts:

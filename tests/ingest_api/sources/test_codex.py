@@ -894,3 +894,58 @@ def test_fork_turn_begun_with_the_replay_and_its_session_meta_again() -> None:
         "llm_call": 2,
     }
     assert res.skipped["session_meta (repeated)"] == 1
+
+
+def test_mcp_calls_take_their_outcome_from_the_end_event() -> None:
+    """An MCP call's end says how it went: an error result is an error, a refused
+    approval ("user cancelled MCP tool call") is rejected; newer Codex may record the
+    call by its begin/end events alone."""
+
+    def mcp(ts: str, kind: str, call_id: str, server: str, tool: str, **extra: Any) -> bytes:
+        payload = {"type": kind, "call_id": call_id, "invocation": {"server": server, "tool": tool}}
+        return rec(ts, "event_msg", {**payload, **extra})
+
+    error_result = {"Ok": {"content": [{"type": "text", "text": "rate limited"}], "isError": True}}
+    refused_text = (
+        "Wall time: 0.0260 seconds\nOutput:\n"
+        '[{"type":"text","text":"user cancelled MCP tool call"}]'
+    )
+    lines = [
+        META,
+        call("2026-01-01T00:00:01Z", "c1", "github__list", {}),
+        mcp("2026-01-01T00:00:02Z", "mcp_tool_call_begin", "c1", "github", "list"),
+        mcp(
+            "2026-01-01T00:00:03Z", "mcp_tool_call_end", "c1", "github", "list", result=error_result
+        ),
+        output("2026-01-01T00:00:03Z", "c1", "rate limited"),
+        mcp("2026-01-01T00:00:04Z", "mcp_tool_call_begin", "c2", "pw", "navigate"),
+        mcp(
+            "2026-01-01T00:00:05Z",
+            "mcp_tool_call_end",
+            "c2",
+            "pw",
+            "navigate",
+            result={"Err": "user cancelled MCP tool call"},
+        ),
+        call("2026-01-01T00:00:06Z", "c3", "docs__search", {}),
+        output("2026-01-01T00:00:07Z", "c3", refused_text),
+        mcp(
+            "2026-01-01T00:00:08Z",
+            "mcp_tool_call_end",
+            "c4",
+            "db",
+            "query",
+            result={"Ok": {"content": [{"type": "text", "text": "3 rows"}]}},
+        ),
+    ]
+    res = parse_codex(lines, source="x.jsonl")
+    actions = {e["event_id"]: e for e in res.events if e["event_type"] == "agent_action"}
+    assert {k: (a["tool_name"], a["status"]) for k, a in actions.items()} == {
+        "c1": ("github__list", "error"),
+        "c2": ("mcp__pw__navigate", "rejected"),
+        "c3": ("docs__search", "rejected"),
+        "c4": ("mcp__db__query", "ok"),
+    }
+    (error,) = [e for e in res.events if e["event_type"] == "error"]
+    assert (error["parent_id"], error["message"]) == ("c1", "rate limited")
+    assert res.bad_lines == []
