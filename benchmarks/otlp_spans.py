@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -99,6 +100,7 @@ async def _discard(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
 
 def serve_discard() -> None:
     """The receiver that does nothing: binds a free port, prints it, serves until killed."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # an ignored SIGTERM is inherited
 
     async def serve() -> None:
         server = await asyncio.start_server(_discard, "127.0.0.1", 0)
@@ -157,7 +159,9 @@ def client_ceiling(batches: list[list[Any]], clients: int) -> float:
         url = f"http://127.0.0.1:{int(receiver.stdout.readline())}/v1/traces"
         elapsed, failed = send_all(lambda: _exporter(url), batches, clients)
     finally:
-        receiver.terminate()
+        # SIGKILL: a SIGTERM that this process ignores (a library in a long test session
+        # can set that) stays ignored in the child, which then never exits (CI hung here)
+        receiver.kill()
         receiver.wait()
     if failed:
         raise RuntimeError(f"{failed} spans failed against a receiver that does nothing")

@@ -33,6 +33,29 @@ def test_bench_says_so_without_a_checkout(tmp_path, monkeypatch):
     assert "needs a checkout of the repository" in result.output
 
 
+def test_the_client_ceilings_receiver_stops_when_sigterm_is_ignored():
+    """The do-nothing receiver is a child process; a SIGTERM this process ignores is
+    ignored in the child too, and a CI run once hung on it forever."""
+    import signal
+    import threading
+
+    from benchmarks.otlp_spans import client_ceiling, make_spans
+
+    rates: list[float] = []
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        # in a thread, so that a receiver that never exits fails this test, not hangs it
+        worker = threading.Thread(
+            target=lambda: rates.append(client_ceiling(make_spans(200, 8), 1)), daemon=True
+        )
+        worker.start()
+        worker.join(timeout=120)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not worker.is_alive(), "the receiver did not stop"
+    assert rates and rates[0] > 0
+
+
 @pytest.mark.slow
 def test_bench_reports_every_figure_and_hand_sql_matches_dbt(tmp_path):
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)
