@@ -146,8 +146,8 @@ def _exporter(url: str, headers: dict[str, str] | None = None) -> Any:
 def client_ceiling(batches: list[list[Any]], clients: int) -> float:
     """Spans per second of the exporters alone, against a receiver that does nothing.
 
-    The receiver is a process of its own, started fresh: a fork of this (threaded)
-    process could inherit a lock some thread held and never answer."""
+    The receiver is a process of its own, started fresh (not a fork of this threaded
+    process), and killed with SIGKILL when done."""
     root = str(Path(__file__).resolve().parent.parent)
     code = (
         f"import sys; sys.path.insert(0, {root!r}); "
@@ -159,8 +159,8 @@ def client_ceiling(batches: list[list[Any]], clients: int) -> float:
         url = f"http://127.0.0.1:{int(receiver.stdout.readline())}/v1/traces"
         elapsed, failed = send_all(lambda: _exporter(url), batches, clients)
     finally:
-        # SIGKILL: a SIGTERM that this process ignores (a library in a long test session
-        # can set that) stays ignored in the child, which then never exits (CI hung here)
+        # SIGKILL: a SIGTERM that this process ignores (as one started in the background
+        # of a non-interactive shell may) stays ignored in the child, which never exits
         receiver.kill()
         receiver.wait()
     if failed:

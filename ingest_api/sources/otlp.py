@@ -397,18 +397,6 @@ def _log_event(
         # without it the action could not take the transcript's tool_use id
         call_id = _first(a, "tool_use_id", "use_id", "call_id", "tool_call_id")
         success = _bool(a.get("success"))
-        status = "ok" if success is not False else "error"
-        if a.get("decision") == "reject":
-            status = "rejected"
-        text = str(a.get("error") or a.get("output") or "").strip()
-        if status == "error" and agent == "codex":
-            # why: Codex answers a refused call "rejected by user" and an interrupted one
-            # "aborted" with success=false; the rollout importer calls them rejected and
-            # cancelled, and so must this copy of the same call (and its tool_decision)
-            if _REJECTED.match(text):
-                status = "rejected"
-            elif _ABORTED.match(text):
-                status = "cancelled"
         duration = _int(a.get("duration_ms"))
         if agent == "codex" and isinstance(call_id, str) and call_id:
             # why: Codex's tool names and output (exec header, exit code, argv lists) are
@@ -423,6 +411,18 @@ def _log_event(
                 success,
                 duration,
             )
+        status = "ok" if success is not False else "error"
+        if a.get("decision") == "reject":
+            status = "rejected"
+        text = str(a.get("error") or a.get("output") or "").strip()
+        if status == "error" and agent == "codex":
+            # why: Codex answers a refused call "rejected by user" and an interrupted one
+            # "aborted" with success=false; the rollout importer calls them rejected and
+            # cancelled, and so must this copy of the same call (and its tool_decision)
+            if _REJECTED.match(text):
+                status = "rejected"
+            elif _ABORTED.match(text):
+                status = "cancelled"
         params = _json_obj(_first(a, "tool_parameters", "arguments"))
         tool_input: dict[str, Any] = {}
         command = _first(params, "full_command", "bash_command", "command")
